@@ -1,0 +1,151 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  isSubpath,
+  kubeletRequestAttributes,
+  kubeletSubresources,
+  kubeletVerb,
+} from '../../lib/authz/attributes.js';
+
+describe('isSubpath (spec §6.1, upstream TestIsSubPath and derived vectors)', () => {
+  it.each([
+    ['', '', true],
+    ['foo', 'foo', true],
+    ['/foo', '/foo', true],
+    ['/foo/', '/foo/', true],
+    ['/foo/bar', '/foo/bar', true],
+    ['/foo', '/', true],
+    ['/foo/', '/', true],
+    ['/foo/bar', '/', true],
+    ['/foo/', '/foo', true],
+    ['/foo/bar', '/foo', true],
+    ['/foo', '/bar', false],
+    ['/foo', '/foobar', false],
+    ['/foobar', '/foo', false],
+    ['/stats', '/stats/', true],
+    ['/statsfoo', '/stats/', false],
+    ['/stats//x', '/stats/', true],
+    ['/', '/stats/', false],
+    ['/metrics/', '/metrics', true],
+  ])('isSubpath(%j, %j) is %s', (subpath, path, expected) => {
+    expect(isSubpath(subpath, path)).toBe(expected);
+  });
+});
+
+// Spec §6.2: upstream TestGetRequestAttributes, newest kubelet, gate off / gate on.
+const TABLE: [path: string, gateOff: string[], gateOn: string[]][] = [
+  ['/attach/{podNamespace}/{podID}/{containerName}', ['proxy'], ['proxy']],
+  ['/attach/{podNamespace}/{podID}/{uid}/{containerName}', ['proxy'], ['proxy']],
+  ['/checkpoint/{podNamespace}/{podID}/{containerName}', ['checkpoint'], ['checkpoint']],
+  ['/configz', ['proxy'], ['configz', 'proxy']],
+  ['/flagz', ['configz'], ['configz']],
+  ['/statusz', ['statusz'], ['statusz']],
+  ['/containerLogs/{podNamespace}/{podID}/{containerName}', ['proxy'], ['proxy']],
+  ['/debug/flags/v', ['proxy'], ['proxy']],
+  ['/debug/pprof/{subpath:*}', ['proxy'], ['proxy']],
+  ['/exec/{podNamespace}/{podID}/{containerName}', ['proxy'], ['proxy']],
+  ['/exec/{podNamespace}/{podID}/{uid}/{containerName}', ['proxy'], ['proxy']],
+  ['/healthz', ['proxy'], ['healthz', 'proxy']],
+  ['/healthz/log', ['proxy'], ['healthz', 'proxy']],
+  ['/healthz/ping', ['proxy'], ['healthz', 'proxy']],
+  ['/healthz/syncloop', ['proxy'], ['healthz', 'proxy']],
+  ['/logs/', ['log'], ['log']],
+  ['/logs/{logpath:*}', ['log'], ['log']],
+  ['/metrics', ['metrics'], ['metrics']],
+  ['/metrics/slis', ['metrics'], ['metrics']],
+  ['/metrics/cadvisor', ['metrics'], ['metrics']],
+  ['/metrics/probes', ['metrics'], ['metrics']],
+  ['/metrics/resource', ['metrics'], ['metrics']],
+  ['/pods/', ['proxy'], ['pods', 'proxy']],
+  ['/portForward/{podNamespace}/{podID}', ['proxy'], ['proxy']],
+  ['/portForward/{podNamespace}/{podID}/{uid}', ['proxy'], ['proxy']],
+  ['/run/{podNamespace}/{podID}/{containerName}', ['proxy'], ['proxy']],
+  ['/run/{podNamespace}/{podID}/{uid}/{containerName}', ['proxy'], ['proxy']],
+  ['/runningpods/', ['proxy'], ['pods', 'proxy']],
+  ['/stats/', ['stats'], ['stats']],
+  ['/stats/summary', ['stats'], ['stats']],
+];
+
+const METHODS: [method: string, verb: string][] = [
+  ['POST', 'create'],
+  ['GET', 'get'],
+  ['PUT', 'update'],
+  ['PATCH', 'patch'],
+  ['DELETE', 'delete'],
+];
+
+const user = { username: 'phibby', groups: ['system:authenticated'] };
+
+describe('kubeletRequestAttributes (spec §6.2, every path × method)', () => {
+  const rows = TABLE.flatMap(([path, off, on]) =>
+    METHODS.map(([method, verb]) => [method, path, verb, off, on] as const),
+  );
+  it.each(rows)('%s %s → verb %s, gate off %j, gate on %j', (method, path, verb, off, on) => {
+    for (const [fineGrained, expected] of [
+      [false, off],
+      [true, on],
+    ] as const) {
+      const attributes = kubeletRequestAttributes(user, method, path, {
+        nodeName: 'test',
+        fineGrained,
+      });
+      expect(attributes).toEqual(
+        expected.map((subresource) => ({
+          user,
+          verb,
+          namespace: '',
+          apiGroup: '',
+          apiVersion: 'v1',
+          resource: 'nodes',
+          subresource,
+          name: 'test',
+          resourceRequest: true,
+          path,
+        })),
+      );
+    }
+  });
+
+  it('defaults to fine-grained authorization', () => {
+    expect(
+      kubeletRequestAttributes(user, 'GET', '/pods', { nodeName: 'n' }).map((a) => a.subresource),
+    ).toEqual(['pods', 'proxy']);
+  });
+});
+
+describe('derived vectors (spec §6.4 and the package decisions)', () => {
+  it.each([
+    ['/statsfoo', ['proxy']],
+    ['/Stats/summary', ['proxy']],
+    ['/runningPods/', ['proxy']],
+    ['/runningpods', ['pods', 'proxy']],
+    ['/metrics/', ['metrics']],
+    ['/metricsfoo', ['proxy']],
+    ['/logs', ['log']],
+    ['/checkpoint', ['checkpoint']],
+    ['/podsx', ['proxy']],
+    ['/spec/', ['spec']],
+    ['/spec', ['spec']],
+    ['/', ['proxy']],
+    ['*', ['proxy']],
+  ])('%s → %j', (path, expected) => {
+    expect(kubeletSubresources(path)).toEqual(expected);
+  });
+
+  it.each([
+    ['GET', 'get'],
+    ['HEAD', 'get'],
+    ['POST', 'create'],
+    ['PUT', 'update'],
+    ['PATCH', 'patch'],
+    ['DELETE', 'delete'],
+    ['OPTIONS', ''],
+    ['TRACE', ''],
+    ['CONNECT', ''],
+    ['get', ''],
+    ['PROPFIND', ''],
+    ['toString', ''],
+    ['__proto__', ''],
+  ])('method %s → verb %j', (method, verb) => {
+    expect(kubeletVerb(method)).toBe(verb);
+  });
+});

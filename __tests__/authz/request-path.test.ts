@@ -1,0 +1,25 @@
+import { describe, expect, it } from '@jest/globals';
+import { requestPath } from '../../lib/authz/request-path.js';
+
+describe('requestPath: the decoded URL path the kubelet authorizes', () => {
+  it.each([
+    ['/stats/summary', '/stats/summary'],
+    ['/stats/summary?only_cpu_and_memory=true', '/stats/summary'],
+    ['/%73tats/summary', '/stats/summary'],
+    ['/stats%2Fsummary', '/stats/summary'],
+    ['/a+b', '/a+b'],
+    ['/caf%C3%A9', '/café'],
+    ['http://node-a:10250/pods?x=1', '/pods'],
+    ['*', '*'],
+  ])('%j → %j', (url, path) => {
+    expect(requestPath({ url })).toBe(path);
+  });
+
+  it('prefers originalUrl, which Express keeps when routers strip a mount path', () => {
+    expect(requestPath({ url: '/summary', originalUrl: '/stats/summary' })).toBe('/stats/summary');
+  });
+
+  it.each(['/stats/%', '/stats/%2', '/stats/%zz', '/%G0'])('%j is a bad request', (url) => {
+    expect(requestPath({ url })).toBeUndefined();
+  });
+});

@@ -1,0 +1,198 @@
+import { describe, expect, it } from '@jest/globals';
+import type { TokenAuthenticator, TokenResult } from '../../lib/authn/token-authenticator.js';
+import type { Attributes } from '../../lib/authz/attributes.js';
+import type { AuthorizationResult, Authorizer } from '../../lib/authz/authorizer.js';
+import { cachedAuthorizer, decisionKey } from '../../lib/cache/decision-cache.js';
+import { cachedTokenAuthenticator } from '../../lib/cache/token-cache.js';
+
+/** A token authenticator over a fixed table that counts its calls; `fail` makes it throw. */
+function tableAuthenticator(
+  table: Record<string, string>,
+): TokenAuthenticator & { calls: string[]; fail: boolean } {
+  const self = {
+    calls: [] as string[],
+    fail: false,
+    async authenticateToken(token: string): Promise<TokenResult> {
+      self.calls.push(token);
+      await new Promise((r) => setTimeout(r, 5));
+      if (self.fail) throw new Error('API server down');
+      const username = table[token];
+      return username
+        ? { authenticated: true, user: { username, groups: [] } }
+        : { authenticated: false };
+    },
+  };
+  return self;
+}
+
+function clock(): { now: () => number; advance: (ms: number) => void } {
+  let t = 1_000_000;
+  return { now: () => t, advance: (ms) => (t += ms) };
+}
+
+describe('cachedTokenAuthenticator', () => {
+  it('keeps positive and negative results for the TTL, then asks again', async () => {
+    const inner = tableAuthenticator({ good: 'alice' });
+    const time = clock();
+    const cached = cachedTokenAuthenticator(inner, { ttlMs: 120_000, now: time.now });
+    await cached.authenticateToken('good');
+    await cached.authenticateToken('good');
+    await cached.authenticateToken('bad');
+    await cached.authenticateToken('bad');
+    expect(inner.calls).toEqual(['good', 'bad']);
+    time.advance(120_001);
+    await cached.authenticateToken('good');
+    await cached.authenticateToken('bad');
+    expect(inner.calls).toEqual(['good', 'bad', 'good', 'bad']);
+  });
+
+  it('never caches errors, and delivers a shared failure to every waiter', async () => {
+    const inner = tableAuthenticator({ good: 'alice' });
+    inner.fail = true;
+    const cached = cachedTokenAuthenticator(inner, { ttlMs: 120_000 });
+    const results = await Promise.allSettled([1, 2, 3].map(() => cached.authenticateToken('good')));
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(inner.calls).toHaveLength(1);
+    inner.fail = false;
+    await expect(cached.authenticateToken('good')).resolves.toMatchObject({ authenticated: true });
+    expect(inner.calls).toHaveLength(2);
+  });
+
+  it('coalesces concurrent lookups of one token into one call', async () => {
+    const inner = tableAuthenticator({ good: 'alice' });
+    const cached = cachedTokenAuthenticator(inner, { ttlMs: 0 });
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => cached.authenticateToken('good')),
+    );
+    expect(inner.calls).toHaveLength(1);
+    expect(results.every((r) => r.authenticated)).toBe(true);
+    // TTL 0: nothing kept once the call is over.
+    await cached.authenticateToken('good');
+    expect(inner.calls).toHaveLength(2);
+  });
+
+  it('is bounded by entry count', async () => {
+    const inner = tableAuthenticator({});
+    const cached = cachedTokenAuthenticator(inner, { ttlMs: 60_000, maxEntries: 2 });
+    for (const t of ['a', 'b', 'c']) await cached.authenticateToken(t);
+    await cached.authenticateToken('a'); // evicted by 'c'
+    await cached.authenticateToken('c'); // still there
+    expect(inner.calls).toEqual(['a', 'b', 'c', 'a']);
+  });
+});
+
+const base: Attributes = {
+  user: { username: 'alice', groups: ['devs', 'system:authenticated'] },
+  verb: 'get',
+  namespace: '',
+  apiGroup: '',
+  apiVersion: 'v1',
+  resource: 'nodes',
+  subresource: 'stats',
+  name: 'node-a',
+  resourceRequest: true,
+  path: '/stats/summary',
+};
+
+function countingAuthorizer(
+  decide: (a: Attributes) => AuthorizationResult,
+): Authorizer & { calls: Attributes[] } {
+  const self = {
+    calls: [] as Attributes[],
+    async authorize(a: Attributes): Promise<AuthorizationResult> {
+      self.calls.push(a);
+      await new Promise((r) => setTimeout(r, 5));
+      return decide(a);
+    },
+  };
+  return self;
+}
+
+describe('cachedAuthorizer', () => {
+  it('keeps Allow for the authorized TTL and Deny for the unauthorized TTL', async () => {
+    const inner = countingAuthorizer((a) => ({
+      decision: a.subresource === 'stats' ? 'Allow' : 'NoOpinion',
+    }));
+    const time = clock();
+    const cached = cachedAuthorizer(inner, {
+      authorizedTtlMs: 300_000,
+      unauthorizedTtlMs: 30_000,
+      now: time.now,
+    });
+    const denied = { ...base, subresource: 'proxy' };
+    await cached.authorize(base);
+    await cached.authorize(denied);
+    time.advance(29_000);
+    await cached.authorize(base);
+    await cached.authorize(denied);
+    expect(inner.calls).toHaveLength(2);
+    time.advance(2_000); // 31 s: the denial expired, the allow did not
+    await cached.authorize(base);
+    await cached.authorize(denied);
+    expect(inner.calls.map((a) => a.subresource)).toEqual(['stats', 'proxy', 'proxy']);
+    time.advance(300_000);
+    await cached.authorize(base);
+    expect(inner.calls).toHaveLength(4);
+  });
+
+  it('does not cache errors or evaluation errors', async () => {
+    let result: AuthorizationResult = { decision: 'NoOpinion', error: new Error('down') };
+    const inner = countingAuthorizer(() => result);
+    const cached = cachedAuthorizer(inner, { authorizedTtlMs: 300_000, unauthorizedTtlMs: 30_000 });
+    await cached.authorize(base);
+    await cached.authorize(base);
+    result = { decision: 'NoOpinion', cacheable: false, reason: 'evaluation error' };
+    await cached.authorize(base);
+    await cached.authorize(base);
+    expect(inner.calls).toHaveLength(4);
+  });
+
+  it('coalesces concurrent identical questions', async () => {
+    const inner = countingAuthorizer(() => ({ decision: 'Allow' }));
+    const cached = cachedAuthorizer(inner, { authorizedTtlMs: 0, unauthorizedTtlMs: 0 });
+    await Promise.all(Array.from({ length: 20 }, () => cached.authorize(base)));
+    expect(inner.calls).toHaveLength(1);
+  });
+
+  it.each([
+    ['user name', { user: { ...base.user, username: 'mallory' } }],
+    ['uid', { user: { ...base.user, uid: 'u-1' } }],
+    ['groups', { user: { ...base.user, groups: ['admins', 'system:authenticated'] } }],
+    ['extra', { user: { ...base.user, extra: { scopes: ['all'] } } }],
+    ['verb', { verb: 'create' }],
+    ['subresource', { subresource: 'log' }],
+    ['node name', { name: 'node-b' }],
+    ['namespace', { namespace: 'kube-system' }],
+    ['resource', { resource: 'pods' }],
+    ['group', { apiGroup: 'apps' }],
+    ['non-resource request', { resourceRequest: false }],
+  ])('never serves a cached decision to a different %s', async (_what, change) => {
+    const inner = countingAuthorizer(() => ({ decision: 'Allow' }));
+    const cached = cachedAuthorizer(inner, { authorizedTtlMs: 300_000, unauthorizedTtlMs: 30_000 });
+    await cached.authorize(base);
+    await cached.authorize({ ...base, ...change });
+    expect(inner.calls).toHaveLength(2);
+    expect(decisionKey({ ...base, ...change })).not.toBe(decisionKey(base));
+  });
+
+  it('treats group order and extra key order as the same question', () => {
+    const a = {
+      ...base,
+      user: { username: 'u', groups: ['a', 'b'], extra: { x: ['1'], y: ['2'] } },
+    };
+    const b = {
+      ...base,
+      user: { username: 'u', groups: ['b', 'a'], extra: { y: ['2'], x: ['1'] } },
+    };
+    expect(decisionKey(a)).toBe(decisionKey(b));
+  });
+
+  it('skips the cache for huge requester-controlled input, as upstream', async () => {
+    const inner = countingAuthorizer(() => ({ decision: 'Allow' }));
+    const cached = cachedAuthorizer(inner, { authorizedTtlMs: 300_000, unauthorizedTtlMs: 30_000 });
+    const huge = { ...base, path: `/stats/${'x'.repeat(10_000)}` };
+    await cached.authorize(huge);
+    await cached.authorize(huge);
+    expect(inner.calls).toHaveLength(2);
+  });
+});

@@ -1,0 +1,186 @@
+import {
+  ApiException,
+  AuthenticationV1Api,
+  AuthorizationV1Api,
+  type ConfigurationOptions,
+  type KubeConfig,
+} from '@kubernetes/client-node';
+import { ReviewFailedError, type KubeletAuthErrorCode } from '../errors.js';
+import { DEFAULT_RETRY_BACKOFF, withRetry, type RetryBackoff } from './retry.js';
+import type {
+  ReviewClient,
+  SubjectAccessReviewSpec,
+  SubjectAccessReviewStatus,
+  TokenReviewSpec,
+  TokenReviewStatus,
+} from './reviews.js';
+
+/** Options of {@link createReviewClient}. */
+export interface ReviewClientOptions {
+  /** Longest time one review may take, retries included, in ms. Default: 10000. */
+  timeoutMs?: number;
+  /** Retry policy for transient failures. Default: upstream's (500 ms ×1.5, 5 attempts). */
+  backoff?: RetryBackoff;
+}
+
+export const DEFAULT_REVIEW_TIMEOUT_MS = 10_000;
+
+/**
+ * The package's one edge to the API server: TokenReview and SubjectAccessReview through
+ * `@kubernetes/client-node`, with a deadline per review and upstream's retry policy. Failures
+ * become `ReviewFailedError`s whose messages carry no token and no raw API response.
+ */
+export function createReviewClient(
+  kubeConfig: KubeConfig,
+  options: ReviewClientOptions = {},
+): ReviewClient {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_REVIEW_TIMEOUT_MS;
+  const backoff = options.backoff ?? DEFAULT_RETRY_BACKOFF;
+  const authentication = kubeConfig.makeApiClient(AuthenticationV1Api);
+  const authorization = kubeConfig.makeApiClient(AuthorizationV1Api);
+
+  async function call<T>(
+    kind: 'TokenReview' | 'SubjectAccessReview',
+    send: (options: ConfigurationOptions) => Promise<T>,
+  ): Promise<T> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    const deadline = Date.now() + timeoutMs;
+    const perCall = withSignal(controller.signal);
+    try {
+      return await withRetry(
+        async () => {
+          try {
+            return await send(perCall);
+          } catch (error) {
+            throw toReviewFailed(kind, error, controller.signal.aborted, timeoutMs);
+          }
+        },
+        {
+          backoff,
+          deadline,
+          signal: controller.signal,
+          isRetryable: (error) => error instanceof ReviewFailedError && error.retryable,
+        },
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  return {
+    async tokenReview(spec: TokenReviewSpec): Promise<TokenReviewStatus> {
+      const review = await call('TokenReview', (perCall) =>
+        authentication.createTokenReview(
+          { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec } },
+          perCall,
+        ),
+      );
+      return review.status ?? {};
+    },
+    async subjectAccessReview(spec: SubjectAccessReviewSpec): Promise<SubjectAccessReviewStatus> {
+      const review = await call('SubjectAccessReview', (perCall) =>
+        authorization.createSubjectAccessReview(
+          { body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec } },
+          perCall,
+        ),
+      );
+      const status = review.status;
+      if (!status || typeof status.allowed !== 'boolean') {
+        throw new ReviewFailedError(
+          'ERR_SUBJECT_ACCESS_REVIEW_FAILED',
+          'SubjectAccessReview failed: the API server answered without status.allowed',
+          { retryable: false },
+        );
+      }
+      return status;
+    },
+  };
+}
+
+/**
+ * Per-call client-node options that attach the deadline's AbortSignal to the request. client-node
+ * (1.x and 2.x) runs per-call middleware as promise middleware after it applied the kubeconfig.
+ */
+function withSignal(signal: AbortSignal): ConfigurationOptions {
+  const middleware = {
+    pre: async (context: { setSignal(signal: AbortSignal): void }) => {
+      context.setSignal(signal);
+      return context;
+    },
+    post: async <R>(response: R) => response,
+  };
+  return {
+    middleware: [middleware],
+    middlewareMergeStrategy: 'append',
+  } as unknown as ConfigurationOptions;
+}
+
+const RETRYABLE_STATUS = new Set([429, 500, 504]);
+const RESET_CODES = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ERR_HTTP2_STREAM_ERROR',
+  'ERR_HTTP2_GOAWAY_SESSION',
+]);
+
+/**
+ * Maps whatever client-node threw to a `ReviewFailedError`. Retryable as upstream's
+ * `DefaultShouldRetry`: connection resets, 500, 504, 429, and any answer with `Retry-After`.
+ * The API server's body and headers are left out of the message (client-node's own message
+ * embeds both), and so is the request.
+ */
+function toReviewFailed(
+  kind: 'TokenReview' | 'SubjectAccessReview',
+  error: unknown,
+  timedOut: boolean,
+  timeoutMs: number,
+): ReviewFailedError {
+  const code: KubeletAuthErrorCode =
+    kind === 'TokenReview' ? 'ERR_TOKEN_REVIEW_FAILED' : 'ERR_SUBJECT_ACCESS_REVIEW_FAILED';
+  if (error instanceof ReviewFailedError) return error;
+  if (timedOut) {
+    return new ReviewFailedError('ERR_REVIEW_TIMEOUT', `${kind} timed out after ${timeoutMs} ms`, {
+      retryable: false,
+    });
+  }
+  if (error instanceof ApiException) {
+    const status = typeof error.code === 'number' ? error.code : undefined;
+    const headers: Record<string, string> = isStringRecord(error.headers) ? error.headers : {};
+    const hasRetryAfter = Object.keys(headers).some((h) => h.toLowerCase() === 'retry-after');
+    const retryable = (status !== undefined && RETRYABLE_STATUS.has(status)) || hasRetryAfter;
+    return new ReviewFailedError(
+      code,
+      `${kind} failed: the API server answered HTTP ${status ?? 'with an unknown status'}`,
+      { status, retryable },
+    );
+  }
+  if (error instanceof SyntaxError) {
+    return new ReviewFailedError(
+      code,
+      `${kind} failed: the API server's answer is not valid JSON`,
+      {
+        retryable: false,
+      },
+    );
+  }
+  const systemCode = errorCode(error);
+  const reason = systemCode ?? (error instanceof Error ? error.name : 'unknown error');
+  return new ReviewFailedError(code, `${kind} failed: ${reason}`, {
+    retryable: systemCode !== undefined && RESET_CODES.has(systemCode),
+    cause: error,
+  });
+}
+
+/** node-fetch's FetchError and Node's system errors carry `code` (or `errno`) strings. */
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code, errno, cause } = error as { code?: unknown; errno?: unknown; cause?: unknown };
+  if (typeof code === 'string') return code;
+  if (typeof errno === 'string') return errno;
+  return cause === undefined || cause === error ? undefined : errorCode(cause);
+}
+
+function isStringRecord(value: unknown): value is Record<string, string> {
+  return typeof value === 'object' && value !== null;
+}

@@ -1,0 +1,22 @@
+import type { Request } from 'express';
+import { Strategy } from 'passport-strategy';
+import { anonymousUser } from '../user.js';
+import { credentialsRejection } from './rejection.js';
+import { actionsOf } from './strategy-actions.js';
+
+/**
+ * A passport strategy, name `'kube-anonymous'`: the request becomes `system:anonymous` in group
+ * `system:unauthenticated`. Put it last. A request whose credentials an earlier strategy of this
+ * package refused is not made anonymous: it fails, and gets 401, as on the kubelet.
+ *
+ * @example app.use(passport.authenticate(['kube-x509', 'kube-token', 'kube-anonymous'], { session: false }));
+ */
+export class AnonymousStrategy extends Strategy {
+  readonly name = 'kube-anonymous';
+
+  override authenticate(req: Request): void {
+    const actions = actionsOf(this);
+    if (credentialsRejection(req) !== undefined) return actions.fail();
+    actions.success(anonymousUser());
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * The kubelet's reading of `Authorization: Bearer <token>` (k8s.io/apiserver `bearertoken`):
+ * trim; split on single spaces into at most three parts; the scheme is `bearer` in any case;
+ * the token is the second part exactly (a third part is ignored; two spaces give an empty token).
+ * Returns `undefined` for "no bearer token here", which is not an error.
+ *
+ * @example parseBearerToken('Bearer abc def') === 'abc'
+ */
+export function parseBearerToken(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const value = header.trim();
+  if (value === '') return undefined;
+  const parts = value.split(' ', 3);
+  if (parts.length < 2 || parts[0]?.toLowerCase() !== 'bearer') return undefined;
+  const token = parts[1];
+  return token === '' ? undefined : token;
+}
+
+/** The first `Authorization` header value (Node keeps only the first of repeated ones too). */
+export function authorizationHeader(req: {
+  headers: Record<string, string | string[] | undefined>;
+}): string | undefined {
+  const value = req.headers.authorization;
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * Removes every `Authorization` header from the request once a token was accepted, so that the
+ * credential never reaches downstream handlers (the kubelet deletes it the same way).
+ */
+export function removeAuthorizationHeader(req: {
+  headers: Record<string, unknown>;
+  rawHeaders?: string[];
+}): void {
+  delete req.headers.authorization;
+  const raw = req.rawHeaders;
+  if (!raw) return;
+  for (let i = raw.length - 2; i >= 0; i -= 2) {
+    if (raw[i]?.toLowerCase() === 'authorization') raw.splice(i, 2);
+  }
+}

@@ -1,0 +1,23 @@
+import type { KubeUser } from '../user.js';
+
+/**
+ * The outcomes passport adds to a strategy while it runs `authenticate`: exactly one of them
+ * ends each attempt. `fail()` lets `passport.authenticate([...])` try the next strategy.
+ */
+export interface StrategyActions {
+  success(user: KubeUser): void;
+  fail(status?: number): void;
+  error(error: Error): void;
+}
+
+/** `this` inside a strategy's `authenticate`, seen with the actions passport augmented it with. */
+export function actionsOf(strategy: object): StrategyActions {
+  return strategy as StrategyActions;
+}
+
+/** What every strategy reads from a request: plain `node:http` fields, so Connect apps work too. */
+export interface AuthRequest {
+  headers: Record<string, string | string[] | undefined>;
+  rawHeaders?: string[];
+  socket?: unknown;
+}

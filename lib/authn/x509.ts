@@ -1,0 +1,210 @@
+import { createHash, X509Certificate } from 'node:crypto';
+import type { Request } from 'express';
+import { Strategy } from 'passport-strategy';
+import { stderrLogger, type Logger } from '../logger.js';
+import { withAuthenticatedGroup, type KubeUser } from '../user.js';
+import { CABundle } from './ca-bundle.js';
+import { verifyClientChain } from './chain.js';
+import { markCredentialsRejected } from './rejection.js';
+import { parseSubject } from './subject.js';
+import { actionsOf, type AuthRequest } from './strategy-actions.js';
+
+/** The `extra` key the API server fills with a certificate's fingerprint. */
+export const CREDENTIAL_ID_EXTRA = 'authentication.kubernetes.io/credential-id';
+
+/** Options of {@link ClientCertStrategy}. One of `clientCAFile`, `clientCA`, `bundle` is required. */
+export interface ClientCertStrategyOptions {
+  /** PEM file of the client CAs; re-read when it changes (the kubelet's `clientCAFile`). */
+  clientCAFile?: string;
+  /** PEM text of the client CAs (not watched). */
+  clientCA?: string | Buffer;
+  /** A bundle already loaded (to share one watcher). */
+  bundle?: CABundle;
+  /** Where refused certificates are reported. Default: standard error. */
+  logger?: Logger;
+  /** The clock (for tests). Default: `Date.now`. */
+  now?: () => number;
+}
+
+/** The outcome for one TLS connection's certificate. */
+type Verdict =
+  { kind: 'none' } | { kind: 'user'; user: KubeUser } | { kind: 'refused'; reason: string };
+
+interface ConnectionVerdict {
+  verdict: Verdict;
+  bundleVersion: number;
+  /** Verification must be redone after this time (the chain's earliest expiry). */
+  validUntil: number;
+  /** The handshake it belongs to (a renegotiation may bring another certificate). */
+  finished: Buffer | undefined;
+}
+
+/** The parts of a `tls.TLSSocket` this strategy uses. */
+interface PeerSocket {
+  getPeerCertificate(detailed: true): PeerCertificate;
+  getFinished?(): Buffer | undefined;
+}
+interface PeerCertificate {
+  raw?: Buffer;
+  issuerCertificate?: PeerCertificate;
+}
+
+/**
+ * A passport strategy, name `'kube-x509'`: the TLS client certificate, verified against the
+ * client CA bundle by this strategy (not by the TLS layer, so it works with any
+ * `https.createServer({ requestCert: true, rejectUnauthorized: false })`). User = subject CN,
+ * groups = subject O values, plus `system:authenticated`. No certificate, or one without a CN:
+ * the next strategy is tried. A certificate that fails verification: the request fails with
+ * 401 unless a later strategy (a valid token) succeeds; it never becomes anonymous.
+ * Each connection's certificate is verified once and re-checked when the bundle changes or the
+ * chain expires.
+ *
+ * @example passport.use(new ClientCertStrategy({ clientCAFile: '/etc/kubernetes/pki/ca.crt' }));
+ */
+export class ClientCertStrategy extends Strategy {
+  readonly name = 'kube-x509';
+  private readonly bundle: CABundle;
+  private readonly logger: Logger;
+  private readonly now: () => number;
+  private readonly verdicts = new WeakMap<object, ConnectionVerdict>();
+
+  constructor(options: ClientCertStrategyOptions) {
+    super();
+    if (options.bundle) this.bundle = options.bundle;
+    else if (options.clientCAFile)
+      this.bundle = CABundle.fromFile(options.clientCAFile, { logger: options.logger });
+    else if (options.clientCA) this.bundle = CABundle.fromPEM(options.clientCA);
+    else
+      throw new TypeError(
+        'ClientCertStrategy: one of clientCAFile, clientCA or bundle is required',
+      );
+    this.logger = options.logger ?? stderrLogger;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Stops watching the CA file. */
+  close(): void {
+    this.bundle.close();
+  }
+
+  override authenticate(req: Request): void {
+    const actions = actionsOf(this);
+    const request = req as unknown as AuthRequest;
+    const verdict = this.verdictFor(request.socket);
+    switch (verdict.kind) {
+      case 'user':
+        return actions.success(verdict.user);
+      case 'refused':
+        markCredentialsRejected(request, verdict.reason);
+        this.logger.warn(`client certificate refused: ${verdict.reason}`);
+        return actions.fail();
+      case 'none':
+        return actions.fail();
+    }
+  }
+
+  private verdictFor(socket: unknown): Verdict {
+    if (!isPeerSocket(socket)) return { kind: 'none' };
+    const now = this.now();
+    const finished = socket.getFinished?.();
+    const known = this.verdicts.get(socket);
+    if (
+      known &&
+      known.bundleVersion === this.bundle.version &&
+      now <= known.validUntil &&
+      sameBytes(known.finished, finished)
+    ) {
+      return known.verdict;
+    }
+    const { verdict, validUntil } = this.verify(socket, now);
+    this.verdicts.set(socket, {
+      verdict,
+      bundleVersion: this.bundle.version,
+      validUntil,
+      finished,
+    });
+    return verdict;
+  }
+
+  private verify(socket: PeerSocket, now: number): { verdict: Verdict; validUntil: number } {
+    const sent = peerChain(socket);
+    const leaf = sent[0];
+    if (!leaf) return { verdict: { kind: 'none' }, validUntil: Infinity };
+    const result = verifyClientChain(leaf, sent.slice(1), this.bundle.certificates, new Date(now));
+    if (!result.ok) {
+      return {
+        verdict: {
+          kind: 'refused',
+          reason: `verifying certificate SN=${serialOf(leaf)} failed: x509: ${result.reason}`,
+        },
+        // A not-yet-valid certificate may become valid; check again then.
+        validUntil: Math.min(Date.parse(leaf.validFrom), now + 60_000),
+      };
+    }
+    const validUntil = Math.min(...result.chain.map((c) => Date.parse(c.validTo)));
+    return { verdict: identityOf(leaf), validUntil };
+  }
+}
+
+/** CN, O values and the UID attribute, as the API server's `CommonNameUserConversion`. */
+function identityOf(leaf: X509Certificate): Verdict {
+  const subject = parseSubject(leaf.raw);
+  // Go exposes the last CN when a subject has several.
+  const username = subject.commonNames.at(-1) ?? '';
+  if (username === '') return { kind: 'none' };
+  const user: KubeUser = { username, groups: subject.organizations };
+  const { uids } = subject;
+  if (uids.length > 1)
+    return { kind: 'refused', reason: 'expected at most one UID in the certificate subject' };
+  if (uids.length === 1) {
+    const uid = uids[0];
+    if (typeof uid !== 'string')
+      return { kind: 'refused', reason: 'the UID in the certificate subject is not a string' };
+    if (uid === '')
+      return { kind: 'refused', reason: 'the UID in the certificate subject is empty' };
+    user.uid = uid;
+  }
+  user.extra = {
+    [CREDENTIAL_ID_EXTRA]: [`X509SHA256=${createHash('sha256').update(leaf.raw).digest('hex')}`],
+  };
+  return { kind: 'user', user: withAuthenticatedGroup(user) };
+}
+
+/** The leaf and what the client sent after it, as Node exposes them (leaf first). */
+function peerChain(socket: PeerSocket): X509Certificate[] {
+  const chain: X509Certificate[] = [];
+  const seen = new Set<string>();
+  let current: PeerCertificate | undefined = socket.getPeerCertificate(true);
+  while (current?.raw && chain.length < 16) {
+    const id = current.raw.toString('base64');
+    if (seen.has(id)) break;
+    seen.add(id);
+    try {
+      chain.push(new X509Certificate(current.raw));
+    } catch {
+      break;
+    }
+    current = current.issuerCertificate;
+  }
+  return chain;
+}
+
+function isPeerSocket(socket: unknown): socket is PeerSocket {
+  return (
+    typeof socket === 'object' &&
+    socket !== null &&
+    typeof (socket as { getPeerCertificate?: unknown }).getPeerCertificate === 'function'
+  );
+}
+
+function sameBytes(a: Buffer | undefined, b: Buffer | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && a.equals(b));
+}
+
+function serialOf(cert: X509Certificate): string {
+  try {
+    return BigInt(`0x${cert.serialNumber}`).toString(10);
+  } catch {
+    return cert.serialNumber;
+  }
+}

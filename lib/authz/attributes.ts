@@ -1,0 +1,126 @@
+import type { KubeUser } from '../user.js';
+
+/**
+ * One authorization question, shaped like k8s.io/apiserver's `authorizer.Attributes`. The kubelet
+ * asks about `nodes/<subresource>` of its own Node object; other apps may ask anything.
+ */
+export interface Attributes {
+  user: KubeUser;
+  /** The API verb (`get`, `create`, …); `''` for methods the kubelet does not map. */
+  verb: string;
+  namespace: string;
+  apiGroup: string;
+  apiVersion: string;
+  resource: string;
+  subresource: string;
+  name: string;
+  /** `true` for resource attributes; `false` sends `nonResourceAttributes` (path + verb). */
+  resourceRequest: boolean;
+  /** The decoded request path (sent only for non-resource requests). */
+  path: string;
+}
+
+/** What {@link kubeletRequestAttributes} needs to know about the kubelet it stands in for. */
+export interface KubeletAttributesOptions {
+  /** The node name: the SubjectAccessReview's `resourceAttributes.name`. */
+  nodeName: string;
+  /** Fine-grained kubelet authorization (`KubeletFineGrainedAuthz`). Default: `true`. */
+  fineGrained?: boolean;
+}
+
+/**
+ * HTTP method → verb, exact and case-sensitive as the kubelet compares Go's `r.Method`. HEAD is
+ * `get`, as the kubelet's documented table and the API server say (the kubelet's code gives ''),
+ * so a route readable with GET is readable with HEAD; every other method gets the empty verb.
+ */
+const VERBS: Readonly<Record<string, string>> = {
+  POST: 'create',
+  GET: 'get',
+  HEAD: 'get',
+  PUT: 'update',
+  PATCH: 'patch',
+  DELETE: 'delete',
+};
+
+/** The verb the kubelet derives from an HTTP method. */
+export function kubeletVerb(method: string): string {
+  return Object.hasOwn(VERBS, method) ? (VERBS[method] as string) : '';
+}
+
+/**
+ * The kubelet's `isSubpath`: `path` with one trailing slash removed equals `subpath`, or is a
+ * prefix of it followed by `/`. So `/stats` and `/stats/x` are under `/stats/`; `/statsfoo` is not.
+ */
+export function isSubpath(subpath: string, path: string): boolean {
+  const prefix = path.endsWith('/') ? path.slice(0, -1) : path;
+  return subpath === prefix || (subpath.startsWith(prefix) && subpath[prefix.length] === '/');
+}
+
+type Rule = readonly [prefix: string, subresource: string];
+
+/** Asked first, and only with fine-grained authorization; falls back to the table below. */
+const FINE_GRAINED: readonly Rule[] = [
+  ['/pods', 'pods'],
+  ['/healthz', 'healthz'],
+  ['/configz', 'configz'],
+  ['/runningpods/', 'pods'],
+];
+
+/** The one attribute every request gets (first match wins; `proxy` otherwise). */
+const ALWAYS: readonly Rule[] = [
+  ['/stats/', 'stats'],
+  ['/metrics', 'metrics'],
+  ['/logs/', 'log'],
+  ['/checkpoint/', 'checkpoint'],
+  ['/statusz', 'statusz'],
+  ['/flagz', 'configz'],
+  // Documented by the kubelet's original table; harmless where no /spec route exists.
+  ['/spec/', 'spec'],
+];
+
+function firstMatch(rules: readonly Rule[], path: string): string | undefined {
+  for (const [prefix, subresource] of rules) if (isSubpath(path, prefix)) return subresource;
+  return undefined;
+}
+
+/**
+ * The kubelet's subresources for a decoded path, in the order they are asked
+ * (e.g. `['pods', 'proxy']` for `/pods` with fine-grained authorization, `['stats']` for `/stats/summary`).
+ */
+export function kubeletSubresources(path: string, fineGrained = true): string[] {
+  const subresources: string[] = [];
+  if (fineGrained) {
+    const first = firstMatch(FINE_GRAINED, path);
+    if (first) subresources.push(first);
+  }
+  subresources.push(firstMatch(ALWAYS, path) ?? 'proxy');
+  return subresources;
+}
+
+/**
+ * The kubelet's `GetRequestAttributes`: one attribute record per subresource to ask about, in
+ * order; each is `nodes/<subresource>` of the node, verb from the method, empty namespace and
+ * group, version `v1`. A pure function.
+ *
+ * @example kubeletRequestAttributes(user, 'GET', '/pods', { nodeName: 'node-a' }).map((a) => a.subresource) // ['pods', 'proxy']
+ */
+export function kubeletRequestAttributes(
+  user: KubeUser,
+  method: string,
+  path: string,
+  options: KubeletAttributesOptions,
+): Attributes[] {
+  const verb = kubeletVerb(method);
+  return kubeletSubresources(path, options.fineGrained ?? true).map((subresource) => ({
+    user,
+    verb,
+    namespace: '',
+    apiGroup: '',
+    apiVersion: 'v1',
+    resource: 'nodes',
+    subresource,
+    name: options.nodeName,
+    resourceRequest: true,
+    path,
+  }));
+}

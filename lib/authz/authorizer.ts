@@ -1,0 +1,74 @@
+import type { Attributes } from './attributes.js';
+
+/** An authorizer's verdict, as k8s.io/apiserver's `authorizer.Decision`. */
+export type Decision = 'Allow' | 'Deny' | 'NoOpinion';
+
+/**
+ * What an authorizer answers. `error` set means it could not decide (the middleware answers 500
+ * whatever the decision); `cacheable: false` keeps a cache from remembering the answer.
+ */
+export interface AuthorizationResult {
+  decision: Decision;
+  reason?: string;
+  error?: Error;
+  cacheable?: boolean;
+}
+
+/** Decides one attribute record. May reject; a rejection counts as `NoOpinion` with that error. */
+export interface Authorizer {
+  authorize(attributes: Attributes): Promise<AuthorizationResult>;
+}
+
+const ALLOW: AuthorizationResult = Object.freeze({ decision: 'Allow' });
+const DENY: AuthorizationResult = Object.freeze({ decision: 'Deny' });
+
+/** The kubelet's `AlwaysAllow` mode: every authenticated request (anonymous included) may pass. */
+export function alwaysAllow(): Authorizer {
+  return { authorize: () => Promise.resolve(ALLOW) };
+}
+
+/** Every request is denied (403). */
+export function alwaysDeny(): Authorizer {
+  return { authorize: () => Promise.resolve(DENY) };
+}
+
+/** Runs an authorizer, turning a rejection into `NoOpinion` plus that error. */
+export async function authorizeSafely(
+  authorizer: Authorizer,
+  attributes: Attributes,
+): Promise<AuthorizationResult> {
+  try {
+    return await authorizer.authorize(attributes);
+  } catch (error) {
+    return {
+      decision: 'NoOpinion',
+      error: error instanceof Error ? error : new Error(String(error)),
+    };
+  }
+}
+
+/**
+ * Asks each authorizer in order, as k8s.io/apiserver's union: the first `Allow` or `Deny` decides
+ * (with its error, if any); `NoOpinion` goes on to the next; when none decides, the answer is
+ * `NoOpinion` carrying the errors met on the way.
+ */
+export function unionAuthorizer(...authorizers: Authorizer[]): Authorizer {
+  return {
+    async authorize(attributes: Attributes): Promise<AuthorizationResult> {
+      const errors: Error[] = [];
+      const reasons: string[] = [];
+      for (const authorizer of authorizers) {
+        const result = await authorizeSafely(authorizer, attributes);
+        if (result.decision !== 'NoOpinion') return result;
+        if (result.error) errors.push(result.error);
+        if (result.reason) reasons.push(result.reason);
+      }
+      const answer: AuthorizationResult = { decision: 'NoOpinion' };
+      if (reasons.length > 0) answer.reason = reasons.join('\n');
+      if (errors.length === 1) answer.error = errors[0];
+      else if (errors.length > 1)
+        answer.error = new AggregateError(errors, errors.map((e) => e.message).join('; '));
+      return answer;
+    },
+  };
+}

@@ -1,0 +1,47 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import { createReviewClient } from '../apiserver/client.js';
+import { resolveKubeConfig } from '../apiserver/kube-config.js';
+import type { ReviewClient } from '../apiserver/reviews.js';
+import { cachedAuthorizer } from '../cache/decision-cache.js';
+import { DEFAULT_CACHE_SIZE } from '../cache/token-cache.js';
+import { toMilliseconds, type Duration } from '../duration.js';
+import type { Authorizer } from './authorizer.js';
+import { subjectAccessReviewAuthorizer } from './subject-access-review.js';
+
+/** Options of {@link webhookAuthorizer}. */
+export interface WebhookAuthorizerOptions {
+  /** The API server. Default: client-node's `loadFromDefault()`. Ignored with `reviewClient`. */
+  kubeConfig?: KubeConfig;
+  /** Use this review client (e.g. shared with token authentication). */
+  reviewClient?: ReviewClient;
+  /** How long an allowed decision is cached. Default: `'5m'`. */
+  cacheAuthorizedTTL?: Duration;
+  /** How long a denied decision is cached. Default: `'30s'`. */
+  cacheUnauthorizedTTL?: Duration;
+  /** Most cached decisions. Default: `10000`. */
+  cacheSize?: number;
+  /** Longest time one review may take, retries included. Default: `'10s'`. */
+  timeout?: Duration;
+}
+
+/**
+ * The kubelet's `Webhook` authorization mode: SubjectAccessReview, cached with the kubelet's
+ * TTLs — `cachedAuthorizer(subjectAccessReviewAuthorizer(client), …)`.
+ *
+ * @example kubeletAuthz({ nodeName: 'node-a', authorizer: webhookAuthorizer({ kubeConfig }) })
+ */
+export function webhookAuthorizer(options: WebhookAuthorizerOptions = {}): Authorizer {
+  const client =
+    options.reviewClient ??
+    createReviewClient(resolveKubeConfig(options.kubeConfig, 'webhook authorization'), {
+      timeoutMs: toMilliseconds(options.timeout ?? '10s', 'timeout'),
+    });
+  return cachedAuthorizer(subjectAccessReviewAuthorizer(client), {
+    authorizedTtlMs: toMilliseconds(options.cacheAuthorizedTTL ?? '5m', 'cacheAuthorizedTTL'),
+    unauthorizedTtlMs: toMilliseconds(
+      options.cacheUnauthorizedTTL ?? '30s',
+      'cacheUnauthorizedTTL',
+    ),
+    maxEntries: options.cacheSize ?? DEFAULT_CACHE_SIZE,
+  });
+}

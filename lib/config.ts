@@ -1,0 +1,176 @@
+import { toMilliseconds } from './duration.js';
+import { KubeletAuthError } from './errors.js';
+import type { KubeletAuthOptions, KubeletAuthorizationMode } from './options.js';
+import { DEFAULT_CACHE_SIZE } from './cache/token-cache.js';
+import { DEFAULT_REVIEW_TIMEOUT_MS } from './apiserver/client.js';
+
+/** {@link KubeletAuthOptions} with every default applied and every value checked. */
+export interface ResolvedKubeletAuthConfig {
+  nodeName: string;
+  anonymous: boolean;
+  tokenWebhook: boolean;
+  tokenCacheTtlMs: number;
+  clientCAFile: string;
+  mode: KubeletAuthorizationMode;
+  authorizedTtlMs: number;
+  unauthorizedTtlMs: number;
+  fineGrained: boolean;
+  audiences: string[];
+  timeoutMs: number;
+  cacheSize: number;
+}
+
+/** The KubeletConfiguration (v1beta1) defaults; the kubelet's command-line defaults differ. */
+export const KUBELET_CONFIGURATION_DEFAULTS = Object.freeze({
+  anonymousEnabled: false,
+  webhookEnabled: true,
+  cacheTTL: '2m',
+  mode: 'Webhook' as KubeletAuthorizationMode,
+  cacheAuthorizedTTL: '5m',
+  cacheUnauthorizedTTL: '30s',
+});
+
+const KNOWN: Record<string, readonly string[]> = {
+  '': [
+    'nodeName',
+    'kubeConfig',
+    'authentication',
+    'authorization',
+    'fineGrained',
+    'audiences',
+    'timeout',
+    'cacheSize',
+    'logger',
+  ],
+  authentication: ['x509', 'webhook', 'anonymous'],
+  'authentication.x509': ['clientCAFile'],
+  'authentication.webhook': ['enabled', 'cacheTTL'],
+  'authentication.anonymous': ['enabled'],
+  authorization: ['mode', 'webhook'],
+  'authorization.webhook': ['cacheAuthorizedTTL', 'cacheUnauthorizedTTL'],
+};
+
+/**
+ * Applies defaults and validates, throwing a `TypeError` that names the option (or the kubelet's
+ * own start-up error) for anything wrong, so mistakes surface at start, never on a request.
+ */
+export function resolveKubeletAuthConfig(options: KubeletAuthOptions): ResolvedKubeletAuthConfig {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('kubeletAuth: options are required ({ nodeName, kubeConfig, … })');
+  }
+  checkKnownKeys(options, '');
+  const { authentication = {}, authorization = {} } = options;
+  if (typeof options.nodeName !== 'string' || options.nodeName === '') {
+    throw new TypeError('nodeName: required, the name of the Node this kubelet serves');
+  }
+  const mode = authorization.mode ?? KUBELET_CONFIGURATION_DEFAULTS.mode;
+  if ((mode as string) === '') {
+    throw new TypeError('authorization.mode: no authorization mode specified');
+  }
+  if (mode !== 'AlwaysAllow' && mode !== 'Webhook') {
+    throw new TypeError(
+      `authorization.mode: unknown authorization mode ${String(mode)} (expected AlwaysAllow or Webhook)`,
+    );
+  }
+  const config: ResolvedKubeletAuthConfig = {
+    nodeName: options.nodeName,
+    anonymous: bool(
+      authentication.anonymous?.enabled,
+      'authentication.anonymous.enabled',
+      KUBELET_CONFIGURATION_DEFAULTS.anonymousEnabled,
+    ),
+    tokenWebhook: bool(
+      authentication.webhook?.enabled,
+      'authentication.webhook.enabled',
+      KUBELET_CONFIGURATION_DEFAULTS.webhookEnabled,
+    ),
+    tokenCacheTtlMs: toMilliseconds(
+      authentication.webhook?.cacheTTL ?? KUBELET_CONFIGURATION_DEFAULTS.cacheTTL,
+      'authentication.webhook.cacheTTL',
+    ),
+    clientCAFile: authentication.x509?.clientCAFile ?? '',
+    mode,
+    authorizedTtlMs: toMilliseconds(
+      authorization.webhook?.cacheAuthorizedTTL ??
+        KUBELET_CONFIGURATION_DEFAULTS.cacheAuthorizedTTL,
+      'authorization.webhook.cacheAuthorizedTTL',
+    ),
+    unauthorizedTtlMs: toMilliseconds(
+      authorization.webhook?.cacheUnauthorizedTTL ??
+        KUBELET_CONFIGURATION_DEFAULTS.cacheUnauthorizedTTL,
+      'authorization.webhook.cacheUnauthorizedTTL',
+    ),
+    fineGrained: bool(options.fineGrained, 'fineGrained', true),
+    audiences: options.audiences ?? [],
+    timeoutMs:
+      options.timeout === undefined
+        ? DEFAULT_REVIEW_TIMEOUT_MS
+        : toMilliseconds(options.timeout, 'timeout'),
+    cacheSize: options.cacheSize ?? DEFAULT_CACHE_SIZE,
+  };
+  if (typeof config.clientCAFile !== 'string') {
+    throw new TypeError('authentication.x509.clientCAFile: expected a file path');
+  }
+  if (
+    !Array.isArray(config.audiences) ||
+    !config.audiences.every((a) => typeof a === 'string' && a !== '')
+  ) {
+    throw new TypeError('audiences: expected an array of non-empty strings');
+  }
+  if (!Number.isInteger(config.cacheSize) || config.cacheSize < 1) {
+    throw new TypeError(
+      `cacheSize: expected a whole number of entries ≥ 1, got ${String(options.cacheSize)}`,
+    );
+  }
+  if (config.timeoutMs <= 0) throw new TypeError('timeout: must be more than zero');
+  if (!config.anonymous && !config.tokenWebhook && config.clientCAFile === '') {
+    throw new KubeletAuthError(
+      'ERR_INVALID_OPTION',
+      'authentication: no authentication method configured (enable anonymous, webhook or x509)',
+    );
+  }
+  return config;
+}
+
+function bool(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean')
+    throw new TypeError(`${name}: expected true or false, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** Unknown option names throw, with the closest known name as a hint (typos fail loudly). */
+function checkKnownKeys(value: object, path: string): void {
+  const known = KNOWN[path];
+  if (!known) return;
+  for (const [key, child] of Object.entries(value)) {
+    const name = path ? `${path}.${key}` : key;
+    if (!known.includes(key)) {
+      const hint =
+        known.find((k) => k.toLowerCase() === key.toLowerCase()) ??
+        known.find((k) => editDistance(k, key) <= 2);
+      throw new TypeError(
+        `${name}: unknown option${hint ? ` (did you mean ${path ? `${path}.` : ''}${hint}?)` : ''}`,
+      );
+    }
+    if (typeof child === 'object' && child !== null && KNOWN[name]) checkKnownKeys(child, name);
+  }
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0] as number;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j] as number;
+      row[j] = Math.min(
+        current + 1,
+        (row[j - 1] as number) + 1,
+        previous + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+      previous = current;
+    }
+  }
+  return row[b.length] as number;
+}

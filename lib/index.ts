@@ -1,0 +1,91 @@
+// The public surface: explicit names only.
+export { kubeletAuth } from './kubelet-auth.js';
+export type { KubeletAuthMiddleware } from './kubelet-auth.js';
+export type {
+  KubeletAuthOptions,
+  KubeletAuthentication,
+  KubeletAuthorization,
+  KubeletAuthorizationMode,
+  ApiServerOptions,
+} from './options.js';
+export { resolveKubeletAuthConfig, KUBELET_CONFIGURATION_DEFAULTS } from './config.js';
+export type { ResolvedKubeletAuthConfig } from './config.js';
+
+export { ClientCertStrategy, CREDENTIAL_ID_EXTRA } from './authn/x509.js';
+export type { ClientCertStrategyOptions } from './authn/x509.js';
+export { CABundle, parseCertificateBundle } from './authn/ca-bundle.js';
+export { verifyClientChain } from './authn/chain.js';
+export type { ChainResult } from './authn/chain.js';
+export { TokenReviewStrategy } from './authn/token.js';
+export type { TokenReviewStrategyOptions } from './authn/token.js';
+export { AnonymousStrategy } from './authn/anonymous.js';
+export { parseBearerToken } from './authn/bearer.js';
+export { webhookTokenAuthenticator } from './authn/token-authenticator.js';
+export type {
+  TokenAuthenticator,
+  TokenResult,
+  WebhookTokenAuthenticatorOptions,
+} from './authn/token-authenticator.js';
+export { credentialsRejection } from './authn/rejection.js';
+
+export { kubeletAuthz } from './authz/middleware.js';
+export type { KubeletAuthzOptions, AttributesFunction, Middleware } from './authz/middleware.js';
+export {
+  kubeletRequestAttributes,
+  kubeletSubresources,
+  kubeletVerb,
+  isSubpath,
+} from './authz/attributes.js';
+export type { Attributes, KubeletAttributesOptions } from './authz/attributes.js';
+export { requestPath } from './authz/request-path.js';
+export { alwaysAllow, alwaysDeny, unionAuthorizer } from './authz/authorizer.js';
+export type { Authorizer, AuthorizationResult, Decision } from './authz/authorizer.js';
+export { webhookAuthorizer } from './authz/webhook.js';
+export type { WebhookAuthorizerOptions } from './authz/webhook.js';
+export {
+  subjectAccessReviewAuthorizer,
+  subjectAccessReviewSpec,
+} from './authz/subject-access-review.js';
+
+export { cachedAuthorizer } from './cache/decision-cache.js';
+export type { DecisionCacheOptions } from './cache/decision-cache.js';
+export { cachedTokenAuthenticator, DEFAULT_CACHE_SIZE } from './cache/token-cache.js';
+export type { TokenCacheOptions } from './cache/token-cache.js';
+
+export { createReviewClient, DEFAULT_REVIEW_TIMEOUT_MS } from './apiserver/client.js';
+export type { ReviewClientOptions } from './apiserver/client.js';
+export { DEFAULT_RETRY_BACKOFF } from './apiserver/retry.js';
+export type { RetryBackoff } from './apiserver/retry.js';
+export type {
+  ReviewClient,
+  TokenReviewSpec,
+  TokenReviewStatus,
+  SubjectAccessReviewSpec,
+  SubjectAccessReviewStatus,
+  ResourceAttributes,
+  NonResourceAttributes,
+} from './apiserver/reviews.js';
+
+export {
+  kubeUser,
+  isKubeUser,
+  anonymousUser,
+  withAuthenticatedGroup,
+  ANONYMOUS_USER,
+  AUTHENTICATED_GROUP,
+  UNAUTHENTICATED_GROUP,
+} from './user.js';
+export type { KubeUser } from './user.js';
+export { KubeletAuthError, ReviewFailedError, CertificateError } from './errors.js';
+export type { KubeletAuthErrorCode } from './errors.js';
+export { parseGoDuration, formatGoDuration, toMilliseconds } from './duration.js';
+export type { Duration } from './duration.js';
+export { stderrLogger, silentLogger } from './logger.js';
+export type { Logger } from './logger.js';
+export {
+  writeUnauthorized,
+  writeForbidden,
+  writeAuthorizationError,
+  forbiddenMessage,
+  authorizationErrorMessage,
+} from './responses.js';

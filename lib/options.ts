@@ -1,0 +1,78 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Duration } from './duration.js';
+import type { Logger } from './logger.js';
+
+/** `authentication` of a KubeletConfiguration (`kubelet.config.k8s.io/v1beta1`), camelCase. */
+export interface KubeletAuthentication {
+  /** Client certificate authentication. */
+  x509?: {
+    /**
+     * PEM bundle of the CAs that sign client certificates; empty or absent turns x509 off.
+     * The file is re-read when it changes. Default: `''` (off).
+     */
+    clientCAFile?: string;
+  };
+  /** Bearer token authentication through the API server's TokenReview. */
+  webhook?: {
+    /** Default: `true` (the KubeletConfiguration default; the kubelet's flag default is false). */
+    enabled?: boolean;
+    /** How long token review results, positive and negative, are cached. Default: `'2m'`. */
+    cacheTTL?: Duration;
+  };
+  /** Requests without credentials become `system:anonymous`. */
+  anonymous?: {
+    /** Default: `false` (the KubeletConfiguration default; the kubelet's flag default is true). */
+    enabled?: boolean;
+  };
+}
+
+/** The authorization modes the kubelet knows (case-sensitive). */
+export type KubeletAuthorizationMode = 'AlwaysAllow' | 'Webhook';
+
+/** `authorization` of a KubeletConfiguration, camelCase. */
+export interface KubeletAuthorization {
+  /** Default: `'Webhook'` (the KubeletConfiguration default; the kubelet's flag default is AlwaysAllow). */
+  mode?: KubeletAuthorizationMode;
+  webhook?: {
+    /** How long an allowed decision is cached. Default: `'5m'`. */
+    cacheAuthorizedTTL?: Duration;
+    /** How long a denied (or no-opinion) decision is cached. Default: `'30s'`. */
+    cacheUnauthorizedTTL?: Duration;
+  };
+}
+
+/** Options shared by everything that talks to the API server. */
+export interface ApiServerOptions {
+  /**
+   * The API server to send TokenReviews and SubjectAccessReviews to.
+   * Default: `KubeConfig.loadFromDefault()` ($KUBECONFIG, ~/.kube/config, then in-cluster);
+   * a start-up error when that finds no API server.
+   */
+  kubeConfig?: KubeConfig;
+  /**
+   * Longest time one review may take, retries included; past it the request gets the
+   * kubelet's failure answer (401 for a token, 500 for authorization). Default: `'10s'`.
+   */
+  timeout?: Duration;
+}
+
+/** Options of {@link kubeletAuth}: a KubeletConfiguration's auth sections plus the node's name. */
+export interface KubeletAuthOptions extends ApiServerOptions {
+  /** The node name sent as the SubjectAccessReview's `resourceAttributes.name`. Required. */
+  nodeName: string;
+  /** Default: anonymous off, token webhook on (2m), no x509. */
+  authentication?: KubeletAuthentication;
+  /** Default: mode Webhook, 5m / 30s cache TTLs. */
+  authorization?: KubeletAuthorization;
+  /**
+   * Fine-grained kubelet authorization (feature gate `KubeletFineGrainedAuthz`): `/pods` asks
+   * for `nodes/pods` before `nodes/proxy`, and so on. Default: `true`, as upstream since v1.33.
+   */
+  fineGrained?: boolean;
+  /** TokenReview `spec.audiences`. Default: none sent, as the kubelet. */
+  audiences?: string[];
+  /** Most entries in each cache (tokens, decisions). Default: `10000`. */
+  cacheSize?: number;
+  /** Where failures are reported. Default: one line on standard error. */
+  logger?: Logger;
+}
