@@ -2,8 +2,11 @@ import {
   ApiException,
   AuthenticationV1Api,
   AuthorizationV1Api,
+  Observable,
   type ConfigurationOptions,
   type KubeConfig,
+  type RequestContext,
+  type ResponseContext,
 } from '@kubernetes/client-node';
 import { ReviewFailedError, type KubeletAuthErrorCode } from '../errors.js';
 import { DEFAULT_RETRY_BACKOFF, withRetry, type RetryBackoff } from './retry.js';
@@ -99,21 +102,25 @@ export function createReviewClient(
 }
 
 /**
- * Per-call client-node options that attach the deadline's AbortSignal to the request. client-node
- * (1.x and 2.x) runs per-call middleware as promise middleware after it applied the kubeconfig.
+ * Per-call client-node options that attach the deadline's AbortSignal to the request. The
+ * object-parameter API (1.x and 2.x) runs per-call middleware on its Observable API, after the
+ * kubeconfig's credentials were applied.
  */
 function withSignal(signal: AbortSignal): ConfigurationOptions {
-  const middleware = {
-    pre: async (context: { setSignal(signal: AbortSignal): void }) => {
-      context.setSignal(signal);
-      return context;
-    },
-    post: async <R>(response: R) => response,
-  };
   return {
-    middleware: [middleware],
+    middleware: [
+      {
+        pre(context: RequestContext) {
+          context.setSignal(signal);
+          return new Observable(Promise.resolve(context));
+        },
+        post(response: ResponseContext) {
+          return new Observable(Promise.resolve(response));
+        },
+      },
+    ],
     middlewareMergeStrategy: 'append',
-  } as unknown as ConfigurationOptions;
+  };
 }
 
 const RETRYABLE_STATUS = new Set([429, 500, 504]);

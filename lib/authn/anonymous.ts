@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { Strategy } from 'passport-strategy';
 import { anonymousUser } from '../user.js';
 import { credentialsRejection } from './rejection.js';
@@ -14,7 +14,7 @@ import { actionsOf } from './strategy-actions.js';
 export class AnonymousStrategy extends Strategy {
   readonly name = 'kube-anonymous';
 
-  override authenticate(req: Request): void {
+  override authenticate(req: IncomingMessage): void {
     const actions = actionsOf(this);
     if (credentialsRejection(req) !== undefined) return actions.fail();
     actions.success(anonymousUser());

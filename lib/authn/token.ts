@@ -1,5 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { Request } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { Strategy as BearerStrategy } from 'passport-http-bearer';
 import { createReviewClient } from '../apiserver/client.js';
 import { resolveKubeConfig } from '../apiserver/kube-config.js';
@@ -82,7 +82,7 @@ export class TokenReviewStrategy extends BearerStrategy<
     this.logger = options.logger ?? stderrLogger;
   }
 
-  override authenticate(req: Request): void {
+  override authenticate(req: IncomingMessage): void {
     const actions = actionsOf(this);
     const request = req as unknown as AuthRequest;
     const token = parseBearerToken(authorizationHeader(request));

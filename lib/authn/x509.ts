@@ -1,5 +1,5 @@
 import { createHash, X509Certificate } from 'node:crypto';
-import type { Request } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { Strategy } from 'passport-strategy';
 import { stderrLogger, type Logger } from '../logger.js';
 import { withAuthenticatedGroup, type KubeUser } from '../user.js';
@@ -87,7 +87,7 @@ export class ClientCertStrategy extends Strategy {
     this.bundle.close();
   }
 
-  override authenticate(req: Request): void {
+  override authenticate(req: IncomingMessage): void {
     const actions = actionsOf(this);
     const request = req as unknown as AuthRequest;
     const verdict = this.verdictFor(request.socket);

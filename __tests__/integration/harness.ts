@@ -1,0 +1,176 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RequestListener } from 'node:http';
+import request from 'supertest';
+import {
+  createCA,
+  mintClientCert,
+  mintServingCert,
+  startApiServer,
+  type CertificateAuthority,
+  type IssuedCertificate,
+  type StandInApiServer,
+} from '../../lib/testing/index.js';
+
+/** Certificates for every client-certificate case the kubelet distinguishes. */
+export interface Pki {
+  clientCA: CertificateAuthority;
+  clientCAFile: string;
+  serving: IssuedCertificate;
+  certs: Record<
+    | 'alice'
+    | 'viaIntermediate'
+    | 'intermediateNotSent'
+    | 'expired'
+    | 'notYetValid'
+    | 'wrongCA'
+    | 'serverAuthOnly'
+    | 'noEKU'
+    | 'emptyCN'
+    | 'manyGroups'
+    | 'withUid'
+    | 'admin',
+    IssuedCertificate
+  >;
+}
+
+const HOUR = 3_600_000;
+
+export async function makePki(): Promise<Pki> {
+  const dir = mkdtempSync(join(tmpdir(), 'eka-pki-'));
+  const clientCA = await createCA({ commonName: 'kubelet-client-ca' });
+  const clientCAFile = join(dir, 'client-ca.crt');
+  writeFileSync(clientCAFile, clientCA.cert);
+  const intermediate = await createCA({ commonName: 'intermediate', issuer: clientCA });
+  // Same subject name as the trusted CA, different key: must not be trusted.
+  const impostor = await createCA({ commonName: 'kubelet-client-ca' });
+  const now = Date.now();
+  const [
+    alice,
+    viaIntermediate,
+    intermediateNotSent,
+    expired,
+    notYetValid,
+    wrongCA,
+    serverAuthOnly,
+    noEKU,
+    emptyCN,
+    manyGroups,
+    withUid,
+    admin,
+    serving,
+  ] = await Promise.all([
+    mintClientCert({ ca: clientCA, user: 'alice', groups: ['devs'] }),
+    mintClientCert({ ca: intermediate, user: 'carol', groups: ['devs'], chain: [intermediate] }),
+    mintClientCert({ ca: intermediate, user: 'carol', groups: ['devs'] }),
+    mintClientCert({
+      ca: clientCA,
+      user: 'alice',
+      notBefore: new Date(now - 48 * HOUR),
+      notAfter: new Date(now - HOUR),
+    }),
+    mintClientCert({
+      ca: clientCA,
+      user: 'alice',
+      notBefore: new Date(now + HOUR),
+      notAfter: new Date(now + 48 * HOUR),
+    }),
+    mintClientCert({ ca: impostor, user: 'alice', groups: ['admins'] }),
+    mintClientCert({ ca: clientCA, user: 'alice', extendedKeyUsage: 'serverAuth' }),
+    mintClientCert({ ca: clientCA, user: 'alice', extendedKeyUsage: 'none' }),
+    mintClientCert({ ca: clientCA, user: '', groups: ['devs'] }),
+    mintClientCert({ ca: clientCA, user: 'dave', groups: ['a', 'b', 'c'] }),
+    mintClientCert({ ca: clientCA, user: 'erin', uid: 'uid-erin' }),
+    mintClientCert({ ca: clientCA, user: 'root', groups: ['admins'] }),
+    mintServingCert({ hosts: ['127.0.0.1', 'localhost'] }),
+  ]);
+  return {
+    clientCA,
+    clientCAFile,
+    serving,
+    certs: {
+      alice,
+      viaIntermediate,
+      intermediateNotSent,
+      expired,
+      notYetValid,
+      wrongCA,
+      serverAuthOnly,
+      noEKU,
+      emptyCN,
+      manyGroups,
+      withUid,
+      admin,
+    },
+  };
+}
+
+/** The stand-in API server every integration test talks to through client-node. */
+export function startPolicyApiServer(): Promise<StandInApiServer> {
+  return startApiServer({
+    tokens: {
+      'alice-token': {
+        username: 'alice',
+        uid: 'uid-alice',
+        groups: ['devs'],
+        extra: { scopes: ['node'] },
+      },
+      'bob-token': { username: 'bob' },
+      'admin-token': { username: 'root', groups: ['admins'] },
+      'error-token': { error: 'token store unavailable' },
+    },
+    policy: {
+      rules: [
+        {
+          users: ['alice', 'carol', 'dave', 'erin'],
+          verbs: ['get'],
+          resources: ['nodes/stats', 'nodes/pods', 'nodes/healthz', 'nodes/metrics'],
+        },
+        { groups: ['admins'], verbs: ['*'], resources: ['nodes/*'] },
+      ],
+    },
+  });
+}
+
+/** An HTTPS server as the kubelet runs it: asks for, but does not verify, client certificates. */
+export async function listen(pki: Pki, app: RequestListener): Promise<Server> {
+  const server = createServer(
+    { key: pki.serving.key, cert: pki.serving.cert, requestCert: true, rejectUnauthorized: false },
+    app,
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
+
+export function urlOf(server: Server): string {
+  return `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+export interface Call {
+  method?: string;
+  cert?: IssuedCertificate;
+  /** Send the full chain (leaf + intermediates) rather than the leaf alone. */
+  sendChain?: boolean;
+  authorization?: string | string[];
+}
+
+/** One HTTPS request with supertest, trusting the serving certificate. */
+export function call(server: Server, pki: Pki, path: string, options: Call = {}): request.Test {
+  const method = (options.method ?? 'GET').toLowerCase() as 'get';
+  let req = request(urlOf(server))[method](path).ca(pki.serving.cert);
+  if (options.cert)
+    req = req
+      .cert(options.sendChain ? options.cert.chain : options.cert.cert)
+      .key(options.cert.key);
+  const auth = options.authorization;
+  if (typeof auth === 'string') req = req.set('Authorization', auth);
+  return req;
+}
+
+export function close(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
+}

@@ -1,0 +1,596 @@
+/**
+ * A stand-in kube-apiserver for tests: real HTTPS on 127.0.0.1 with its own CA, callers
+ * authenticated the way kube-apiserver does (client certificate or bearer token), and the two
+ * review APIs a kubelet-style authenticator/authorizer calls — TokenReview and
+ * SubjectAccessReview — in their exact wire format. Faults can be injected at any time.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { KubeConfig } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import { createCA, mintClientCert, mintServingCert } from './pki.js';
+import type { CertificateAuthority } from './pki.js';
+import { CompiledPolicy } from './policy.js';
+import type { PolicyDecision, StandInPolicy, SubjectAccessReviewSpec } from './policy.js';
+
+/** The user a token stands for, as TokenReview's `status.user` reports it. */
+export interface StandInUser {
+  username: string;
+  uid?: string;
+  /** Reported exactly as given (kube-apiserver would add `system:authenticated`; add it if needed). */
+  groups?: string[];
+  extra?: Record<string, string[]>;
+  /**
+   * Audiences the token is valid for. Absent: any audience. Present: the review succeeds only
+   * when they intersect the requested audiences (or the server's), and reports the intersection.
+   */
+  audiences?: string[];
+}
+
+/** A token's entry: the user it authenticates, or the error TokenReview should report for it. */
+export type StandInToken = StandInUser | { error: string };
+
+/** Options of {@link startApiServer}. */
+export interface StandInApiServerOptions {
+  /** Bearer tokens TokenReview knows, by token text. */
+  tokens?: Record<string, StandInToken>;
+  /** What SubjectAccessReview allows. Default: nothing. */
+  policy?: StandInPolicy;
+  /** The server's own audiences, used when a TokenReview names none. */
+  apiAudiences?: string[];
+  /** CN of the client certificate in {@link StandInApiServer.kubeConfig}. Default `system:node:node-a`. */
+  callerUser?: string;
+  /** O attributes of that certificate. Default `['system:nodes']`. */
+  callerGroups?: string[];
+  /** The bearer token the server accepts from its callers. Default: random. */
+  callerToken?: string;
+}
+
+/** A TokenReview request body (`authentication.k8s.io/v1`). */
+export interface TokenReviewBody {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: Record<string, unknown>;
+  spec: { token?: string; audiences?: string[] };
+}
+
+/** A SubjectAccessReview request body (`authorization.k8s.io/v1`). */
+export interface SubjectAccessReviewBody {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: Record<string, unknown>;
+  spec: SubjectAccessReviewSpec;
+}
+
+/**
+ * A failure to inject. `times` limits it to the next N reviews it applies to (absent: until
+ * cleared). Faults that only make sense for one review kind leave the other kind alone (and are
+ * not used up by it). A fault hits reviews that were authenticated and parsed, which are
+ * recorded in `reviews` as usual; a 401 or a 400 for a bad body comes first.
+ */
+export type Fault =
+  | { type: 'status'; status: number; retryAfterSeconds?: number; times?: number }
+  /**
+   * Headers and part of the body, then the connection is destroyed. `framing` (default
+   * `'chunked'`) picks how the cut-short body was announced: client-node 1.4's node-fetch 2
+   * notices a cut in a chunked body (the call rejects with "Premature close"), but with
+   * `'content-length'` its call never settles, which is what a client's own timeout is for.
+   */
+  | { type: 'reset'; framing?: 'chunked' | 'content-length'; times?: number }
+  /** No answer at all (until the client gives up or the server closes). */
+  | { type: 'hang'; times?: number }
+  /** 201 with a body that is not JSON. */
+  | { type: 'malformed'; times?: number }
+  /** SubjectAccessReview only: `{allowed: true, denied: true}`. */
+  | { type: 'both-allowed-and-denied'; times?: number }
+  /** SubjectAccessReview only: `{allowed: false, evaluationError}`. */
+  | { type: 'evaluation-error'; times?: number }
+  /** TokenReview only: `{authenticated: true}` with no user. */
+  | { type: 'authenticated-without-user'; times?: number };
+
+/** A running stand-in API server. */
+export interface StandInApiServer {
+  /** `https://127.0.0.1:<port>`. */
+  readonly url: string;
+  readonly port: number;
+  /** PEM of the server's CA (it signs both the serving certificate and accepted client certs). */
+  readonly ca: string;
+  /** The CA itself, to mint further client certificates the server accepts. */
+  readonly authority: CertificateAuthority;
+  /** The bearer token the server accepts from its callers. */
+  readonly callerToken: string;
+  /** A KubeConfig for this server: its CA, and a client certificate it accepts. */
+  readonly kubeConfig: KubeConfig;
+  /** The same as kubeconfig YAML (`*-data` fields), with a client certificate or the token. */
+  kubeconfigYaml(auth?: 'cert' | 'token'): string;
+  /** Every review received (after authentication and parsing), in arrival order, as sent. */
+  readonly reviews: {
+    tokenReviews: TokenReviewBody[];
+    subjectAccessReviews: SubjectAccessReviewBody[];
+  };
+  /** Empties both lists in place. */
+  resetReviews(): void;
+  /** HTTP requests received, of any kind and outcome. */
+  readonly requestCount: number;
+  /** Injects a fault, or clears it when called without one. */
+  setFault(fault?: Fault): void;
+  /** Replaces the policy; throws a `TypeError` when it is malformed (and keeps the old one). */
+  setPolicy(policy: StandInPolicy): void;
+  /** Replaces the known tokens. */
+  setTokens(tokens: Record<string, StandInToken>): void;
+  /** Stops listening and destroys every connection, hung ones included. */
+  close(): Promise<void>;
+}
+
+const TOKEN_REVIEW_PATH = '/apis/authentication.k8s.io/v1/tokenreviews';
+const SAR_PATH = '/apis/authorization.k8s.io/v1/subjectaccessreviews';
+const MAX_BODY_BYTES = 3 * 1024 * 1024; // kube-apiserver's own request size limit
+const DEFAULT_AUDIENCES = ['https://kubernetes.default.svc'];
+
+const REASONS: Record<number, string> = {
+  400: 'BadRequest',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'NotFound',
+  405: 'MethodNotAllowed',
+  409: 'Conflict',
+  410: 'Expired',
+  413: 'RequestEntityTooLarge',
+  415: 'UnsupportedMediaType',
+  422: 'Invalid',
+  429: 'TooManyRequests',
+  500: 'InternalError',
+  503: 'ServiceUnavailable',
+  504: 'Timeout',
+};
+
+type ReviewKind = 'token' | 'sar';
+
+class HttpError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+/** Starts a stand-in API server on 127.0.0.1 (free port). */
+export async function startApiServer(
+  options: StandInApiServerOptions = {},
+): Promise<StandInApiServer> {
+  let policy = new CompiledPolicy(options.policy ?? {});
+  let tokens = tokenMap(options.tokens ?? {});
+  const apiAudiences = options.apiAudiences ?? DEFAULT_AUDIENCES;
+  const callerToken = options.callerToken ?? randomBytes(24).toString('base64url');
+
+  const authority = await createCA({ commonName: 'stand-in kube-apiserver CA' });
+  const [serving, client] = await Promise.all([
+    mintServingCert({
+      ca: authority,
+      hosts: ['127.0.0.1', 'localhost'],
+      commonName: 'kube-apiserver',
+    }),
+    mintClientCert({
+      ca: authority,
+      user: options.callerUser ?? 'system:node:node-a',
+      groups: options.callerGroups ?? ['system:nodes'],
+    }),
+  ]);
+
+  const reviews = {
+    tokenReviews: [] as TokenReviewBody[],
+    subjectAccessReviews: [] as SubjectAccessReviewBody[],
+  };
+  let requestCount = 0;
+  let fault: Fault | undefined;
+  let faultRemaining = Infinity;
+
+  // Returns the fault to apply to this review, using up one of its `times`.
+  const takeFault = (kind: ReviewKind): Fault | undefined => {
+    if (!fault || faultRemaining <= 0 || !faultApplies(fault, kind)) return undefined;
+    const taken = fault;
+    faultRemaining -= 1;
+    if (faultRemaining <= 0) fault = undefined;
+    return taken;
+  };
+
+  const sockets = new Set<Socket>();
+  const server = createServer(
+    {
+      key: serving.key,
+      cert: serving.cert,
+      ca: [authority.cert],
+      // Like kube-apiserver: ask for a certificate, but let the request through without one
+      // (or with a bad one) so that a bearer token can still authenticate it.
+      requestCert: true,
+      rejectUnauthorized: false,
+    },
+    (req, res) => {
+      requestCount += 1;
+      handle(req, res).catch((err: unknown) => {
+        if (err instanceof HttpError) {
+          sendStatus(res, err.code, err.message, err.details);
+        } else {
+          sendStatus(res, 500, err instanceof Error ? err.message : String(err));
+        }
+      });
+    },
+  );
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  // A client that gives up mid-handshake must not crash the test process.
+  server.on('tlsClientError', () => undefined);
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!authenticated(req, callerToken)) {
+      throw new HttpError(401, 'Unauthorized');
+    }
+    const path = (req.url ?? '/').split('?')[0];
+    const kind: ReviewKind | undefined =
+      path === TOKEN_REVIEW_PATH ? 'token' : path === SAR_PATH ? 'sar' : undefined;
+    if (!kind) {
+      throw new HttpError(404, 'the server could not find the requested resource');
+    }
+    if (req.method !== 'POST') {
+      throw new HttpError(405, `the server does not allow this method on the requested resource`);
+    }
+    const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+    if (contentType !== 'application/json') {
+      throw new HttpError(
+        415,
+        `the body of the request was in an unknown format - accepted media types include: application/json`,
+      );
+    }
+    const body = parseReview(await readBody(req), kind);
+    if (kind === 'token') {
+      reviews.tokenReviews.push(body as TokenReviewBody);
+    } else {
+      reviews.subjectAccessReviews.push(body as SubjectAccessReviewBody);
+    }
+
+    const injected = takeFault(kind);
+    if (injected && injectFault(injected, res)) return;
+
+    let status: Record<string, unknown>;
+    if (kind === 'token') {
+      const spec = (body as TokenReviewBody).spec;
+      if (typeof spec.token !== 'string' || spec.token === '') {
+        throw new HttpError(400, 'token is required for TokenReview in authentication');
+      }
+      status =
+        injected?.type === 'authenticated-without-user'
+          ? { authenticated: true }
+          : reviewToken(tokens, spec, apiAudiences);
+    } else {
+      const spec = (body as SubjectAccessReviewBody).spec;
+      validateSar(spec);
+      if (injected?.type === 'both-allowed-and-denied') {
+        status = { allowed: true, denied: true, reason: 'stand-in fault: allowed and denied' };
+      } else if (injected?.type === 'evaluation-error') {
+        status = { allowed: false, evaluationError: 'stand-in fault: injected evaluation error' };
+      } else {
+        status = decisionStatus(policy.evaluate(spec));
+      }
+    }
+    const metadata = isObject(body['metadata']) ? body['metadata'] : {};
+    sendJson(res, 201, { ...body, metadata: { ...metadata, creationTimestamp: null }, status });
+  }
+
+  // Faults that replace the whole answer; returns false for those that only alter the status.
+  function injectFault(f: Fault, res: ServerResponse): boolean {
+    switch (f.type) {
+      case 'status': {
+        const headers: Record<string, string> = {};
+        if (f.retryAfterSeconds !== undefined) headers['Retry-After'] = String(f.retryAfterSeconds);
+        const details =
+          f.retryAfterSeconds !== undefined
+            ? { retryAfterSeconds: f.retryAfterSeconds }
+            : undefined;
+        sendStatus(res, f.status, `stand-in fault: status ${f.status}`, details, headers);
+        return true;
+      }
+      case 'reset': {
+        const full = JSON.stringify({ kind: 'Status', apiVersion: 'v1', padding: 'x'.repeat(256) });
+        res.writeHead(
+          201,
+          f.framing === 'content-length'
+            ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(full) }
+            : { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' },
+        );
+        // Let the headers and half the body reach the client before the connection dies.
+        res.write(full.slice(0, full.length >> 1), () => res.socket?.destroy());
+        return true;
+      }
+      case 'hang':
+        // Never answered: close() (or the client giving up) destroys the connection.
+        return true;
+      case 'malformed':
+        sendRaw(
+          res,
+          201,
+          '{"kind":"TokenReview","apiVersion":"authentication.k8s.io/v1","status":{"authen',
+        );
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `https://127.0.0.1:${port}`;
+
+  const kubeconfigYaml = (auth: 'cert' | 'token' = 'cert'): string =>
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        {
+          name: 'stand-in',
+          cluster: { server: url, 'certificate-authority-data': base64(authority.cert) },
+        },
+      ],
+      users: [
+        {
+          name: 'stand-in-caller',
+          user:
+            auth === 'token'
+              ? { token: callerToken }
+              : {
+                  'client-certificate-data': base64(client.cert),
+                  'client-key-data': base64(client.key),
+                },
+        },
+      ],
+      contexts: [{ name: 'stand-in', context: { cluster: 'stand-in', user: 'stand-in-caller' } }],
+      'current-context': 'stand-in',
+      preferences: {},
+    });
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromString(kubeconfigYaml('cert'));
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    ca: authority.cert,
+    authority,
+    callerToken,
+    kubeConfig,
+    kubeconfigYaml,
+    reviews,
+    resetReviews() {
+      reviews.tokenReviews.length = 0;
+      reviews.subjectAccessReviews.length = 0;
+    },
+    get requestCount() {
+      return requestCount;
+    },
+    setFault(next?: Fault) {
+      fault = next;
+      faultRemaining = next?.times ?? Infinity;
+    },
+    setPolicy(next: StandInPolicy) {
+      policy = new CompiledPolicy(next);
+    },
+    setTokens(next: Record<string, StandInToken>) {
+      tokens = tokenMap(next);
+    },
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Keep-alive and hung connections would otherwise hold close() (and Jest) open.
+        server.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
+      });
+      return closing;
+    },
+  };
+}
+
+function faultApplies(fault: Fault, kind: ReviewKind): boolean {
+  switch (fault.type) {
+    case 'both-allowed-and-denied':
+    case 'evaluation-error':
+      return kind === 'sar';
+    case 'authenticated-without-user':
+      return kind === 'token';
+    default:
+      return true;
+  }
+}
+
+function authenticated(req: IncomingMessage, callerToken: string): boolean {
+  // socket.authorized: the client presented a certificate that chains to the server's CA.
+  if ((req.socket as TLSSocket).authorized) return true;
+  const header = req.headers.authorization ?? '';
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1] === callerToken;
+}
+
+function tokenMap(tokens: Record<string, StandInToken>): Map<string, StandInToken> {
+  if (typeof tokens !== 'object' || tokens === null) {
+    throw new TypeError('tokens must be an object mapping token text to a user or { error }');
+  }
+  return new Map(Object.entries(tokens));
+}
+
+function reviewToken(
+  tokens: Map<string, StandInToken>,
+  spec: TokenReviewBody['spec'],
+  apiAudiences: string[],
+): Record<string, unknown> {
+  const entry = tokens.get(spec.token ?? '');
+  if (!entry) return { authenticated: false };
+  if ('error' in entry) return { authenticated: false, error: entry.error };
+  const requested =
+    Array.isArray(spec.audiences) && spec.audiences.length > 0 ? spec.audiences : apiAudiences;
+  let audiences = requested;
+  if (entry.audiences) {
+    audiences = requested.filter((a) => entry.audiences?.includes(a));
+    if (audiences.length === 0) {
+      return {
+        authenticated: false,
+        error: `[invalid bearer token, token audiences ${JSON.stringify(entry.audiences)} is invalid for the target audiences ${JSON.stringify(requested)}]`,
+      };
+    }
+  }
+  const user: Record<string, unknown> = { username: entry.username };
+  if (entry.uid !== undefined) user['uid'] = entry.uid;
+  if (entry.groups !== undefined) user['groups'] = entry.groups;
+  if (entry.extra !== undefined) user['extra'] = entry.extra;
+  return { authenticated: true, user, audiences };
+}
+
+function decisionStatus(decision: PolicyDecision): Record<string, unknown> {
+  const status: Record<string, unknown> = { allowed: decision.allowed };
+  if (decision.reason) status['reason'] = decision.reason;
+  return status;
+}
+
+// kube-apiserver's SubjectAccessReview validation; its failures are 422 Invalid.
+function validateSar(spec: SubjectAccessReviewSpec): void {
+  const causes: { field: string; message: string }[] = [];
+  const hasResource = isObject(spec.resourceAttributes);
+  const hasNonResource = isObject(spec.nonResourceAttributes);
+  if (hasResource && hasNonResource) {
+    causes.push({
+      field: 'spec.resourceAttributes',
+      message: 'cannot be specified in combination with nonResourceAttributes',
+    });
+  } else if (!hasResource && !hasNonResource) {
+    causes.push({
+      field: 'spec.resourceAttributes',
+      message: 'exactly one of nonResourceAttributes or resourceAttributes must be specified',
+    });
+  }
+  if (!spec.user && (!Array.isArray(spec.groups) || spec.groups.length === 0)) {
+    causes.push({ field: 'spec.user', message: 'at least one of user or group must be specified' });
+  }
+  if (causes.length > 0) {
+    const text = causes.map((c) => `${c.field}: ${c.message}`).join(', ');
+    throw new HttpError(422, `SubjectAccessReview.authorization.k8s.io "" is invalid: ${text}`, {
+      group: 'authorization.k8s.io',
+      kind: 'SubjectAccessReview',
+      causes: causes.map((c) => ({
+        reason: 'FieldValueInvalid',
+        message: c.message,
+        field: c.field,
+      })),
+    });
+  }
+}
+
+const EXPECTED = {
+  token: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview' },
+  sar: { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview' },
+} as const;
+
+function parseReview(text: string, kind: ReviewKind): Record<string, unknown> & { spec: object } {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (err) {
+    throw new HttpError(400, `error decoding request body: ${(err as Error).message}`);
+  }
+  if (!isObject(body)) throw new HttpError(400, 'request body must be a JSON object');
+  const expected = EXPECTED[kind];
+  // Like kube-apiserver, a missing apiVersion/kind is defaulted from the URL; a wrong one is not.
+  if (body['apiVersion'] !== undefined && body['apiVersion'] !== expected.apiVersion) {
+    throw new HttpError(
+      400,
+      `the API version in the data (${String(body['apiVersion'])}) does not match the expected API version (${expected.apiVersion})`,
+    );
+  }
+  if (body['kind'] !== undefined && body['kind'] !== expected.kind) {
+    throw new HttpError(
+      400,
+      `${String(body['kind'])} in version "v1" cannot be handled as a ${expected.kind}`,
+    );
+  }
+  if (!isObject(body['spec'])) {
+    throw new HttpError(400, `${expected.kind} has no spec`);
+  }
+  return body as Record<string, unknown> & { spec: object };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new HttpError(413, 'request entity too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendStatus(
+  res: ServerResponse,
+  code: number,
+  message: string,
+  details?: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): void {
+  const status: Record<string, unknown> = {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason: REASONS[code] ?? 'Unknown',
+  };
+  if (details) status['details'] = details;
+  status['code'] = code;
+  sendRaw(res, code, JSON.stringify(status), headers);
+}
+
+function sendJson(res: ServerResponse, code: number, body: unknown): void {
+  sendRaw(res, code, JSON.stringify(body));
+}
+
+function sendRaw(
+  res: ServerResponse,
+  code: number,
+  text: string,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent || res.destroyed) return;
+  const payload = Buffer.from(text);
+  res.writeHead(code, {
+    'Content-Type': 'application/json',
+    'Content-Length': payload.length,
+    'Cache-Control': 'no-cache, private',
+    'Audit-Id': randomUUID(),
+    ...headers,
+  });
+  res.end(payload);
+}
+
+function base64(text: string): string {
+  return Buffer.from(text).toString('base64');
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

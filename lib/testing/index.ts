@@ -1,0 +1,31 @@
+/**
+ * express-kubelet-auth/testing: real certificates, a stand-in kube-apiserver and an RBAC policy
+ * evaluator, so that applications using express-kubelet-auth can be tested end to end.
+ */
+export { createCA, mintClientCert, mintServingCert, UID_OID } from './pki.js';
+export type {
+  CertificateAuthority,
+  CreateCAOptions,
+  ClientCertOptions,
+  IssuedCertificate,
+  ServingCertOptions,
+} from './pki.js';
+export { startApiServer } from './apiserver.js';
+export type {
+  Fault,
+  StandInApiServer,
+  StandInApiServerOptions,
+  StandInToken,
+  StandInUser,
+  SubjectAccessReviewBody,
+  TokenReviewBody,
+} from './apiserver.js';
+export { CompiledPolicy, compilePolicy, evaluate } from './policy.js';
+export type {
+  NonResourceAttributes,
+  PolicyDecision,
+  ResourceAttributes,
+  SimpleRule,
+  StandInPolicy,
+  SubjectAccessReviewSpec,
+} from './policy.js';
