@@ -18,4 +18,5 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/__tests__/**/*.test.ts'],
   testTimeout: 20000,
+  reporters: ['default', '<rootDir>/__tests__/summary-reporter.js'],
 };

@@ -17,6 +17,7 @@ describe('resolveKubeletAuthConfig', () => {
       audiences: [],
       timeoutMs: 10_000,
       cacheSize: 10_000,
+      maxConcurrentReviews: 64,
     });
   });
 
@@ -91,6 +92,11 @@ describe('resolveKubeletAuthConfig', () => {
     ],
     ['bad cacheSize', { nodeName: 'n', cacheSize: 0 }, /^cacheSize: /],
     ['zero timeout', { nodeName: 'n', timeout: 0 }, /^timeout: /],
+    [
+      'bad maxConcurrentReviews',
+      { nodeName: 'n', maxConcurrentReviews: 0.5 },
+      /^maxConcurrentReviews: /,
+    ],
     ['bad audiences', { nodeName: 'n', audiences: [''] }, /^audiences: /],
     [
       'no authentication method',

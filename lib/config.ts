@@ -2,7 +2,7 @@ import { toMilliseconds } from './duration.js';
 import { KubeletAuthError } from './errors.js';
 import type { KubeletAuthOptions, KubeletAuthorizationMode } from './options.js';
 import { DEFAULT_CACHE_SIZE } from './cache/token-cache.js';
-import { DEFAULT_REVIEW_TIMEOUT_MS } from './apiserver/client.js';
+import { DEFAULT_MAX_CONCURRENT_REVIEWS, DEFAULT_REVIEW_TIMEOUT_MS } from './apiserver/client.js';
 
 /** {@link KubeletAuthOptions} with every default applied and every value checked. */
 export interface ResolvedKubeletAuthConfig {
@@ -18,6 +18,7 @@ export interface ResolvedKubeletAuthConfig {
   audiences: string[];
   timeoutMs: number;
   cacheSize: number;
+  maxConcurrentReviews: number;
 }
 
 /** The KubeletConfiguration (v1beta1) defaults; the kubelet's command-line defaults differ. */
@@ -107,6 +108,7 @@ export function resolveKubeletAuthConfig(options: KubeletAuthOptions): ResolvedK
         ? DEFAULT_REVIEW_TIMEOUT_MS
         : toMilliseconds(options.timeout, 'timeout'),
     cacheSize: options.cacheSize ?? DEFAULT_CACHE_SIZE,
+    maxConcurrentReviews: options.maxConcurrentReviews ?? DEFAULT_MAX_CONCURRENT_REVIEWS,
   };
   if (typeof config.clientCAFile !== 'string') {
     throw new TypeError('authentication.x509.clientCAFile: expected a file path');
@@ -123,6 +125,11 @@ export function resolveKubeletAuthConfig(options: KubeletAuthOptions): ResolvedK
     );
   }
   if (config.timeoutMs <= 0) throw new TypeError('timeout: must be more than zero');
+  if (!Number.isInteger(config.maxConcurrentReviews) || config.maxConcurrentReviews < 1) {
+    throw new TypeError(
+      `maxConcurrentReviews: expected a whole number ≥ 1, got ${String(options.maxConcurrentReviews)}`,
+    );
+  }
   if (!config.anonymous && !config.tokenWebhook && config.clientCAFile === '') {
     throw new KubeletAuthError(
       'ERR_INVALID_OPTION',

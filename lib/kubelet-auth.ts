@@ -20,7 +20,7 @@ import { isKubeUser } from './user.js';
 export interface KubeletAuthMiddleware extends Middleware {
   /** The configuration in force, defaults applied (for `/configz`-like endpoints). */
   readonly config: Readonly<ResolvedKubeletAuthConfig>;
-  /** Stops watching the client CA file. */
+  /** Stops watching the client CA file and closes idle connections to the API server. */
   close(): void;
 }
 
@@ -45,6 +45,7 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
     const needs = config.tokenWebhook ? 'webhook authentication' : 'webhook authorization';
     reviewClient = createReviewClient(resolveKubeConfig(options.kubeConfig, needs), {
       timeoutMs: config.timeoutMs,
+      maxConcurrent: config.maxConcurrentReviews,
     });
   }
 
@@ -122,6 +123,12 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
     value: Object.freeze({ ...config }),
     enumerable: true,
   });
-  Object.defineProperty(middleware, 'close', { value: () => bundle?.close(), enumerable: true });
+  Object.defineProperty(middleware, 'close', {
+    value: () => {
+      bundle?.close();
+      reviewClient?.close?.();
+    },
+    enumerable: true,
+  });
   return middleware;
 }

@@ -73,6 +73,8 @@ export interface KubeletAuthOptions extends ApiServerOptions {
   audiences?: string[];
   /** Most entries in each cache (tokens, decisions). Default: `10000`. */
   cacheSize?: number;
+  /** Most reviews in flight to the API server at once; more wait (within `timeout`). Default: `64`. */
+  maxConcurrentReviews?: number;
   /** Where failures are reported. Default: one line on standard error. */
   logger?: Logger;
 }

@@ -20,9 +20,23 @@ export const UNAUTHENTICATED_GROUP = 'system:unauthenticated';
 /** The group every authenticated, non-anonymous user gets. */
 export const AUTHENTICATED_GROUP = 'system:authenticated';
 
-/** A fresh anonymous user (never shared: callers may not mutate a common object). */
+/** A fresh anonymous user. */
 export function anonymousUser(): KubeUser {
   return { username: ANONYMOUS_USER, groups: [UNAUTHENTICATED_GROUP] };
+}
+
+/**
+ * Freezes a user deeply and returns it. Authenticated users are shared between the requests of
+ * one connection or one cached token, so a route that changed `req.user` would change who later
+ * requests are authorized as; frozen, such a change throws instead.
+ */
+export function freezeUser(user: KubeUser): Readonly<KubeUser> {
+  Object.freeze(user.groups);
+  if (user.extra) {
+    for (const values of Object.values(user.extra)) Object.freeze(values);
+    Object.freeze(user.extra);
+  }
+  return Object.freeze(user);
 }
 
 /**

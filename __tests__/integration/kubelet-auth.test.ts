@@ -382,6 +382,73 @@ describe('authorization: SubjectAccessReview for nodes/<subresource>', () => {
   });
 });
 
+describe('the API server sees one review per burst', () => {
+  it('200 concurrent requests with one never-seen token send 1 TokenReview and 1 SubjectAccessReview', async () => {
+    const server = await kubelet();
+    const results = await Promise.all(
+      Array.from({ length: 200 }, () =>
+        call(server, pki, '/stats/summary', { authorization: 'Bearer alice-token' }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(results.map(() => 200));
+    expect(api.reviews.tokenReviews).toHaveLength(1);
+    expect(api.reviews.subjectAccessReviews).toHaveLength(1);
+  });
+
+  it('a failure during a burst reaches every waiter, and nothing of it is cached', async () => {
+    // A review that hangs until the 1.5 s deadline: every request of the burst joins it.
+    const server = await kubelet({ timeout: '1500ms' });
+    api.setFault({ type: 'hang' });
+    const failed = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        call(server, pki, '/stats/summary', { authorization: 'Bearer alice-token' }),
+      ),
+    );
+    expect(failed.map((r) => r.status)).toEqual(failed.map(() => 401));
+    expect(api.reviews.tokenReviews).toHaveLength(1);
+    api.setFault();
+    await call(server, pki, '/stats/summary', { authorization: 'Bearer alice-token' }).expect(200);
+    expect(api.reviews.tokenReviews).toHaveLength(2);
+  });
+});
+
+describe('identity is immutable downstream', () => {
+  it('a route cannot change the user that later requests with the same token are authorized as', async () => {
+    const auth = kubeletAuth({
+      nodeName: 'node-a',
+      kubeConfig: api.kubeConfig,
+      logger: silentLogger,
+      authentication: { x509: { clientCAFile: pki.clientCAFile } },
+      authorization: { mode: 'AlwaysAllow' },
+    });
+    closers.push(() => auth.close());
+    const app = express();
+    app.use(auth);
+    app.use((req, res) => {
+      const user = req.user as { groups: string[] };
+      let threw = false;
+      try {
+        user.groups.push('system:masters');
+      } catch {
+        threw = true;
+      }
+      res.json({ threw, groups: user.groups });
+    });
+    const server = await listen(pki, app);
+    servers.push(server);
+    for (let i = 0; i < 2; i++) {
+      const res = await call(server, pki, '/pods', { authorization: 'Bearer alice-token' }).expect(
+        200,
+      );
+      expect(res.body).toEqual({ threw: true, groups: ['devs', 'system:authenticated'] });
+    }
+    for (let i = 0; i < 2; i++) {
+      const res = await call(server, pki, '/pods', { cert: pki.certs.alice }).expect(200);
+      expect(res.body).toEqual({ threw: true, groups: ['devs', 'system:authenticated'] });
+    }
+  });
+});
+
 describe('configuration errors surface at construction', () => {
   it('fails clearly when a webhook mode is on and no API server is configured', () => {
     const saved = { KUBECONFIG: process.env.KUBECONFIG, HOME: process.env.HOME };

@@ -9,6 +9,8 @@ import {
   type ResponseContext,
 } from '@kubernetes/client-node';
 import { ReviewFailedError, type KubeletAuthErrorCode } from '../errors.js';
+import { KeepAliveAgents } from './keep-alive.js';
+import { Limiter } from './limiter.js';
 import { DEFAULT_RETRY_BACKOFF, withRetry, type RetryBackoff } from './retry.js';
 import type {
   ReviewClient,
@@ -24,9 +26,15 @@ export interface ReviewClientOptions {
   timeoutMs?: number;
   /** Retry policy for transient failures. Default: upstream's (500 ms ×1.5, 5 attempts). */
   backoff?: RetryBackoff;
+  /**
+   * Most reviews in flight to the API server at once; more wait their turn (within their
+   * timeout). Default: 64.
+   */
+  maxConcurrent?: number;
 }
 
 export const DEFAULT_REVIEW_TIMEOUT_MS = 10_000;
+export const DEFAULT_MAX_CONCURRENT_REVIEWS = 64;
 
 /**
  * The package's one edge to the API server: TokenReview and SubjectAccessReview through
@@ -39,6 +47,12 @@ export function createReviewClient(
 ): ReviewClient {
   const timeoutMs = options.timeoutMs ?? DEFAULT_REVIEW_TIMEOUT_MS;
   const backoff = options.backoff ?? DEFAULT_RETRY_BACKOFF;
+  const maxConcurrent = options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT_REVIEWS;
+  if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1) {
+    throw new TypeError(`maxConcurrent: expected a whole number ≥ 1, got ${String(maxConcurrent)}`);
+  }
+  const limiter = new Limiter(maxConcurrent);
+  const agents = new KeepAliveAgents();
   const authentication = kubeConfig.makeApiClient(AuthenticationV1Api);
   const authorization = kubeConfig.makeApiClient(AuthorizationV1Api);
 
@@ -49,12 +63,14 @@ export function createReviewClient(
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     const deadline = Date.now() + timeoutMs;
-    const perCall = withSignal(controller.signal);
+    const perCall = perCallOptions(controller.signal, agents);
+    const timedOut = (): ReviewFailedError => toReviewFailed(kind, undefined, true, timeoutMs);
     try {
       return await withRetry(
         async () => {
           try {
-            return await send(perCall);
+            // One slot per attempt: a retry's backoff does not hold a slot.
+            return await limiter.run(() => send(perCall), controller.signal, timedOut);
           } catch (error) {
             throw toReviewFailed(kind, error, controller.signal.aborted, timeoutMs);
           }
@@ -98,20 +114,25 @@ export function createReviewClient(
       }
       return status;
     },
+    close(): void {
+      agents.destroy();
+    },
   };
 }
 
 /**
- * Per-call client-node options that attach the deadline's AbortSignal to the request. The
- * object-parameter API (1.x and 2.x) runs per-call middleware on its Observable API, after the
- * kubeconfig's credentials were applied.
+ * Per-call client-node options: the deadline's AbortSignal, and the shared keep-alive agent in
+ * place of the one client-node made for this request. The object-parameter API (1.x and 2.x)
+ * runs per-call middleware on its Observable API, after the kubeconfig's credentials were applied.
  */
-function withSignal(signal: AbortSignal): ConfigurationOptions {
+function perCallOptions(signal: AbortSignal, agents: KeepAliveAgents): ConfigurationOptions {
   return {
     middleware: [
       {
         pre(context: RequestContext) {
           context.setSignal(signal);
+          const agent = context.getAgent();
+          if (agent) context.setAgent(agents.reuse(agent) as typeof agent);
           return new Observable(Promise.resolve(context));
         },
         post(response: ResponseContext) {

@@ -62,4 +62,6 @@ export interface ReviewClient {
   tokenReview(spec: TokenReviewSpec): Promise<TokenReviewStatus>;
   /** Sends a SubjectAccessReview; rejects with a `ReviewFailedError` when there is no usable answer. */
   subjectAccessReview(spec: SubjectAccessReviewSpec): Promise<SubjectAccessReviewStatus>;
+  /** Releases idle connections to the API server, when the client keeps any. */
+  close?(): void;
 }

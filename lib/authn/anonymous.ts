@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { Strategy } from 'passport-strategy';
-import { anonymousUser } from '../user.js';
+import { anonymousUser, freezeUser } from '../user.js';
 import { credentialsRejection } from './rejection.js';
 import { actionsOf } from './strategy-actions.js';
 
@@ -11,12 +11,14 @@ import { actionsOf } from './strategy-actions.js';
  *
  * @example app.use(passport.authenticate(['kube-x509', 'kube-token', 'kube-anonymous'], { session: false }));
  */
+const ANONYMOUS = freezeUser(anonymousUser());
+
 export class AnonymousStrategy extends Strategy {
   readonly name = 'kube-anonymous';
 
   override authenticate(req: IncomingMessage): void {
     const actions = actionsOf(this);
     if (credentialsRejection(req) !== undefined) return actions.fail();
-    actions.success(anonymousUser());
+    actions.success(ANONYMOUS);
   }
 }

@@ -7,7 +7,7 @@ import type { ReviewClient } from '../apiserver/reviews.js';
 import { cachedTokenAuthenticator, DEFAULT_CACHE_SIZE } from '../cache/token-cache.js';
 import { toMilliseconds, type Duration } from '../duration.js';
 import { stderrLogger, type Logger } from '../logger.js';
-import { withAuthenticatedGroup, type KubeUser } from '../user.js';
+import { freezeUser, withAuthenticatedGroup, type KubeUser } from '../user.js';
 import { authorizationHeader, parseBearerToken, removeAuthorizationHeader } from './bearer.js';
 import { markCredentialsRejected } from './rejection.js';
 import { actionsOf, type AuthRequest } from './strategy-actions.js';
@@ -66,9 +66,17 @@ export class TokenReviewStrategy extends BearerStrategy<
         maxEntries: options.cacheSize ?? DEFAULT_CACHE_SIZE,
       },
     );
+    // One frozen user per cached result: every request with the token shares it.
+    const users = new WeakMap<KubeUser, KubeUser>();
     const check = async (token: string): Promise<KubeUser | undefined> => {
       const result = await authenticator.authenticateToken(token);
-      return result.authenticated ? withAuthenticatedGroup(result.user) : undefined;
+      if (!result.authenticated) return undefined;
+      let user = users.get(result.user);
+      if (!user) {
+        user = freezeUser(withAuthenticatedGroup(result.user));
+        users.set(result.user, user);
+      }
+      return user;
     };
     // The verify callback keeps passport-http-bearer's contract for code that calls it directly.
     super({ passReqToCallback: false }, (token, done) => {

@@ -2,7 +2,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Strategy } from 'passport-strategy';
 import { stderrLogger, type Logger } from '../logger.js';
-import { withAuthenticatedGroup, type KubeUser } from '../user.js';
+import { freezeUser, withAuthenticatedGroup, type KubeUser } from '../user.js';
 import { CABundle } from './ca-bundle.js';
 import { verifyClientChain } from './chain.js';
 import { markCredentialsRejected } from './rejection.js';
@@ -167,7 +167,7 @@ function identityOf(leaf: X509Certificate): Verdict {
   user.extra = {
     [CREDENTIAL_ID_EXTRA]: [`X509SHA256=${createHash('sha256').update(leaf.raw).digest('hex')}`],
   };
-  return { kind: 'user', user: withAuthenticatedGroup(user) };
+  return { kind: 'user', user: freezeUser(withAuthenticatedGroup(user)) };
 }
 
 /** The leaf and what the client sent after it, as Node exposes them (leaf first). */

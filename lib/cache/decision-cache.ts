@@ -70,19 +70,29 @@ function requesterControlledSize(a: Attributes): number {
   );
 }
 
-/** A canonical serialization of the whole question (JSON: no separator can be forged). */
+/** Each user's part of the key, computed once per user object (cached users are reused). */
+const userKeys = new WeakMap<object, string>();
+
+function userKey(user: Attributes['user']): string {
+  let key = userKeys.get(user);
+  if (key === undefined) {
+    const extra = user.extra
+      ? Object.keys(user.extra)
+          .sort()
+          .map((k) => [k, user.extra?.[k] ?? []])
+      : [];
+    key = JSON.stringify([user.username, user.uid ?? '', [...user.groups].sort(), extra]);
+    userKeys.set(user, key);
+  }
+  return key;
+}
+
+/**
+ * A canonical serialization of the whole question: the user (name, uid, sorted groups, extra
+ * by sorted key) and every attribute, as JSON, so no separator can be forged.
+ */
 export function decisionKey(a: Attributes): string {
-  const { user } = a;
-  const extra = user.extra
-    ? Object.keys(user.extra)
-        .sort()
-        .map((k) => [k, user.extra?.[k] ?? []])
-    : [];
-  return JSON.stringify([
-    user.username,
-    user.uid ?? '',
-    [...user.groups].sort(),
-    extra,
+  return `${userKey(a.user)}${JSON.stringify([
     a.verb,
     a.namespace,
     a.apiGroup,
@@ -92,5 +102,5 @@ export function decisionKey(a: Attributes): string {
     a.name,
     a.resourceRequest,
     a.resourceRequest ? '' : a.path,
-  ]);
+  ])}`;
 }
