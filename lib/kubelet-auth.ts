@@ -13,7 +13,8 @@ import { webhookAuthorizer } from './authz/webhook.js';
 import { resolveKubeletAuthConfig, type ResolvedKubeletAuthConfig } from './config.js';
 import { stderrLogger } from './logger.js';
 import type { KubeletAuthOptions } from './options.js';
-import { writeUnauthorized } from './responses.js';
+import { writeBadRequest, writeUnauthorized } from './responses.js';
+import { requestPath } from './authz/request-path.js';
 import { isKubeUser } from './user.js';
 
 /** The middleware {@link kubeletAuth} returns, with a way to release what it holds. */
@@ -106,6 +107,9 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
     res: ServerResponse,
     next: (error?: unknown) => void,
   ): void {
+    // A path the router and the authorizer could read differently is refused before anything
+    // is asked of the API server.
+    if (requestPath(req) === undefined) return writeBadRequest(res);
     authenticate(req, res, (error?: unknown) => {
       const user: unknown = (req as IncomingMessage & { user?: unknown }).user;
       if (error !== undefined || !isKubeUser(user)) {

@@ -6,7 +6,11 @@ describe('requestPath: the decoded URL path the kubelet authorizes', () => {
     ['/stats/summary', '/stats/summary'],
     ['/stats/summary?only_cpu_and_memory=true', '/stats/summary'],
     ['/%73tats/summary', '/stats/summary'],
-    ['/stats%2Fsummary', '/stats/summary'],
+    ['//stats/summary', '//stats/summary'],
+    ['/stats//summary', '/stats//summary'],
+    ['/stats/.hidden', '/stats/.hidden'],
+    ['/stats/...', '/stats/...'],
+    ['/stats.', '/stats.'],
     ['/a+b', '/a+b'],
     ['/caf%C3%A9', '/café'],
     ['http://node-a:10250/pods?x=1', '/pods'],
@@ -19,7 +23,25 @@ describe('requestPath: the decoded URL path the kubelet authorizes', () => {
     expect(requestPath({ url: '/summary', originalUrl: '/stats/summary' })).toBe('/stats/summary');
   });
 
-  it.each(['/stats/%', '/stats/%2', '/stats/%zz', '/%G0'])('%j is a bad request', (url) => {
+  it.each([
+    '/stats/%',
+    '/stats/%2',
+    '/stats/%zz',
+    '/%G0',
+    '/stats/../exec/ns/p/c',
+    '/stats/./summary',
+    '/stats/..',
+    '/..',
+    '/.',
+    '/stats/%2e%2e/exec/ns/p/c',
+    '/stats/%2E./exec',
+    '/stats%2Fsummary',
+    '/stats%2f..%2fexec',
+    '/stats%5C..%5Cexec',
+    '/stats/summary%00',
+    '/stats/%0a',
+    '/stats/%7f',
+  ])('%j is a bad request', (url) => {
     expect(requestPath({ url })).toBeUndefined();
   });
 });

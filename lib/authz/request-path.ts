@@ -1,7 +1,14 @@
 /**
  * The path the kubelet authorizes: Go's decoded `URL.Path` (percent escapes decoded, query
  * dropped), taken from the whole URL the client sent (`originalUrl` inside Express routers).
- * Returns `undefined` for a URL Go would refuse to parse (a bad percent escape), which gets 400.
+ *
+ * Returns `undefined` — the request gets 400 before anything else — for a path that Go would
+ * refuse (a bad percent escape) and for paths on which the router and the authorizer could
+ * disagree: Express routes on the raw path, while the kubelet's attributes come from the decoded
+ * one. So these are refused rather than authorized as one thing and routed as another:
+ * - dot segments (`/stats/../exec/x`, also when encoded: `%2e%2e`), which Go's mux would redirect;
+ * - an encoded `/` or `\` (`/stats%2F..%2Fexec`), which is a separator for one side only;
+ * - control characters, NUL included, after decoding.
  */
 export function requestPath(req: { url?: string; originalUrl?: string }): string | undefined {
   const url = req.originalUrl ?? req.url ?? '/';
@@ -18,9 +25,19 @@ export function requestPath(req: { url?: string; originalUrl?: string }): string
       return undefined;
     }
   }
-  return raw.includes('%') ? percentDecode(raw) : raw;
+  if (raw.includes('%')) {
+    if (ENCODED_SEPARATOR.test(raw)) return undefined;
+    const decoded = percentDecode(raw);
+    if (decoded === undefined) return undefined;
+    raw = decoded;
+  }
+  return CONTROL.test(raw) || DOT_SEGMENT.test(raw) ? undefined : raw;
 }
 
+const ENCODED_SEPARATOR = /%(2f|5c)/i;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const DOT_SEGMENT = /(^|\/)\.{1,2}(\/|$)/;
 const HEX = /^[0-9a-fA-F]{2}$/;
 
 /** Go's `unescape` for paths: every `%XX` becomes that byte; `+` stays; a bad escape fails. */
