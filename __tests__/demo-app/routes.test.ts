@@ -1,0 +1,473 @@
+import { describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { createKubeletApp } from '../../demo-app/app.js';
+import { createNodeModel } from '../../demo-app/payloads/node-model.js';
+import type { RouteContext } from '../../demo-app/routes/index.js';
+import { DEFAULT_LOGS_ROOT } from '../../demo-app/server.js';
+import { FLAG_DEFAULTS } from '../../demo-app/settings.js';
+import type { Settings } from '../../demo-app/settings.js';
+
+const STARTED = new Date('2026-04-21T09:00:00Z');
+const NOW = new Date('2026-04-21T10:00:00Z');
+
+function context(settings: Partial<Settings> = {}): RouteContext {
+  return {
+    model: createNodeModel('node-a', STARTED),
+    settings: { ...FLAG_DEFAULTS, ...settings },
+    logsRoot: DEFAULT_LOGS_ROOT,
+    now: () => NOW,
+  };
+}
+
+const app = createKubeletApp({ context: context() });
+const model = createNodeModel('node-a', STARTED);
+const web = model.pods.find((pod) => pod.namespace === 'default');
+if (!web) throw new Error('the model has a pod in default');
+const webPath = `default/${web.name}`;
+
+type Json = Record<string, unknown> & { items: Json[] };
+
+describe('/healthz', () => {
+  it.each(['/healthz', '/healthz/ping', '/healthz/log', '/healthz/syncloop'])(
+    'GET %s → ok',
+    async (path) => {
+      const res = await request(app).get(path);
+      expect(res.status).toBe(200);
+      expect(res.text).toBe('ok');
+      expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
+    },
+  );
+
+  it('?verbose lists every check', async () => {
+    const res = await request(app).get('/healthz?verbose');
+    expect(res.text).toBe('[+]log ok\n[+]ping ok\n[+]syncloop ok\nhealthz check passed\n');
+  });
+
+  it('answers any method, like the healthz handler', async () => {
+    expect((await request(app).post('/healthz')).status).toBe(200);
+  });
+
+  it('an unknown check is a 404', async () => {
+    expect((await request(app).get('/healthz/nope')).status).toBe(404);
+  });
+});
+
+describe('/pods and /runningpods/', () => {
+  it('GET /pods is a v1 PodList of pods bound to this node', async () => {
+    const res = await request(app).get('/pods');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('application/json');
+    const list = res.body as Json;
+    expect(list).toMatchObject({ kind: 'PodList', apiVersion: 'v1', metadata: {} });
+    expect(list.items).toHaveLength(model.pods.length);
+    for (const pod of list.items) {
+      expect(pod).toMatchObject({
+        metadata: {
+          name: expect.any(String),
+          namespace: expect.any(String),
+          uid: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        },
+        spec: { nodeName: 'node-a', containers: expect.any(Array) },
+        status: {
+          phase: 'Running',
+          podIP: expect.any(String),
+          startTime: expect.stringMatching(/Z$/),
+        },
+      });
+      const status = pod.status as { containerStatuses: { ready: boolean; containerID: string }[] };
+      for (const c of status.containerStatuses) {
+        expect(c.ready).toBe(true);
+        expect(c.containerID).toMatch(/^containerd:\/\/[0-9a-f]{64}$/);
+      }
+    }
+  });
+
+  it('GET /runningpods/ lists what the runtime runs', async () => {
+    const res = await request(app).get('/runningpods/');
+    expect(res.status).toBe(200);
+    const list = res.body as Json;
+    expect(list.kind).toBe('PodList');
+    expect(list.items.map((p) => (p.metadata as { uid: string }).uid)).toEqual(
+      model.pods.map((p) => p.uid),
+    );
+    expect(list.items[0]).toMatchObject({
+      spec: { containers: [{ name: expect.any(String), image: expect.any(String) }] },
+    });
+  });
+
+  it.each([
+    ['post', '/pods'],
+    ['put', '/pods'],
+    ['delete', '/runningpods/'],
+    ['head', '/pods'],
+    ['post', '/logs/'],
+    ['patch', `/containerLogs/${webPath}/nginx`],
+    ['post', '/stats/summary'],
+    ['post', '/spec/'],
+  ] as const)('%s %s → 405 with Allow: GET', async (method, path) => {
+    const res = await request(app)[method](path);
+    expect(res.status).toBe(405);
+    expect(res.headers.allow).toBe('GET');
+  });
+});
+
+describe('/stats/summary', () => {
+  it('is the Summary API: node and pods with cpu, memory, network, fs, timestamps now', async () => {
+    const res = await request(app).get('/stats/summary');
+    expect(res.status).toBe(200);
+    const { node, pods } = res.body as { node: Json; pods: Json[] };
+    const time = '2026-04-21T10:00:00Z';
+    expect(node).toMatchObject({
+      nodeName: 'node-a',
+      startTime: expect.any(String),
+      cpu: { time, usageNanoCores: expect.any(Number), usageCoreNanoSeconds: expect.any(Number) },
+      memory: { time, availableBytes: expect.any(Number), workingSetBytes: expect.any(Number) },
+      network: { time, name: 'eth0', rxBytes: expect.any(Number), interfaces: [{ name: 'eth0' }] },
+      fs: { time, capacityBytes: expect.any(Number), usedBytes: expect.any(Number) },
+      runtime: { imageFs: { time } },
+      rlimit: { time },
+    });
+    expect((node.systemContainers as { name: string }[]).map((c) => c.name)).toEqual([
+      'kubelet',
+      'runtime',
+      'pods',
+    ]);
+    expect(pods.map((p) => p.podRef)).toEqual(
+      model.pods.map((p) => ({ name: p.name, namespace: p.namespace, uid: p.uid })),
+    );
+    for (const pod of pods) {
+      expect(pod).toMatchObject({
+        cpu: { time, usageNanoCores: expect.any(Number) },
+        memory: { time, workingSetBytes: expect.any(Number) },
+        network: { time },
+        'ephemeral-storage': { time },
+        containers: expect.arrayContaining([
+          expect.objectContaining({ rootfs: expect.any(Object), logs: expect.any(Object) }),
+        ]),
+      });
+    }
+  });
+
+  it('the node uses at least what its pods use', async () => {
+    const { node, pods } = (await request(app).get('/stats/summary')).body as {
+      node: { memory: { workingSetBytes: number } };
+      pods: { memory: { workingSetBytes: number } }[];
+    };
+    const podTotal = pods.reduce((sum, p) => sum + p.memory.workingSetBytes, 0);
+    expect(node.memory.workingSetBytes).toBeGreaterThan(podTotal);
+  });
+
+  it('only_cpu_and_memory=true trims the rest, as metrics-server asks', async () => {
+    const { node, pods } = (await request(app).get('/stats/summary?only_cpu_and_memory=true'))
+      .body as {
+      node: Json;
+      pods: Json[];
+    };
+    expect(node.network).toBeUndefined();
+    expect(node.fs).toBeUndefined();
+    expect(node.cpu).toBeDefined();
+    expect(pods[0]?.network).toBeUndefined();
+    expect(pods[0]?.memory).toBeDefined();
+  });
+
+  it.each(['/stats', '/stats/', '/stats/container'])(
+    '%s → 404 (removed from the kubelet)',
+    async (path) => {
+      expect((await request(app).get(path)).status).toBe(404);
+    },
+  );
+});
+
+describe('metrics endpoints (Prometheus text 0.0.4)', () => {
+  it.each([
+    [
+      '/metrics',
+      [
+        'kubelet_node_name{node="node-a"} 1',
+        'kubelet_running_pods 4',
+        'kubernetes_feature_enabled{name="KubeletFineGrainedAuthz",stage=""} 1',
+        'kubelet_pleg_relist_duration_seconds_bucket{le="+Inf"}',
+      ],
+    ],
+    [
+      '/metrics/cadvisor',
+      [
+        'container_cpu_usage_seconds_total{container="",id="/"',
+        'container_memory_working_set_bytes{container="nginx"',
+        'machine_cpu_cores{',
+      ],
+    ],
+    [
+      '/metrics/resource',
+      [
+        'node_cpu_usage_seconds_total ',
+        'node_memory_working_set_bytes ',
+        `pod_cpu_usage_seconds_total{namespace="default",pod="${web.name}"}`,
+        'resource_scrape_error 0',
+      ],
+    ],
+    [
+      '/metrics/probes',
+      [
+        `prober_probe_total{container="nginx",namespace="default",pod="${web.name}",pod_uid="${web.uid}",probe_type="Liveness",result="successful"}`,
+      ],
+    ],
+    ['/metrics/slis', ['kubernetes_healthcheck{name="ping",type="healthz"} 1']],
+  ])('%s', async (path, expected) => {
+    const res = await request(app).get(path);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
+    for (const text of expected) expect(res.text).toContain(text);
+    expectValidExposition(res.text);
+  });
+
+  it('/metrics/resource samples carry the scrape time', async () => {
+    const res = await request(app).get('/metrics/resource');
+    expect(res.text).toMatch(
+      new RegExp(`^node_cpu_usage_seconds_total [\\d.e+]+ ${NOW.getTime()}$`, 'm'),
+    );
+  });
+
+  it('a feature gate turned off shows as 0', async () => {
+    const off = createKubeletApp({
+      context: context({
+        'feature-gates': { KubeletFineGrainedAuthz: false, ContainerCheckpoint: true },
+      }),
+    });
+    const res = await request(off).get('/metrics');
+    expect(res.text).toContain(
+      'kubernetes_feature_enabled{name="KubeletFineGrainedAuthz",stage=""} 0',
+    );
+  });
+
+  it('an unknown metrics path is a 404', async () => {
+    expect((await request(app).get('/metrics/nope')).status).toBe(404);
+  });
+});
+
+/** Every family has HELP and TYPE before its samples, every sample line parses. */
+function expectValidExposition(text: string): void {
+  expect(text.endsWith('\n')).toBe(true);
+  const typed = new Set<string>();
+  for (const line of text.trimEnd().split('\n')) {
+    const type = /^# TYPE ([a-zA-Z_:][\w:]*) (counter|gauge|histogram|untyped)$/.exec(line);
+    if (type?.[1]) {
+      typed.add(type[1]);
+      continue;
+    }
+    if (line.startsWith('# HELP ')) continue;
+    const sample =
+      /^([a-zA-Z_:][\w:]*)(\{([a-zA-Z_]\w*="(?:[^"\\\n]|\\.)*",?)*\})? (-?[\d.]+(?:e[+-]?\d+)?|\+Inf|NaN)( \d+)?$/.exec(
+        line,
+      );
+    expect(sample).not.toBeNull();
+    const name = sample?.[1] ?? '';
+    expect([...typed].some((family) => name === family || name.startsWith(`${family}_`))).toBe(
+      true,
+    );
+  }
+}
+
+describe('/spec/ and /configz', () => {
+  it('/spec/ is cAdvisor machine info', async () => {
+    const res = await request(app).get('/spec/');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      num_cores: 4,
+      memory_capacity: expect.any(Number),
+      machine_id: expect.stringMatching(/^[0-9a-f]{32}$/),
+      filesystems: expect.any(Array),
+      network_devices: expect.any(Array),
+    });
+  });
+
+  it('/configz is the effective configuration, without secrets', async () => {
+    const custom = createKubeletApp({
+      context: context({
+        'client-ca-file': '/pki/ca.crt',
+        'authentication-token-webhook': true,
+        'authentication-token-webhook-cache-ttl': 90_000,
+        'authorization-mode': 'Webhook',
+        'authorization-webhook-cache-unauthorized-ttl': 0,
+        'tls-private-key-file': '/pki/kubelet.key',
+      }),
+    });
+    const res = await request(custom).get('/configz');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('application/json');
+    expect(res.body).toMatchObject({
+      kubeletconfig: {
+        address: '0.0.0.0',
+        port: 10250,
+        tlsPrivateKeyFile: '/pki/kubelet.key',
+        authentication: {
+          x509: { clientCAFile: '/pki/ca.crt' },
+          webhook: { enabled: true, cacheTTL: '1m30s' },
+          anonymous: { enabled: true },
+        },
+        authorization: {
+          mode: 'Webhook',
+          webhook: { cacheAuthorizedTTL: '5m0s', cacheUnauthorizedTTL: '0s' },
+        },
+        featureGates: { KubeletFineGrainedAuthz: true, ContainerCheckpoint: true },
+      },
+    });
+    expect(res.text).not.toMatch(/BEGIN|PRIVATE|token":/);
+  });
+});
+
+describe('/containerLogs/{namespace}/{pod}/{container}', () => {
+  const path = `/containerLogs/${webPath}/nginx`;
+
+  it('serves the log as plain text', async () => {
+    const res = await request(app).get(path);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(res.text.trimEnd().split('\n').length).toBeGreaterThan(10);
+    expect(res.text).toContain('"GET / HTTP/1.1" 200');
+  });
+
+  it.each<[string, (body: string) => void]>([
+    ['tailLines=3', (body) => expect(body.trimEnd().split('\n')).toHaveLength(3)],
+    ['tailLines=0', (body) => expect(body).toBe('')],
+    [
+      'timestamps=true&tailLines=2',
+      (body) => {
+        for (const line of body.trimEnd().split('\n'))
+          expect(line).toMatch(/^2026-04-21T\d\d:\d\d:\d\d(\.\d+)?Z \S/);
+      },
+    ],
+    ['limitBytes=10', (body) => expect(Buffer.byteLength(body)).toBe(10)],
+    ['sinceSeconds=60', (body) => expect(body.trimEnd().split('\n').length).toBeLessThanOrEqual(2)],
+    ['follow=true&tailLines=1', (body) => expect(body.trimEnd().split('\n')).toHaveLength(1)],
+  ])('?%s', async (query, check) => {
+    const res = await request(app).get(`${path}?${query}`);
+    expect(res.status).toBe(200);
+    check(res.text);
+  });
+
+  it.each([
+    [`/containerLogs/default/no-such-pod/nginx`, 404, 'pod "no-such-pod" does not exist\n'],
+    [`/containerLogs/kube-system/${web.name}/nginx`, 404, `pod "${web.name}" does not exist\n`],
+    [
+      `${path.replace(/nginx$/, 'redis')}`,
+      404,
+      `container "redis" not found in pod "${web.name}"\n`,
+    ],
+    [`${path}?tailLines=abc`, 400, '{"message": "Unable to decode query."}\n'],
+    [`${path}?timestamps=maybe`, 400, '{"message": "Unable to decode query."}\n'],
+    [
+      `${path}?previous=true`,
+      400,
+      `previous terminated container "nginx" in pod "${web.name}" not found\n`,
+    ],
+  ])('%s → %i', async (target, status, body) => {
+    const res = await request(app).get(target);
+    expect(res.status).toBe(status);
+    expect(res.text).toBe(body);
+  });
+});
+
+describe('streaming endpoints: canned answers, nothing executed', () => {
+  it.each([
+    [
+      'post',
+      `/exec/${webPath}/nginx?command=rm&command=-rf&command=/`,
+      'exec is simulated: nothing was executed in container "nginx" of pod ' +
+        webPath +
+        ' (command: ["rm","-rf","/"])',
+    ],
+    ['get', `/exec/${webPath}/nginx?command=ls`, 'nothing was executed'],
+    ['post', `/exec/${webPath}/${web.uid}/nginx`, 'nothing was executed'],
+    [
+      'post',
+      `/run/${webPath}/nginx?cmd=ls%20-l`,
+      'run is simulated: nothing was executed in container "nginx" of pod ' +
+        webPath +
+        ' (command: ["ls","-l"])',
+    ],
+    ['post', `/attach/${webPath}/nginx`, 'no stream was attached'],
+    ['get', `/attach/${webPath}/${web.uid}/log-shipper`, 'no stream was attached'],
+    [
+      'post',
+      `/portForward/${webPath}?port=80`,
+      `no port of pod ${webPath} was forwarded (ports: 80)`,
+    ],
+    ['get', `/portForward/${webPath}/${web.uid}`, 'was forwarded'],
+  ] as const)('%s %s', async (method, path, text) => {
+    const res = await request(app)[method](path);
+    expect(res.status).toBe(200);
+    expect(res.text).toContain(text);
+  });
+
+  it.each([
+    ['put', `/exec/${webPath}/nginx`, 'GET, POST'],
+    ['delete', `/attach/${webPath}/nginx`, 'GET, POST'],
+    ['get', `/run/${webPath}/nginx`, 'POST'],
+    ['put', `/portForward/${webPath}`, 'GET, POST'],
+  ] as const)('%s %s → 405 (Allow: %s)', async (method, path, allow) => {
+    const res = await request(app)[method](path);
+    expect(res.status).toBe(405);
+    expect(res.headers.allow).toBe(allow);
+  });
+
+  it.each([
+    `/exec/default/ghost/nginx`,
+    `/exec/${webPath}/00000000-0000-4000-a000-000000000000/nginx`,
+    `/portForward/default/ghost`,
+    `/run/${webPath}/ghost`,
+  ])('POST %s → 404', async (path) => {
+    expect((await request(app).post(path)).status).toBe(404);
+  });
+});
+
+describe('/checkpoint (ContainerCheckpoint gate)', () => {
+  const path = `/checkpoint/${webPath}/nginx`;
+
+  it('gate on: POST answers the archive a kubelet would write (nothing is written)', async () => {
+    const res = await request(app).post(path);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      items: [
+        `/var/lib/kubelet/checkpoints/checkpoint-${web.name}_default-nginx-2026-04-21T10:00:00Z.tar`,
+      ],
+    });
+  });
+
+  it('gate on: other methods → 405', async () => {
+    const res = await request(app).get(path);
+    expect(res.status).toBe(405);
+    expect(res.headers.allow).toBe('POST');
+  });
+
+  it('gate off: the route does not exist → 404', async () => {
+    const off = createKubeletApp({
+      context: context({
+        'feature-gates': { KubeletFineGrainedAuthz: true, ContainerCheckpoint: false },
+      }),
+    });
+    expect((await request(off).post(path)).status).toBe(404);
+  });
+});
+
+describe('unknown paths', () => {
+  it.each(['/', '/foo', '/podsx', '/statsfoo', '/debug/pprof/'])(
+    '%s → 404 page not found',
+    async (path) => {
+      const res = await request(app).get(path);
+      expect(res.status).toBe(404);
+      expect(res.text).toBe('404 page not found\n');
+    },
+  );
+
+  it('a malformed escape in a path parameter is a 400, not a crash', async () => {
+    const res = await request(app).get('/containerLogs/default/%zz/nginx');
+    expect(res.status).toBe(400);
+  });
+
+  it('sends no Express fingerprints', async () => {
+    const res = await request(app).get('/pods');
+    expect(res.headers['x-powered-by']).toBeUndefined();
+    expect(res.headers.etag).toBeUndefined();
+  });
+});

@@ -1,0 +1,44 @@
+/**
+ * The small answers every route shares, worded as Go's net/http and go-restful word them, so
+ * clients that match on status lines and bodies see what a kubelet sends.
+ */
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+
+export const TEXT = 'text/plain; charset=utf-8';
+
+/** Writes a complete body with an exact Content-Type (Express would append its own charset). */
+export function send(res: Response, status: number, contentType: string, body: string): void {
+  res.status(status);
+  res.setHeader('Content-Type', contentType);
+  res.end(body);
+}
+
+export function sendJson(res: Response, body: unknown, status = 200): void {
+  send(res, status, 'application/json', JSON.stringify(body));
+}
+
+/** Go's `http.Error`: plain text, `nosniff`, and a trailing newline. */
+export function sendError(res: Response, status: number, message: string): void {
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  send(res, status, TEXT, `${message}\n`);
+}
+
+/** Go ServeMux's answer for a path nothing serves. */
+export function notFound(_req: Request, res: Response): void {
+  sendError(res, 404, '404 page not found');
+}
+
+/**
+ * Lets only `methods` through; anything else gets 405 with an `Allow` header, as the kubelet's
+ * GET-only filter and go-restful do. HEAD is not GET here: the kubelet refuses it on these routes.
+ */
+export function onlyMethods(...methods: string[]): RequestHandler {
+  return function methodFilter(req: Request, res: Response, next: NextFunction): void {
+    if (methods.includes(req.method)) {
+      next();
+      return;
+    }
+    res.setHeader('Allow', methods.join(', '));
+    sendError(res, 405, 'Method Not Allowed');
+  };
+}
