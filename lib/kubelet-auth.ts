@@ -1,21 +1,25 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import passport from 'passport';
 import { createReviewClient } from './apiserver/client.js';
 import { resolveKubeConfig } from './apiserver/kube-config.js';
 import type { ReviewClient } from './apiserver/reviews.js';
-import { AnonymousStrategy } from './authn/anonymous.js';
+import { ANONYMOUS } from './authn/anonymous.js';
 import { CABundle } from './authn/ca-bundle.js';
 import { TokenReviewStrategy } from './authn/token.js';
 import { ClientCertStrategy } from './authn/x509.js';
 import { alwaysAllow, type Authorizer } from './authz/authorizer.js';
-import { kubeletAuthz, type Middleware } from './authz/middleware.js';
+import { authorizationStep, type Middleware } from './authz/middleware.js';
+import {
+  authenticateUnion,
+  NO_CREDENTIALS,
+  type AuthnOutcome,
+  type RequestAuthenticator,
+} from './authn/request-authenticator.js';
 import { webhookAuthorizer } from './authz/webhook.js';
 import { resolveKubeletAuthConfig, type ResolvedKubeletAuthConfig } from './config.js';
 import { stderrLogger } from './logger.js';
 import type { KubeletAuthOptions } from './options.js';
 import { writeBadRequest, writeUnauthorized } from './responses.js';
 import { requestPath } from './authz/request-path.js';
-import { isKubeUser } from './user.js';
 
 /** The middleware {@link kubeletAuth} returns, with a way to release what it holds. */
 export interface KubeletAuthMiddleware extends Middleware {
@@ -50,20 +54,19 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
     });
   }
 
-  // A private passport instance: the app's own passport setup is left alone.
-  const authenticator = new passport.Authenticator();
-  const names: string[] = [];
+  // The same strategies as the passport composition, run as the kubelet's union directly:
+  // no per-request passport objects, and no await when the certificate or token is known.
+  const authenticators: RequestAuthenticator[] = [];
   let bundle: CABundle | undefined;
   if (config.clientCAFile !== '') {
     bundle = CABundle.fromFile(config.clientCAFile, {
       option: 'authentication.x509.clientCAFile',
       logger,
     });
-    authenticator.use(new ClientCertStrategy({ bundle, logger }));
-    names.push('kube-x509');
+    authenticators.push(new ClientCertStrategy({ bundle, logger }));
   }
   if (config.tokenWebhook && reviewClient) {
-    authenticator.use(
+    authenticators.push(
       new TokenReviewStrategy({
         reviewClient,
         cacheTTL: config.tokenCacheTtlMs,
@@ -72,12 +75,8 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
         logger,
       }),
     );
-    names.push('kube-token');
   }
-  if (config.anonymous) {
-    authenticator.use(new AnonymousStrategy());
-    names.push('kube-anonymous');
-  }
+  const fallback = config.anonymous ? ANONYMOUS : NO_CREDENTIALS;
 
   const authorizer: Authorizer =
     config.mode === 'Webhook' && reviewClient
@@ -88,19 +87,25 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
           cacheSize: config.cacheSize,
         })
       : alwaysAllow();
-  const authorize = kubeletAuthz({
+  const authorize = authorizationStep({
     nodeName: config.nodeName,
     fineGrained: config.fineGrained,
     authorizer,
     logger,
   });
 
-  // Built once. With failWithError, passport reports failures to `next` instead of answering:
-  // the kubelet's answers are written here.
-  const authenticate = authenticator.authenticate(names, {
-    session: false,
-    failWithError: true,
-  }) as unknown as Middleware;
+  /** Continues with the authentication outcome: 401, or the user on `req.user` and authorization. */
+  function proceed(
+    outcome: AuthnOutcome,
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: (error?: unknown) => void,
+    path: string,
+  ): void {
+    if (outcome.kind !== 'user') return writeUnauthorized(res);
+    (req as IncomingMessage & { user?: unknown }).user = outcome.user;
+    authorize(req, res, next, outcome.user, path);
+  }
 
   const middleware = function kubeletAuthMiddleware(
     req: IncomingMessage,
@@ -109,18 +114,18 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
   ): void {
     // A path the router and the authorizer could read differently is refused before anything
     // is asked of the API server.
-    if (requestPath(req) === undefined) return writeBadRequest(res);
-    authenticate(req, res, (error?: unknown) => {
-      const user: unknown = (req as IncomingMessage & { user?: unknown }).user;
-      if (error !== undefined || !isKubeUser(user)) {
-        // A failure of every strategy was already logged by the one that refused credentials.
-        if (error instanceof Error && error.name !== 'AuthenticationError') {
-          logger.warn(`authentication error: ${error.message}`);
-        }
-        return writeUnauthorized(res);
-      }
-      authorize(req, res, next);
-    });
+    const path = requestPath(req);
+    if (path === undefined) return writeBadRequest(res);
+    const outcome = authenticateUnion(authenticators, req, fallback);
+    if (!(outcome instanceof Promise)) return proceed(outcome, req, res, next, path);
+    outcome
+      .then((settled) => proceed(settled, req, res, next, path))
+      .catch((error: unknown) => {
+        logger.warn(
+          `authentication failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
+        writeUnauthorized(res);
+      });
   } as KubeletAuthMiddleware;
 
   Object.defineProperty(middleware, 'config', {

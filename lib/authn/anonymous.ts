@@ -2,7 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import { Strategy } from 'passport-strategy';
 import { anonymousUser, freezeUser } from '../user.js';
 import { credentialsRejection } from './rejection.js';
-import { actionsOf } from './strategy-actions.js';
+import type { AuthnOutcome, RequestAuthenticator } from './request-authenticator.js';
+import { settle, type AuthRequest } from './strategy-actions.js';
 
 /**
  * A passport strategy, name `'kube-anonymous'`: the request becomes `system:anonymous` in group
@@ -11,14 +12,22 @@ import { actionsOf } from './strategy-actions.js';
  *
  * @example app.use(passport.authenticate(['kube-x509', 'kube-token', 'kube-anonymous'], { session: false }));
  */
-const ANONYMOUS = freezeUser(anonymousUser());
+/** The anonymous outcome: one frozen user shared by every anonymous request. */
+export const ANONYMOUS: AuthnOutcome = Object.freeze({
+  kind: 'user',
+  user: freezeUser(anonymousUser()),
+});
 
-export class AnonymousStrategy extends Strategy {
+export class AnonymousStrategy extends Strategy implements RequestAuthenticator {
   readonly name = 'kube-anonymous';
 
   override authenticate(req: IncomingMessage): void {
-    const actions = actionsOf(this);
-    if (credentialsRejection(req) !== undefined) return actions.fail();
-    actions.success(ANONYMOUS);
+    settle(this, this.authenticateRequest(req as unknown as AuthRequest));
+  }
+
+  /** Anonymous, unless an earlier strategy refused this request's credentials. */
+  authenticateRequest(req: AuthRequest): AuthnOutcome {
+    const refused = credentialsRejection(req);
+    return refused === undefined ? ANONYMOUS : { kind: 'refused', reason: refused };
   }
 }

@@ -1,4 +1,5 @@
 import type { KubeUser } from '../user.js';
+import type { AuthnOutcome } from './request-authenticator.js';
 
 /**
  * The outcomes passport adds to a strategy while it runs `authenticate`: exactly one of them
@@ -20,4 +21,11 @@ export interface AuthRequest {
   headers: Record<string, string | string[] | undefined>;
   rawHeaders?: string[];
   socket?: unknown;
+}
+
+/** Ends a passport attempt with an outcome: a user succeeds; anything else fails (401 at the end). */
+export function settle(strategy: object, outcome: AuthnOutcome): void {
+  const actions = actionsOf(strategy);
+  if (outcome.kind === 'user') actions.success(outcome.user);
+  else actions.fail();
 }

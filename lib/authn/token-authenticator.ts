@@ -15,6 +15,8 @@ export interface TokenAuthenticator {
   authenticateToken(token: string): Promise<TokenResult>;
   /** The audiences asked for (part of cache keys). */
   readonly audiences?: readonly string[];
+  /** A result already at hand for `token` (a cache hit), without waiting; else `undefined`. */
+  peekToken?(token: string): TokenResult | undefined;
 }
 
 /** Options of {@link webhookTokenAuthenticator}. */

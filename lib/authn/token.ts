@@ -10,8 +10,17 @@ import { stderrLogger, type Logger } from '../logger.js';
 import { freezeUser, withAuthenticatedGroup, type KubeUser } from '../user.js';
 import { authorizationHeader, parseBearerToken, removeAuthorizationHeader } from './bearer.js';
 import { markCredentialsRejected } from './rejection.js';
-import { actionsOf, type AuthRequest } from './strategy-actions.js';
-import { webhookTokenAuthenticator, type TokenAuthenticator } from './token-authenticator.js';
+import {
+  NO_CREDENTIALS,
+  type AuthnOutcome,
+  type RequestAuthenticator,
+} from './request-authenticator.js';
+import { settle, type AuthRequest } from './strategy-actions.js';
+import {
+  webhookTokenAuthenticator,
+  type TokenAuthenticator,
+  type TokenResult,
+} from './token-authenticator.js';
 
 /** Options of {@link TokenReviewStrategy}. */
 export interface TokenReviewStrategyOptions {
@@ -42,10 +51,14 @@ export interface TokenReviewStrategyOptions {
  *
  * @example passport.use(new TokenReviewStrategy({ kubeConfig, cacheTTL: '2m' }));
  */
-export class TokenReviewStrategy extends BearerStrategy<
-  (token: string, done: (error: Error | null, user?: KubeUser | false) => void) => void
-> {
-  private readonly check: (token: string) => Promise<KubeUser | undefined>;
+export class TokenReviewStrategy
+  extends BearerStrategy<
+    (token: string, done: (error: Error | null, user?: KubeUser | false) => void) => void
+  >
+  implements RequestAuthenticator
+{
+  private readonly authenticator: TokenAuthenticator;
+  private readonly users = new WeakMap<KubeUser, KubeUser>();
   private readonly logger: Logger;
 
   constructor(options: TokenReviewStrategyOptions = {}) {
@@ -55,9 +68,7 @@ export class TokenReviewStrategy extends BearerStrategy<
           options.reviewClient ??
             createReviewClient(
               resolveKubeConfig(options.kubeConfig, 'token webhook authentication'),
-              {
-                timeoutMs: toMilliseconds(options.timeout ?? '10s', 'timeout'),
-              },
+              { timeoutMs: toMilliseconds(options.timeout ?? '10s', 'timeout') },
             ),
           { audiences: options.audiences },
         ),
@@ -66,52 +77,62 @@ export class TokenReviewStrategy extends BearerStrategy<
         maxEntries: options.cacheSize ?? DEFAULT_CACHE_SIZE,
       },
     );
-    // One frozen user per cached result: every request with the token shares it.
-    const users = new WeakMap<KubeUser, KubeUser>();
-    const check = async (token: string): Promise<KubeUser | undefined> => {
-      const result = await authenticator.authenticateToken(token);
-      if (!result.authenticated) return undefined;
-      let user = users.get(result.user);
-      if (!user) {
-        user = freezeUser(withAuthenticatedGroup(result.user));
-        users.set(result.user, user);
-      }
-      return user;
-    };
     // The verify callback keeps passport-http-bearer's contract for code that calls it directly.
     super({ passReqToCallback: false }, (token, done) => {
-      check(token).then(
-        (user) => done(null, user ?? false),
+      authenticator.authenticateToken(token).then(
+        (result) => done(null, this.userOf(result) ?? false),
         (error: Error) => done(error),
       );
     });
     this.name = 'kube-token';
-    this.check = check;
+    this.authenticator = authenticator;
     this.logger = options.logger ?? stderrLogger;
   }
 
   override authenticate(req: IncomingMessage): void {
-    const actions = actionsOf(this);
-    const request = req as unknown as AuthRequest;
-    const token = parseBearerToken(authorizationHeader(request));
-    if (token === undefined) return actions.fail();
-    this.check(token).then(
-      (user) => {
-        if (user) {
-          removeAuthorizationHeader(request);
-          return actions.success(user);
-        }
-        this.refuse(request, 'invalid bearer token');
-      },
+    const outcome = this.authenticateRequest(req as unknown as AuthRequest);
+    if (outcome instanceof Promise) void outcome.then((settled) => settle(this, settled));
+    else settle(this, outcome);
+  }
+
+  /**
+   * The bearer token's outcome for this request: synchronous for a cached token, a promise when
+   * the API server must be asked. Never rejects: a failed review is a refusal (401).
+   */
+  authenticateRequest(req: AuthRequest): AuthnOutcome | Promise<AuthnOutcome> {
+    const token = parseBearerToken(authorizationHeader(req));
+    if (token === undefined) return NO_CREDENTIALS;
+    const cached = this.authenticator.peekToken?.(token);
+    if (cached) return this.outcome(req, cached);
+    return this.authenticator.authenticateToken(token).then(
+      (result) => this.outcome(req, result),
       (error: unknown) =>
-        this.refuse(request, error instanceof Error ? error.message : 'token review failed'),
+        this.refuse(req, error instanceof Error ? error.message : 'token review failed'),
     );
   }
 
+  private outcome(req: AuthRequest, result: TokenResult): AuthnOutcome {
+    const user = this.userOf(result);
+    if (!user) return this.refuse(req, 'invalid bearer token');
+    removeAuthorizationHeader(req);
+    return { kind: 'user', user };
+  }
+
+  /** One frozen user per cached result (with `system:authenticated`): requests with the token share it. */
+  private userOf(result: TokenResult): KubeUser | undefined {
+    if (!result.authenticated) return undefined;
+    let user = this.users.get(result.user);
+    if (!user) {
+      user = freezeUser(withAuthenticatedGroup(result.user));
+      this.users.set(result.user, user);
+    }
+    return user;
+  }
+
   /** The kubelet answers 401 for a refused token and for one it could not check alike. */
-  private refuse(req: AuthRequest, reason: string): void {
+  private refuse(req: AuthRequest, reason: string): AuthnOutcome {
     markCredentialsRejected(req, reason);
     this.logger.warn(`bearer token refused: ${reason}`);
-    actionsOf(this).fail();
+    return { kind: 'refused', reason };
   }
 }

@@ -7,7 +7,12 @@ import { CABundle } from './ca-bundle.js';
 import { verifyClientChain } from './chain.js';
 import { markCredentialsRejected } from './rejection.js';
 import { parseSubject } from './subject.js';
-import { actionsOf, type AuthRequest } from './strategy-actions.js';
+import {
+  NO_CREDENTIALS,
+  type AuthnOutcome,
+  type RequestAuthenticator,
+} from './request-authenticator.js';
+import { settle, type AuthRequest } from './strategy-actions.js';
 
 /** The `extra` key the API server fills with a certificate's fingerprint. */
 export const CREDENTIAL_ID_EXTRA = 'authentication.kubernetes.io/credential-id';
@@ -61,7 +66,7 @@ interface PeerCertificate {
  *
  * @example passport.use(new ClientCertStrategy({ clientCAFile: '/etc/kubernetes/pki/ca.crt' }));
  */
-export class ClientCertStrategy extends Strategy {
+export class ClientCertStrategy extends Strategy implements RequestAuthenticator {
   readonly name = 'kube-x509';
   private readonly bundle: CABundle;
   private readonly logger: Logger;
@@ -88,23 +93,21 @@ export class ClientCertStrategy extends Strategy {
   }
 
   override authenticate(req: IncomingMessage): void {
-    const actions = actionsOf(this);
-    const request = req as unknown as AuthRequest;
-    const verdict = this.verdictFor(request.socket);
-    switch (verdict.kind) {
-      case 'user':
-        return actions.success(verdict.user);
-      case 'refused':
-        markCredentialsRejected(request, verdict.reason);
-        this.logger.warn(`client certificate refused: ${verdict.reason}`);
-        return actions.fail();
-      case 'none':
-        return actions.fail();
+    settle(this, this.authenticateRequest(req as unknown as AuthRequest));
+  }
+
+  /** The certificate's outcome for this request; synchronous (verified once per connection). */
+  authenticateRequest(req: AuthRequest): AuthnOutcome {
+    const verdict = this.verdictFor(req.socket);
+    if (verdict.kind === 'refused') {
+      markCredentialsRejected(req, verdict.reason);
+      this.logger.warn(`client certificate refused: ${verdict.reason}`);
     }
+    return verdict;
   }
 
   private verdictFor(socket: unknown): Verdict {
-    if (!isPeerSocket(socket)) return { kind: 'none' };
+    if (!isPeerSocket(socket)) return NO_CREDENTIALS;
     const now = this.now();
     const finished = socket.getFinished?.();
     const known = this.verdicts.get(socket);
@@ -129,7 +132,7 @@ export class ClientCertStrategy extends Strategy {
   private verify(socket: PeerSocket, now: number): { verdict: Verdict; validUntil: number } {
     const sent = peerChain(socket);
     const leaf = sent[0];
-    if (!leaf) return { verdict: { kind: 'none' }, validUntil: Infinity };
+    if (!leaf) return { verdict: NO_CREDENTIALS, validUntil: Infinity };
     const result = verifyClientChain(leaf, sent.slice(1), this.bundle.certificates, new Date(now));
     if (!result.ok) {
       return {
@@ -151,7 +154,7 @@ function identityOf(leaf: X509Certificate): Verdict {
   const subject = parseSubject(leaf.raw);
   // Go exposes the last CN when a subject has several.
   const username = subject.commonNames.at(-1) ?? '';
-  if (username === '') return { kind: 'none' };
+  if (username === '') return NO_CREDENTIALS;
   const user: KubeUser = { username, groups: subject.organizations };
   const { uids } = subject;
   if (uids.length > 1)

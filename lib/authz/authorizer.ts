@@ -17,6 +17,11 @@ export interface AuthorizationResult {
 /** Decides one attribute record. May reject; a rejection counts as `NoOpinion` with that error. */
 export interface Authorizer {
   authorize(attributes: Attributes): Promise<AuthorizationResult>;
+  /**
+   * The answer already at hand (a cache hit, a constant), without waiting; `undefined` when it
+   * must be worked out with `authorize`. Optional: lets warm requests pass without an `await`.
+   */
+  peek?(attributes: Attributes): AuthorizationResult | undefined;
 }
 
 const ALLOW: AuthorizationResult = Object.freeze({ decision: 'Allow' });
@@ -24,12 +29,12 @@ const DENY: AuthorizationResult = Object.freeze({ decision: 'Deny' });
 
 /** The kubelet's `AlwaysAllow` mode: every authenticated request (anonymous included) may pass. */
 export function alwaysAllow(): Authorizer {
-  return { authorize: () => Promise.resolve(ALLOW) };
+  return { authorize: () => Promise.resolve(ALLOW), peek: () => ALLOW };
 }
 
 /** Every request is denied (403). */
 export function alwaysDeny(): Authorizer {
-  return { authorize: () => Promise.resolve(DENY) };
+  return { authorize: () => Promise.resolve(DENY), peek: () => DENY };
 }
 
 /** Runs an authorizer, turning a rejection into `NoOpinion` plus that error. */

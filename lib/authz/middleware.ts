@@ -40,15 +40,41 @@ export interface KubeletAuthzOptions {
   logger?: Logger;
 }
 
+/** Authorizes one request whose user and decoded path are known; answers or calls `next`. */
+export type AuthorizationStep = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: (error?: unknown) => void,
+  user: KubeUser,
+  path: string,
+) => void;
+
 /**
  * Authorizes each request as the kubelet does, after authentication put a `KubeUser` on
  * `req.user`: derive the attribute records (verb from the method, `nodes/<subresource>` from the
  * decoded path), ask them in order; the first `Allow` calls `next()`. All denied → 403
- * `Forbidden (…)`; an authorizer error → 500 `Authorization error (…)`; no user → 401.
+ * `Forbidden (…)`; an authorizer error → 500 `Authorization error (…)`; no user → 401; a path
+ * the router could read otherwise → 400.
  *
  * @example app.use(kubeletAuthz({ nodeName: 'node-a', authorizer: webhookAuthorizer({ kubeConfig }) }));
  */
 export function kubeletAuthz(options: KubeletAuthzOptions): Middleware {
+  const authorize = authorizationStep(options);
+  return function kubeletAuthzMiddleware(req, res, next) {
+    const user = kubeUser(req);
+    if (!user) return writeUnauthorized(res);
+    const path = requestPath(req);
+    if (path === undefined) return writeBadRequest(res);
+    authorize(req, res, next, user, path);
+  };
+}
+
+/**
+ * The authorization of {@link kubeletAuthz}, for callers that know the user and path already.
+ * Answers from `authorizer.peek` while it can (so a request whose decisions are cached passes
+ * synchronously) and awaits `authorize` from the first record that needs it.
+ */
+export function authorizationStep(options: KubeletAuthzOptions): AuthorizationStep {
   const { authorizer } = options;
   if (!authorizer || typeof authorizer.authorize !== 'function') {
     throw new TypeError(
@@ -57,21 +83,25 @@ export function kubeletAuthz(options: KubeletAuthzOptions): Middleware {
   }
   const logger = options.logger ?? stderrLogger;
   const derive = options.attributes ?? kubeletAttributesFunction(options);
+  const peek = authorizer.peek?.bind(authorizer);
 
-  async function decide(
-    req: IncomingMessage,
+  function failed(res: ServerResponse, record: Attributes, error: Error): void {
+    logger.warn(
+      `authorization error for user ${JSON.stringify(record.user.username)} on ${record.resource}/${record.subresource}: ${error.message}`,
+    );
+    writeAuthorizationError(res, record);
+  }
+
+  async function decideFrom(
+    attributes: Attributes[],
+    start: number,
     res: ServerResponse,
-    user: KubeUser,
-    path: string,
   ): Promise<boolean> {
-    const attributes = derive(req, user, path);
-    for (const record of attributes) {
+    for (let i = start; i < attributes.length; i++) {
+      const record = attributes[i] as Attributes;
       const result = await authorizeSafely(authorizer, record);
       if (result.error) {
-        logger.warn(
-          `authorization error for user ${JSON.stringify(user.username)} on ${record.resource}/${record.subresource}: ${result.error.message}`,
-        );
-        writeAuthorizationError(res, record);
+        failed(res, record, result.error);
         return false;
       }
       if (result.decision === 'Allow') return true;
@@ -80,23 +110,38 @@ export function kubeletAuthz(options: KubeletAuthzOptions): Middleware {
     return false;
   }
 
-  return function kubeletAuthzMiddleware(req, res, next) {
-    const user = kubeUser(req);
-    if (!user) return writeUnauthorized(res);
-    const path = requestPath(req);
-    if (path === undefined) return writeBadRequest(res);
-    decide(req, res, user, path).then(
-      (allowed) => {
-        if (allowed) next();
-      },
-      (error: unknown) => {
-        // Only a throwing attributes function gets here; fail closed.
-        logger.warn(
-          `authorization failed: ${error instanceof Error ? error.message : String(error)}`,
-        );
-        writeText(res, 500, 'Internal Server Error');
-      },
-    );
+  return function authorizeRequest(req, res, next, user, path) {
+    let attributes: Attributes[];
+    try {
+      attributes = derive(req, user, path);
+    } catch (error) {
+      // A throwing attributes function: fail closed.
+      logger.warn(
+        `authorization failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      return writeText(res, 500, 'Internal Server Error');
+    }
+    for (let i = 0; i < attributes.length; i++) {
+      const record = attributes[i] as Attributes;
+      const known = peek?.(record);
+      if (known === undefined) {
+        decideFrom(attributes, i, res)
+          .then((allowed) => {
+            if (allowed) next();
+          })
+          .catch((error: unknown) => {
+            // Only a broken authorizer or a throwing `next` gets here: fail closed, answer once.
+            logger.warn(
+              `authorization failed: ${error instanceof Error ? error.message : String(error)}`,
+            );
+            writeText(res, 500, 'Internal Server Error');
+          });
+        return;
+      }
+      if (known.error) return failed(res, record, known.error);
+      if (known.decision === 'Allow') return next();
+    }
+    writeForbidden(res, attributes);
   };
 }
 

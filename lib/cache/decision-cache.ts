@@ -37,6 +37,10 @@ export function cachedAuthorizer(inner: Authorizer, options: DecisionCacheOption
   const flights = new SingleFlight<string, AuthorizationResult>();
 
   return {
+    peek(attributes: Attributes): AuthorizationResult | undefined {
+      if (requesterControlledSize(attributes) >= MAX_CACHEABLE_SIZE) return undefined;
+      return cache.get(decisionKey(attributes));
+    },
     authorize(attributes: Attributes): Promise<AuthorizationResult> {
       if (requesterControlledSize(attributes) >= MAX_CACHEABLE_SIZE) {
         return authorizeSafely(inner, attributes);

@@ -41,6 +41,9 @@ export function cachedTokenAuthenticator(
 
   return {
     audiences: inner.audiences,
+    peekToken(token: string): TokenResult | undefined {
+      return cache.get(tokenKey(hmacKey, token, audiences));
+    },
     authenticateToken(token: string): Promise<TokenResult> {
       const key = tokenKey(hmacKey, token, audiences);
       const hit = cache.get(key);

@@ -1,0 +1,63 @@
+import type { KubeUser } from '../user.js';
+import type { AuthRequest } from './strategy-actions.js';
+
+/**
+ * What one authenticator says about a request, as k8s.io/apiserver's authenticators do: no
+ * credentials of its kind (`none`: try the next one), who the caller is (`user`), or credentials
+ * that were refused or could not be checked (`refused`: 401, never anonymous).
+ */
+export type AuthnOutcome =
+  { kind: 'none' } | { kind: 'user'; user: KubeUser } | { kind: 'refused'; reason: string };
+
+/**
+ * Authenticates one request. Answers synchronously when it can (a certificate already verified
+ * for this connection, a cached token) and with a promise when it must ask the API server.
+ * Each of the package's passport strategies is one.
+ */
+export interface RequestAuthenticator {
+  authenticateRequest(req: AuthRequest): AuthnOutcome | Promise<AuthnOutcome>;
+}
+
+export const NO_CREDENTIALS: AuthnOutcome = Object.freeze({ kind: 'none' });
+
+/**
+ * The kubelet's union: authenticators in order, the first user wins; a refusal is remembered
+ * and the next one tried (a bad certificate plus a good token is the token's user); when none
+ * succeeds, a refusal means 401, and no credentials at all means `fallback` (anonymous, when on).
+ * Synchronous as long as every authenticator asked answers synchronously.
+ */
+export function authenticateUnion(
+  authenticators: readonly RequestAuthenticator[],
+  req: AuthRequest,
+  fallback: AuthnOutcome,
+): AuthnOutcome | Promise<AuthnOutcome> {
+  const outcome = tryFrom(authenticators, 0, req, undefined);
+  if (outcome instanceof Promise) return outcome.then((o) => (o.kind === 'none' ? fallback : o));
+  return outcome.kind === 'none' ? fallback : outcome;
+}
+
+function tryFrom(
+  authenticators: readonly RequestAuthenticator[],
+  start: number,
+  req: AuthRequest,
+  refused: AuthnOutcome | undefined,
+): AuthnOutcome | Promise<AuthnOutcome> {
+  for (let i = start; i < authenticators.length; i++) {
+    const outcome = (authenticators[i] as RequestAuthenticator).authenticateRequest(req);
+    if (outcome instanceof Promise) {
+      return outcome.then((settled) =>
+        settled.kind === 'user'
+          ? settled
+          : tryFrom(
+              authenticators,
+              i + 1,
+              req,
+              refused ?? (settled.kind === 'refused' ? settled : undefined),
+            ),
+      );
+    }
+    if (outcome.kind === 'user') return outcome;
+    if (outcome.kind === 'refused') refused ??= outcome;
+  }
+  return refused ?? NO_CREDENTIALS;
+}
