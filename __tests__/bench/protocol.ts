@@ -1,0 +1,74 @@
+/**
+ * What the bench runner (run.ts) and its child processes (server.ts, token-cache-heap.ts) say to
+ * each other over the fork IPC channel.
+ */
+
+/** The servers server.ts can start, one per child process. */
+export type ServerScenario =
+  | 'bare-node-http'
+  | 'bare-express'
+  | 'anonymous-always-allow'
+  | 'token-webhook'
+  | 'bare-https'
+  | 'cert-webhook'
+  | 'storm';
+
+/** Certificates made once by the runner and shared with every server child. */
+export interface BenchPki {
+  /** Serving certificate and key (PEM) of every HTTPS server. */
+  servingCert: string;
+  servingKey: string;
+  /** File holding the CA that signs client certificates (`authentication.x509.clientCAFile`). */
+  clientCAFile: string;
+}
+
+/** The token, user, route and node every scenario uses. */
+export const BENCH = {
+  nodeName: 'node-a',
+  /** `GET /stats/summary` is authorized as `get nodes/stats` on node-a. */
+  path: '/stats/summary',
+  user: 'bench-user',
+  /** The token of scenario 3, warmed up before measuring. */
+  warmToken: 'bench-warm-token',
+  /** The token of the cold storm, never seen before the storm. */
+  stormToken: 'bench-storm-token',
+  /** Every route answers this JSON body. */
+  body: { kind: 'Summary', node: 'node-a', ok: true },
+} as const;
+
+/** Runner → server child. */
+export type ToServer =
+  | { type: 'start'; scenario: ServerScenario; pki: BenchPki }
+  | { type: 'reviews'; id: number }
+  | { type: 'close' };
+
+/** Reviews that reached the stand-in API server so far. */
+export interface ReviewCounts {
+  tokenReviews: number;
+  subjectAccessReviews: number;
+}
+
+/** Server child → runner. */
+export type FromServer =
+  | { type: 'ready'; port: number; protocol: 'http' | 'https' }
+  | { type: 'reviews'; id: number; counts: ReviewCounts }
+  | { type: 'error'; message: string };
+
+/** Token-cache heap child → runner: the outcome of scenario 6. */
+export interface HeapReport {
+  type: 'heap';
+  tokens: number;
+  maxEntries: number;
+  /** `heapUsed` after a full GC, before the cache was made and after 1,000,000 tokens. */
+  heapBeforeBytes: number;
+  heapAfterBytes: number;
+  /** The largest `heapUsed` seen while pushing tokens (sampled, not after GC). */
+  heapPeakBytes: number;
+  rssBeforeBytes: number;
+  rssAfterBytes: number;
+  /** How long pushing the tokens took. */
+  elapsedMs: number;
+  /** Lookups of the last tokens pushed that were answered from the cache (proves it is alive). */
+  recentHits: number;
+  recentChecked: number;
+}

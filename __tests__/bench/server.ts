@@ -1,0 +1,172 @@
+/**
+ * One bench server, run in its own process (forked by run.ts) so that it has a core of its own
+ * while the load generator uses the other. Waits for a `start` message, listens on 127.0.0.1,
+ * answers `ready` with the port; answers `reviews` with what reached the stand-in API server;
+ * exits on `close` (or when the runner goes away).
+ */
+import { createServer as createHttpServer } from 'node:http';
+import type { RequestListener, Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { kubeletAuth } from '../../lib/index.js';
+import type { KubeletAuthMiddleware } from '../../lib/index.js';
+import { silentLogger } from '../../lib/logger.js';
+import { startApiServer } from '../../lib/testing/index.js';
+import type { StandInApiServer } from '../../lib/testing/index.js';
+import { BENCH } from './protocol.js';
+import type { BenchPki, FromServer, ReviewCounts, ServerScenario, ToServer } from './protocol.js';
+
+const BODY = JSON.stringify(BENCH.body);
+
+function send(message: FromServer): void {
+  process.send?.(message);
+}
+
+/** The stand-in API server: knows both bench tokens, allows `get nodes/stats` to the bench user. */
+function standIn(): Promise<StandInApiServer> {
+  const user = { username: BENCH.user, uid: 'uid-bench', groups: ['bench'] };
+  return startApiServer({
+    tokens: { [BENCH.warmToken]: user, [BENCH.stormToken]: user },
+    policy: { rules: [{ users: [BENCH.user], verbs: ['get'], resources: ['nodes/stats'] }] },
+  });
+}
+
+/** The app every Express scenario serves, with or without kubeletAuth in front. */
+function expressApp(auth?: KubeletAuthMiddleware): RequestListener {
+  const app = express();
+  if (auth) app.use(auth);
+  app.get(BENCH.path, (_req, res) => {
+    res.json(BENCH.body);
+  });
+  return app;
+}
+
+/** The limit: node:http answering the same body with nothing in between. */
+const bareNodeHttp: RequestListener = (_req, res) => {
+  res.writeHead(200, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(BODY),
+  });
+  res.end(BODY);
+};
+
+interface Built {
+  server: HttpServer;
+  protocol: 'http' | 'https';
+  api?: StandInApiServer;
+  auth?: KubeletAuthMiddleware;
+}
+
+async function build(scenario: ServerScenario, pki: BenchPki): Promise<Built> {
+  // As the kubelet (and the integration harness): ask for a client certificate, verify it in
+  // the middleware rather than in the TLS handshake.
+  const https = (app: RequestListener): HttpServer =>
+    createHttpsServer(
+      { key: pki.servingKey, cert: pki.servingCert, requestCert: true, rejectUnauthorized: false },
+      app,
+    );
+  const http = (app: RequestListener): HttpServer => createHttpServer(app);
+
+  switch (scenario) {
+    case 'bare-node-http':
+      return { server: http(bareNodeHttp), protocol: 'http' };
+    case 'bare-express':
+      return { server: http(expressApp()), protocol: 'http' };
+    case 'anonymous-always-allow': {
+      const auth = kubeletAuth({
+        nodeName: BENCH.nodeName,
+        authentication: { anonymous: { enabled: true }, webhook: { enabled: false } },
+        authorization: { mode: 'AlwaysAllow' },
+        logger: silentLogger,
+      });
+      return { server: http(expressApp(auth)), protocol: 'http', auth };
+    }
+    case 'token-webhook':
+    case 'storm': {
+      const api = await standIn();
+      const auth = kubeletAuth({
+        nodeName: BENCH.nodeName,
+        kubeConfig: api.kubeConfig,
+        authentication: { anonymous: { enabled: false }, webhook: { enabled: true } },
+        authorization: { mode: 'Webhook' },
+        logger: silentLogger,
+      });
+      return { server: http(expressApp(auth)), protocol: 'http', api, auth };
+    }
+    case 'bare-https':
+      return { server: https(expressApp()), protocol: 'https' };
+    case 'cert-webhook': {
+      const api = await standIn();
+      const auth = kubeletAuth({
+        nodeName: BENCH.nodeName,
+        kubeConfig: api.kubeConfig,
+        authentication: {
+          x509: { clientCAFile: pki.clientCAFile },
+          anonymous: { enabled: false },
+          webhook: { enabled: false },
+        },
+        authorization: { mode: 'Webhook' },
+        logger: silentLogger,
+      });
+      return { server: https(expressApp(auth)), protocol: 'https', api, auth };
+    }
+  }
+}
+
+let built: Built | undefined;
+
+async function start(scenario: ServerScenario, pki: BenchPki): Promise<void> {
+  built = await build(scenario, pki);
+  const { server } = built;
+  // The cold storm opens 1,000 connections at once: keep them all in the accept queue.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port: 0, host: '127.0.0.1', backlog: 2048 }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  send({ type: 'ready', port: (server.address() as AddressInfo).port, protocol: built.protocol });
+}
+
+function counts(): ReviewCounts {
+  const reviews = built?.api?.reviews;
+  return {
+    tokenReviews: reviews?.tokenReviews.length ?? 0,
+    subjectAccessReviews: reviews?.subjectAccessReviews.length ?? 0,
+  };
+}
+
+async function shutdown(code: number): Promise<never> {
+  const current = built;
+  built = undefined;
+  if (current) {
+    current.auth?.close();
+    current.server.closeAllConnections();
+    await new Promise<void>((resolve) => current.server.close(() => resolve()));
+    await current.api?.close();
+  }
+  // Review clients may keep sockets or timers: the process ends here regardless (a CPU profile,
+  // when asked for with --cpu-prof, is still written on exit).
+  process.exit(code);
+}
+
+process.on('message', (message: ToServer) => {
+  switch (message.type) {
+    case 'start':
+      start(message.scenario, message.pki).catch((error: unknown) => {
+        send({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+        void shutdown(1);
+      });
+      break;
+    case 'reviews':
+      send({ type: 'reviews', id: message.id, counts: counts() });
+      break;
+    case 'close':
+      void shutdown(0);
+      break;
+  }
+});
+// The runner died or closed the channel: nothing is left to serve.
+process.on('disconnect', () => void shutdown(0));
