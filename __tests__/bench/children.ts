@@ -72,10 +72,16 @@ export class ServerChild {
   private constructor(
     private readonly child: ChildProcess,
     readonly url: string,
+    /** For the `apiserver` child: a kubeconfig YAML to reach it. */
+    readonly kubeconfig: string | undefined,
   ) {}
 
   /** Forks server.ts, starts `scenario` in it and waits until it listens. */
-  static async start(scenario: ServerScenario, pki: BenchPki): Promise<ServerChild> {
+  static async start(
+    scenario: ServerScenario,
+    pki: BenchPki,
+    kubeconfig?: string,
+  ): Promise<ServerChild> {
     const child = fork(script('./server.ts'), [], {
       execArgv: execArgv(profileFlags(scenario)),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -88,32 +94,47 @@ export class ServerChild {
       child.once('exit', (code) => reject(new Error(`${scenario} server exited (${code})`)));
       child.once('error', reject);
     });
-    const start: ToServer = { type: 'start', scenario, pki };
+    const start: ToServer = { type: 'start', scenario, pki, ...(kubeconfig ? { kubeconfig } : {}) };
     child.send(start);
     try {
-      const { port, protocol } = await withTimeout(ready, READY_TIMEOUT_MS, `${scenario} server`);
-      return new ServerChild(child, `${protocol}://127.0.0.1:${port}`);
+      const answer = await withTimeout(ready, READY_TIMEOUT_MS, `${scenario} server`);
+      return new ServerChild(
+        child,
+        `${answer.protocol}://127.0.0.1:${answer.port}`,
+        answer.kubeconfig,
+      );
     } catch (error) {
       child.kill('SIGKILL');
       throw error;
     }
   }
 
-  /** How many reviews have reached the server's stand-in API server so far. */
-  reviews(): Promise<ReviewCounts> {
+  /** How many reviews have reached the stand-in API server so far (`apiserver` child). */
+  async reviews(): Promise<ReviewCounts> {
+    const answer = await this.ask('reviews');
+    return answer.type === 'reviews' ? answer.counts : { tokenReviews: 0, subjectAccessReviews: 0 };
+  }
+
+  /** The server process's CPU time so far (user + system), in µs. */
+  async cpuMicros(): Promise<number> {
+    const answer = await this.ask('cpu');
+    return answer.type === 'cpu' ? answer.micros : Number.NaN;
+  }
+
+  private ask(type: 'reviews' | 'cpu'): Promise<FromServer> {
     const id = ++this.nextId;
-    const answer = new Promise<ReviewCounts>((resolve) => {
+    const answer = new Promise<FromServer>((resolve) => {
       const onMessage = (message: FromServer): void => {
-        if (message.type === 'reviews' && message.id === id) {
+        if (message.type === type && message.id === id) {
           this.child.off('message', onMessage);
-          resolve(message.counts);
+          resolve(message);
         }
       };
       this.child.on('message', onMessage);
     });
-    const ask: ToServer = { type: 'reviews', id };
-    this.child.send(ask);
-    return withTimeout(answer, REPLY_TIMEOUT_MS, 'review counts');
+    const question: ToServer = { type, id };
+    this.child.send(question);
+    return withTimeout(answer, REPLY_TIMEOUT_MS, type);
   }
 
   close(): Promise<void> {

@@ -23,6 +23,8 @@ export interface LoadOptions {
   connections: number;
   headers?: Record<string, string>;
   tls?: ClientTls;
+  /** Requests per second across all connections (a fixed rate, to measure latency below saturation). */
+  overallRate?: number;
 }
 
 export interface LoadResult {
@@ -57,6 +59,7 @@ export function cannon(options: LoadOptions): Promise<LoadResult> {
         pipelining: 1,
         duration: options.durationS,
         headers: options.headers ?? {},
+        ...(options.overallRate ? { overallRate: options.overallRate } : {}),
         // Passed to tls.connect for https URLs (autocannon itself sets rejectUnauthorized: false).
         ...(options.tls ? { tlsOptions: { ...options.tls } } : {}),
       },

@@ -7,11 +7,14 @@
 export type ServerScenario =
   | 'bare-node-http'
   | 'bare-express'
+  | 'noop-middleware'
   | 'anonymous-always-allow'
   | 'token-webhook'
   | 'bare-https'
   | 'cert-webhook'
-  | 'storm';
+  | 'storm'
+  /** The stand-in API server alone, in a process of its own (as a real one is elsewhere). */
+  | 'apiserver';
 
 /** Certificates made once by the runner and shared with every server child. */
 export interface BenchPki {
@@ -38,8 +41,10 @@ export const BENCH = {
 
 /** Runner → server child. */
 export type ToServer =
-  | { type: 'start'; scenario: ServerScenario; pki: BenchPki }
+  /** `kubeconfig`: the stand-in API server's, for the scenarios that review. */
+  | { type: 'start'; scenario: ServerScenario; pki: BenchPki; kubeconfig?: string }
   | { type: 'reviews'; id: number }
+  | { type: 'cpu'; id: number }
   | { type: 'close' };
 
 /** Reviews that reached the stand-in API server so far. */
@@ -50,8 +55,10 @@ export interface ReviewCounts {
 
 /** Server child → runner. */
 export type FromServer =
-  | { type: 'ready'; port: number; protocol: 'http' | 'https' }
+  | { type: 'ready'; port: number; protocol: 'http' | 'https'; kubeconfig?: string }
   | { type: 'reviews'; id: number; counts: ReviewCounts }
+  /** The server process's CPU time so far (user + system), in µs. */
+  | { type: 'cpu'; id: number; micros: number }
   | { type: 'error'; message: string };
 
 /** Token-cache heap child → runner: the outcome of scenario 6. */

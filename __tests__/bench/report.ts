@@ -2,6 +2,7 @@
  * The bench's results: the document written to bench-results/bench.json and the table printed.
  */
 import type { LoadResult, StormResult } from './load.js';
+import type { MiddlewareAloneRow } from './middleware-alone.js';
 import type { HeapReport, ReviewCounts } from './protocol.js';
 
 export interface Machine {
@@ -18,6 +19,8 @@ export interface Machine {
 }
 
 export interface Settings {
+  /** Every throughput scenario is measured this many times, interleaved; medians are reported. */
+  rounds: number;
   durationS: number;
   warmupS: number;
   connections: number;
@@ -42,7 +45,27 @@ export interface ThroughputRow extends LoadResult {
   addedP99Ms: number | null;
   /** Reviews that reached the stand-in API server during the measured run. */
   reviewsWhileMeasured?: ReviewCounts;
+  /** req/s of each round, and the ratio to the baseline measured in the same round. */
+  rounds: { reqPerSec: number; ratio: number | null }[];
+  /** The server process's CPU time per request in the measured run (median over rounds), µs. */
+  cpuMicrosPerRequest: number;
+  /** Baseline CPU per request over this one's (median over rounds): capacity ratio by CPU. */
+  cpuRatio: number | null;
   verdict?: Verdict;
+}
+
+/** Latency below saturation: the same fixed request rate against the baseline and a scenario. */
+export interface LatencyRow {
+  id: string;
+  baseline: string;
+  rateRps: number;
+  connections: number;
+  p50Ms: number;
+  p99Ms: number;
+  baselineP50Ms: number;
+  baselineP99Ms: number;
+  /** Median over the rounds of (scenario p99 − baseline p99) in the same round. */
+  addedP99Ms: number;
 }
 
 export interface StormRow extends StormResult {
@@ -59,6 +82,8 @@ export interface BenchResults {
   machine: Machine;
   settings: Settings;
   throughput: ThroughputRow[];
+  latency?: LatencyRow;
+  middlewareAlone?: MiddlewareAloneRow[];
   storm?: StormRow;
   tokenCacheHeap?: HeapRow;
 }
@@ -105,7 +130,7 @@ export function render(results: BenchResults): string {
       `${machine.loadAvg1m.start.toFixed(2)} at start, ${machine.loadAvg1m.end.toFixed(2)} at end`,
   );
   out.push(
-    `settings: ${settings.durationS} s measured after ${settings.warmupS} s warm-up, ` +
+    `settings: ${settings.rounds} interleaved round(s) of ${settings.durationS} s measured after ${settings.warmupS} s warm-up (medians shown; ratios within a round), ` +
       `${settings.connections} connections, pipelining ${settings.pipelining}; ` +
       `server and load generator in separate processes; 127.0.0.1`,
   );
@@ -117,6 +142,8 @@ export function render(results: BenchResults): string {
     'p99 ms',
     'ratio',
     'added p99 ms',
+    'CPU µs/req',
+    'CPU ratio',
     'errors/non-2xx',
     'target',
   ];
@@ -127,10 +154,38 @@ export function render(results: BenchResults): string {
     num(r.p99Ms, 2),
     r.baseline === null ? 'baseline' : `${num(r.ratio, 2)}× vs ${r.baseline}`,
     r.baseline === null ? '' : signed(r.addedP99Ms, 2),
+    num(r.cpuMicrosPerRequest, 1),
+    r.baseline === null ? '' : `${num(r.cpuRatio, 2)}×`,
     `${r.errors + r.timeouts}/${r.non2xx}`,
     met(r.verdict),
   ]);
-  out.push(table(header, rows, new Set([1, 2, 3, 5])));
+  out.push(table(header, rows, new Set([1, 2, 3, 5, 6, 7])));
+  for (const m of results.middlewareAlone ?? []) {
+    out.push(
+      `m ${m.scenario}: the middleware alone (no HTTP) ${(m.nsPerRequest / 1000).toFixed(2)} µs per request; ` +
+        `${m.synchronous}/${m.calls} reached next() synchronously`,
+    );
+  }
+  if (results.latency) {
+    const l = results.latency;
+    out.push(
+      `${l.id} vs ${l.baseline} at a fixed ${l.rateRps} req/s (${l.connections} connections, below saturation): ` +
+        `p50 ${l.p50Ms.toFixed(2)} vs ${l.baselineP50Ms.toFixed(2)} ms, p99 ${l.p99Ms.toFixed(2)} vs ` +
+        `${l.baselineP99Ms.toFixed(2)} ms → added p99 ${signed(l.addedP99Ms, 2)} ms`,
+    );
+  }
+  for (const r of results.throughput) {
+    if (r.rounds.length > 1) {
+      out.push(
+        `${r.id} per round: ${r.rounds
+          .map(
+            (x) =>
+              `${x.reqPerSec.toFixed(0)} req/s${x.ratio === null ? '' : ` (${x.ratio.toFixed(2)}×)`}`,
+          )
+          .join(', ')}`,
+      );
+    }
+  }
   for (const r of results.throughput) {
     if (r.reviewsWhileMeasured) {
       const { tokenReviews, subjectAccessReviews } = r.reviewsWhileMeasured;

@@ -8,6 +8,7 @@ import { createServer as createHttpServer } from 'node:http';
 import type { RequestListener, Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
 import express from 'express';
 import { kubeletAuth } from '../../lib/index.js';
 import type { KubeletAuthMiddleware } from '../../lib/index.js';
@@ -32,8 +33,10 @@ function standIn(): Promise<StandInApiServer> {
   });
 }
 
-/** The app every Express scenario serves, with or without kubeletAuth in front. */
-function expressApp(auth?: KubeletAuthMiddleware): RequestListener {
+const noop: express.RequestHandler = (_req, _res, next) => next();
+
+/** The app every Express scenario serves, with or without a middleware (kubeletAuth) in front. */
+function expressApp(auth?: express.RequestHandler | KubeletAuthMiddleware): RequestListener {
   const app = express();
   if (auth) app.use(auth);
   app.get(BENCH.path, (_req, res) => {
@@ -54,11 +57,22 @@ const bareNodeHttp: RequestListener = (_req, res) => {
 interface Built {
   server: HttpServer;
   protocol: 'http' | 'https';
-  api?: StandInApiServer;
   auth?: KubeletAuthMiddleware;
 }
 
-async function build(scenario: ServerScenario, pki: BenchPki): Promise<Built> {
+/** The stand-in API server's kubeconfig, as the runner passed it. */
+function kubeConfigFrom(yaml: string | undefined): KubeConfig {
+  if (!yaml) throw new Error('this scenario needs the stand-in API server’s kubeconfig');
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromString(yaml);
+  return kubeConfig;
+}
+
+async function build(
+  scenario: Exclude<ServerScenario, 'apiserver'>,
+  pki: BenchPki,
+  kubeconfig: string | undefined,
+): Promise<Built> {
   // As the kubelet (and the integration harness): ask for a client certificate, verify it in
   // the middleware rather than in the TLS handshake.
   const https = (app: RequestListener): HttpServer =>
@@ -73,6 +87,9 @@ async function build(scenario: ServerScenario, pki: BenchPki): Promise<Built> {
       return { server: http(bareNodeHttp), protocol: 'http' };
     case 'bare-express':
       return { server: http(expressApp()), protocol: 'http' };
+    case 'noop-middleware':
+      // What any one extra Express middleware costs, for reference.
+      return { server: http(expressApp(noop)), protocol: 'http' };
     case 'anonymous-always-allow': {
       const auth = kubeletAuth({
         nodeName: BENCH.nodeName,
@@ -84,23 +101,21 @@ async function build(scenario: ServerScenario, pki: BenchPki): Promise<Built> {
     }
     case 'token-webhook':
     case 'storm': {
-      const api = await standIn();
       const auth = kubeletAuth({
         nodeName: BENCH.nodeName,
-        kubeConfig: api.kubeConfig,
+        kubeConfig: kubeConfigFrom(kubeconfig),
         authentication: { anonymous: { enabled: false }, webhook: { enabled: true } },
         authorization: { mode: 'Webhook' },
         logger: silentLogger,
       });
-      return { server: http(expressApp(auth)), protocol: 'http', api, auth };
+      return { server: http(expressApp(auth)), protocol: 'http', auth };
     }
     case 'bare-https':
       return { server: https(expressApp()), protocol: 'https' };
     case 'cert-webhook': {
-      const api = await standIn();
       const auth = kubeletAuth({
         nodeName: BENCH.nodeName,
-        kubeConfig: api.kubeConfig,
+        kubeConfig: kubeConfigFrom(kubeconfig),
         authentication: {
           x509: { clientCAFile: pki.clientCAFile },
           anonymous: { enabled: false },
@@ -109,15 +124,30 @@ async function build(scenario: ServerScenario, pki: BenchPki): Promise<Built> {
         authorization: { mode: 'Webhook' },
         logger: silentLogger,
       });
-      return { server: https(expressApp(auth)), protocol: 'https', api, auth };
+      return { server: https(expressApp(auth)), protocol: 'https', auth };
     }
   }
 }
 
 let built: Built | undefined;
+let api: StandInApiServer | undefined;
 
-async function start(scenario: ServerScenario, pki: BenchPki): Promise<void> {
-  built = await build(scenario, pki);
+async function start(
+  scenario: ServerScenario,
+  pki: BenchPki,
+  kubeconfig: string | undefined,
+): Promise<void> {
+  if (scenario === 'apiserver') {
+    api = await standIn();
+    send({
+      type: 'ready',
+      port: api.port,
+      protocol: 'https',
+      kubeconfig: api.kubeconfigYaml('cert'),
+    });
+    return;
+  }
+  built = await build(scenario, pki, kubeconfig);
   const { server } = built;
   // The cold storm opens 1,000 connections at once: keep them all in the accept queue.
   await new Promise<void>((resolve, reject) => {
@@ -131,7 +161,7 @@ async function start(scenario: ServerScenario, pki: BenchPki): Promise<void> {
 }
 
 function counts(): ReviewCounts {
-  const reviews = built?.api?.reviews;
+  const reviews = api?.reviews;
   return {
     tokenReviews: reviews?.tokenReviews.length ?? 0,
     subjectAccessReviews: reviews?.subjectAccessReviews.length ?? 0,
@@ -145,8 +175,8 @@ async function shutdown(code: number): Promise<never> {
     current.auth?.close();
     current.server.closeAllConnections();
     await new Promise<void>((resolve) => current.server.close(() => resolve()));
-    await current.api?.close();
   }
+  await api?.close();
   // Review clients may keep sockets or timers: the process ends here regardless (a CPU profile,
   // when asked for with --cpu-prof, is still written on exit).
   process.exit(code);
@@ -155,7 +185,7 @@ async function shutdown(code: number): Promise<never> {
 process.on('message', (message: ToServer) => {
   switch (message.type) {
     case 'start':
-      start(message.scenario, message.pki).catch((error: unknown) => {
+      start(message.scenario, message.pki, message.kubeconfig).catch((error: unknown) => {
         send({ type: 'error', message: error instanceof Error ? error.message : String(error) });
         void shutdown(1);
       });
@@ -163,6 +193,11 @@ process.on('message', (message: ToServer) => {
     case 'reviews':
       send({ type: 'reviews', id: message.id, counts: counts() });
       break;
+    case 'cpu': {
+      const { user, system } = process.cpuUsage();
+      send({ type: 'cpu', id: message.id, micros: user + system });
+      break;
+    }
     case 'close':
       void shutdown(0);
       break;
