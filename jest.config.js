@@ -18,5 +18,6 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/__tests__/**/*.test.ts'],
   testTimeout: 20000,
+  setupFilesAfterEnv: ['<rootDir>/__tests__/support/no-secrets.setup.ts'],
   reporters: ['default', '<rootDir>/__tests__/summary-reporter.js'],
 };

@@ -11,10 +11,10 @@ import {
   kubeletAuth,
   kubeletAuthz,
   kubeUser,
-  silentLogger,
   TokenReviewStrategy,
   webhookAuthorizer,
 } from '../../lib/index.js';
+import { recordingLogger } from '../support/secrets.js';
 import type { StandInApiServer } from '../../lib/testing/index.js';
 import { call, close, listen, makePki, startPolicyApiServer, type Pki } from './harness.js';
 
@@ -47,12 +47,19 @@ async function serve(app: (req: IncomingMessage, res: ServerResponse) => void): 
 describe('composed from passport pieces', () => {
   let server: Server;
   beforeAll(async () => {
-    const certs = new ClientCertStrategy({ clientCAFile: pki.clientCAFile, logger: silentLogger });
+    const certs = new ClientCertStrategy({
+      clientCAFile: pki.clientCAFile,
+      logger: recordingLogger,
+    });
     cleanups.push(() => certs.close());
     const instance = new passport.Authenticator();
     instance.use(certs);
     instance.use(
-      new TokenReviewStrategy({ kubeConfig: api.kubeConfig, cacheTTL: '2m', logger: silentLogger }),
+      new TokenReviewStrategy({
+        kubeConfig: api.kubeConfig,
+        cacheTTL: '2m',
+        logger: recordingLogger,
+      }),
     );
     instance.use(new AnonymousStrategy());
     const app = express();
@@ -95,7 +102,7 @@ describe('composed from passport pieces', () => {
 
   it('refused credentials never fall through to anonymous: 401', async () => {
     await call(server, pki, '/stats/summary', { cert: pki.certs.wrongCA }).expect(401);
-    await call(server, pki, '/stats/summary', { authorization: 'Bearer nope' }).expect(401);
+    await call(server, pki, '/stats/summary', { authorization: 'Bearer nope-token' }).expect(401);
   });
 
   it('no credentials: anonymous, then 403 from the authorizer', async () => {
@@ -121,7 +128,7 @@ describe.each([
       nodeName: 'node-a',
       kubeConfig: api.kubeConfig,
       authentication: { x509: { clientCAFile: pki.clientCAFile } },
-      logger: silentLogger,
+      logger: recordingLogger,
     });
     cleanups.push(() => auth.close());
     const app = makeApp();

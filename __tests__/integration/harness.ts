@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RequestListener } from 'node:http';
+import { registerSecrets } from '../support/secrets.js';
 import request from 'supertest';
 import {
   createCA,
@@ -87,6 +88,24 @@ export async function makePki(): Promise<Pki> {
     mintClientCert({ ca: clientCA, user: 'root', groups: ['admins'] }),
     mintServingCert({ hosts: ['127.0.0.1', 'localhost'] }),
   ]);
+  registerSecrets(
+    clientCA.key,
+    serving.key,
+    ...[
+      alice,
+      viaIntermediate,
+      intermediateNotSent,
+      expired,
+      notYetValid,
+      wrongCA,
+      serverAuthOnly,
+      noEKU,
+      emptyCN,
+      manyGroups,
+      withUid,
+      admin,
+    ].map((c) => c.key),
+  );
   return {
     clientCA,
     clientCAFile,
@@ -109,8 +128,13 @@ export async function makePki(): Promise<Pki> {
 }
 
 /** The stand-in API server every integration test talks to through client-node. */
-export function startPolicyApiServer(): Promise<StandInApiServer> {
-  return startApiServer({
+export const TOKENS = ['alice-token', 'bob-token', 'admin-token', 'error-token'] as const;
+/** Tokens the tests send that the API server does not know: they must not leak either. */
+const UNKNOWN_TOKENS = ['nope-token', 'never-issued-token', 'garbage-token', 'tökén'];
+
+export async function startPolicyApiServer(): Promise<StandInApiServer> {
+  registerSecrets(...TOKENS, ...UNKNOWN_TOKENS);
+  const api = await startApiServer({
     tokens: {
       'alice-token': {
         username: 'alice',
@@ -133,6 +157,8 @@ export function startPolicyApiServer(): Promise<StandInApiServer> {
       ],
     },
   });
+  registerSecrets(api.callerToken, api.authority.key);
+  return api;
 }
 
 /** An HTTPS server as the kubelet runs it: asks for, but does not verify, client certificates. */
@@ -173,4 +199,42 @@ export function call(server: Server, pki: Pki, path: string, options: Call = {})
 export function close(server: Server): Promise<void> {
   server.closeAllConnections();
   return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/**
+ * Writes `head` (request line and headers, CRLF-separated, without the final blank line) as is
+ * over TLS, with a client certificate, and returns the status (0 when the server closed the
+ * connection without answering) and body. For requests clients would normalise.
+ */
+export async function rawRequest(
+  server: Server,
+  pki: Pki,
+  head: string,
+  cert?: IssuedCertificate,
+): Promise<{ status: number; body: string }> {
+  const { connect } = await import('node:tls');
+  const port = (server.address() as AddressInfo).port;
+  return new Promise((resolve, reject) => {
+    const socket = connect(
+      {
+        host: '127.0.0.1',
+        port,
+        ca: pki.serving.cert,
+        servername: 'localhost',
+        cert: cert?.cert,
+        key: cert?.key,
+      },
+      () => socket.write(`${head}\r\nHost: localhost\r\nConnection: close\r\n\r\n`),
+    );
+    let data = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (data += chunk));
+    socket.on('end', () => {
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(data)?.[1] ?? 0);
+      resolve({ status, body: data.slice(data.indexOf('\r\n\r\n') + 4) });
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'ECONNRESET' ? resolve({ status: 0, body: '' }) : reject(error),
+    );
+  });
 }

@@ -2,10 +2,18 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import type { Server } from 'node:https';
 import express from 'express';
 import { kubeletAuth } from '../../lib/index.js';
-import { silentLogger } from '../../lib/logger.js';
+import { recordingLogger } from '../support/secrets.js';
 import type { KubeletAuthOptions } from '../../lib/options.js';
 import type { StandInApiServer } from '../../lib/testing/index.js';
-import { call, close, listen, makePki, startPolicyApiServer, type Pki } from './harness.js';
+import {
+  call,
+  close,
+  listen,
+  makePki,
+  rawRequest,
+  startPolicyApiServer,
+  type Pki,
+} from './harness.js';
 
 let pki: Pki;
 let api: StandInApiServer;
@@ -23,7 +31,7 @@ async function kubelet(overrides: Partial<KubeletAuthOptions> = {}): Promise<Ser
       x509: { clientCAFile: pki.clientCAFile },
     },
     authorization: { mode: 'Webhook' },
-    logger: silentLogger,
+    logger: recordingLogger,
     ...overrides,
   });
   closers.push(() => auth.close());
@@ -77,7 +85,13 @@ describe('authentication: the kubelet’s union of x509, bearer token and anonym
       200,
       'alice',
     ],
-    ['bad token, anonymous enabled', 'open', { authorization: 'Bearer nope' }, 401, undefined],
+    [
+      'bad token, anonymous enabled',
+      'open',
+      { authorization: 'Bearer nope-token' },
+      401,
+      undefined,
+    ],
     ['bad certificate, anonymous enabled', 'open', { cert: 'expired' }, 401, undefined],
     ['nothing, anonymous disabled', 'strict', {}, 401, undefined],
     ['nothing, anonymous enabled', 'open', {}, 403, undefined],
@@ -121,11 +135,11 @@ describe('authentication: the kubelet’s union of x509, bearer token and anonym
   it('a valid certificate wins over a garbage token, which is never reviewed and stays in place', async () => {
     const res = await call(strict, pki, '/stats/summary', {
       cert: pki.certs.alice,
-      authorization: 'Bearer garbage',
+      authorization: 'Bearer garbage-token',
     });
     expect(res.status).toBe(200);
     expect(res.body.user.username).toBe('alice');
-    expect(res.body.authorization).toBe('Bearer garbage');
+    expect(res.body.authorization).toBe('Bearer garbage-token');
     expect(api.reviews.tokenReviews).toHaveLength(0);
   });
 
@@ -218,14 +232,16 @@ describe('bearer tokens and TokenReview', () => {
     const server = await kubelet();
     for (let i = 0; i < 3; i++) {
       await call(server, pki, '/stats/summary', { authorization: 'Bearer bob-token' }).expect(403);
-      await call(server, pki, '/stats/summary', { authorization: 'Bearer unknown' }).expect(401);
+      await call(server, pki, '/stats/summary', {
+        authorization: 'Bearer never-issued-token',
+      }).expect(401);
       await call(server, pki, '/stats/summary', { authorization: 'Bearer error-token' }).expect(
         401,
       );
     }
     const reviewed = api.reviews.tokenReviews.map((r) => r.spec.token);
     expect(reviewed.filter((t) => t === 'bob-token')).toHaveLength(1);
-    expect(reviewed.filter((t) => t === 'unknown')).toHaveLength(1);
+    expect(reviewed.filter((t) => t === 'never-issued-token')).toHaveLength(1);
     expect(reviewed.filter((t) => t === 'error-token')).toHaveLength(3);
   });
 
@@ -382,6 +398,50 @@ describe('authorization: SubjectAccessReview for nodes/<subresource>', () => {
   });
 });
 
+describe('unusual methods follow the kubelet’s rule and never bypass authorization', () => {
+  it.each(['TRACE', 'OPTIONS', 'PROPFIND', 'SEARCH'])(
+    '%s gets the empty verb: refused to a get-only user, allowed to a * user',
+    async (method) => {
+      const server = await kubelet();
+      const alice = await rawRequest(
+        server,
+        pki,
+        `${method} /stats/summary HTTP/1.1`,
+        pki.certs.alice,
+      );
+      expect(alice.status).toBe(403);
+      expect(alice.body).toBe(
+        'Forbidden (user=alice, verb=, resource=nodes, subresource(s)=[stats])\n',
+      );
+      expect(api.reviews.subjectAccessReviews.at(-1)?.spec.resourceAttributes).toEqual({
+        version: 'v1',
+        resource: 'nodes',
+        subresource: 'stats',
+        name: 'node-a',
+      });
+      const root = await rawRequest(
+        server,
+        pki,
+        `${method} /stats/summary HTTP/1.1`,
+        pki.certs.admin,
+      );
+      expect(root.status).toBe(200);
+    },
+  );
+
+  it('a lower-case method never reaches the middleware (Node answers 400)', async () => {
+    const res = await rawRequest(strict, pki, 'get /stats/summary HTTP/1.1', pki.certs.alice);
+    expect(res.status).toBe(400);
+    expect(api.reviews.subjectAccessReviews).toHaveLength(0);
+  });
+
+  it('CONNECT never reaches the app: no answer, nothing authorized', async () => {
+    const res = await rawRequest(strict, pki, 'CONNECT 127.0.0.1:10250 HTTP/1.1', pki.certs.alice);
+    expect(res.status === 0 || res.status >= 400).toBe(true);
+    expect(api.reviews.subjectAccessReviews).toHaveLength(0);
+  });
+});
+
 describe('the API server sees one review per burst', () => {
   it('200 concurrent requests with one never-seen token send 1 TokenReview and 1 SubjectAccessReview', async () => {
     const server = await kubelet();
@@ -417,7 +477,7 @@ describe('identity is immutable downstream', () => {
     const auth = kubeletAuth({
       nodeName: 'node-a',
       kubeConfig: api.kubeConfig,
-      logger: silentLogger,
+      logger: recordingLogger,
       authentication: { x509: { clientCAFile: pki.clientCAFile } },
       authorization: { mode: 'AlwaysAllow' },
     });

@@ -12,6 +12,7 @@ import express from 'express';
 import { kubeletAuth } from '../../lib/index.js';
 import type { KubeletAuthOptions } from '../../lib/options.js';
 import { createCA, type Fault, type StandInApiServer } from '../../lib/testing/index.js';
+import { recordingLogger } from '../support/secrets.js';
 import {
   call,
   close,
@@ -40,7 +41,12 @@ function app(overrides: Partial<KubeletAuthOptions> = {}): express.Express {
       webhook: { enabled: true, cacheTTL: '2m' },
       x509: { clientCAFile: pki.clientCAFile },
     },
-    logger: { warn: (m) => logs.push(m) },
+    logger: {
+      warn: (m) => {
+        logs.push(m);
+        recordingLogger.warn(m);
+      },
+    },
     ...overrides,
   });
   closers.push(() => auth.close());
@@ -67,11 +73,8 @@ afterAll(async () => {
   closers.forEach((c) => c());
   await Promise.all(servers.map(close));
   await api.close();
-  // Every token and every private key used by this file, searched in everything logged.
-  const secrets = ['alice-token', 'bob-token', 'admin-token', 'error-token', api.callerToken];
-  for (const cert of Object.values(pki.certs)) secrets.push(cert.key.split('\n')[1] ?? cert.key);
-  const everything = logs.join('\n');
-  for (const secret of secrets) expect(everything).not.toContain(secret);
+  // The package did log here (refusals, failures); the setup file checks none of it leaks.
+  expect(logs.length).toBeGreaterThan(0);
   expect(unhandled).toEqual([]);
 });
 beforeEach(() => {
@@ -204,7 +207,7 @@ describe('bad Authorization headers get 401 or 431, never 500', () => {
     const { port } = server.address() as AddressInfo;
     const status = await new Promise<number>((resolve, reject) => {
       const req = httpsRequestRaw(port, [
-        'Authorization: Bearer nope',
+        'Authorization: Bearer nope-token',
         'Authorization: Bearer alice-token',
       ]);
       req.then(resolve, reject);
