@@ -12,6 +12,7 @@ import {
   mintServingCert,
   startApiServer,
   type CertificateAuthority,
+  type ClientCertOptions,
   type IssuedCertificate,
   type StandInApiServer,
 } from '../../lib/testing/index.js';
@@ -49,82 +50,38 @@ export async function makePki(): Promise<Pki> {
   // Same subject name as the trusted CA, different key: must not be trusted.
   const impostor = await createCA({ commonName: 'kubelet-client-ca' });
   const now = Date.now();
-  const [
-    alice,
-    viaIntermediate,
-    intermediateNotSent,
-    expired,
-    notYetValid,
-    wrongCA,
-    serverAuthOnly,
-    noEKU,
-    emptyCN,
-    manyGroups,
-    withUid,
-    admin,
-    serving,
-  ] = await Promise.all([
-    mintClientCert({ ca: clientCA, user: 'alice', groups: ['devs'] }),
-    mintClientCert({ ca: intermediate, user: 'carol', groups: ['devs'], chain: [intermediate] }),
-    mintClientCert({ ca: intermediate, user: 'carol', groups: ['devs'] }),
-    mintClientCert({
+  const specs: Record<keyof Pki['certs'], ClientCertOptions> = {
+    alice: { ca: clientCA, user: 'alice', groups: ['devs'] },
+    viaIntermediate: { ca: intermediate, user: 'carol', groups: ['devs'], chain: [intermediate] },
+    intermediateNotSent: { ca: intermediate, user: 'carol', groups: ['devs'] },
+    expired: {
       ca: clientCA,
       user: 'alice',
       notBefore: new Date(now - 48 * HOUR),
       notAfter: new Date(now - HOUR),
-    }),
-    mintClientCert({
+    },
+    notYetValid: {
       ca: clientCA,
       user: 'alice',
       notBefore: new Date(now + HOUR),
       notAfter: new Date(now + 48 * HOUR),
-    }),
-    mintClientCert({ ca: impostor, user: 'alice', groups: ['admins'] }),
-    mintClientCert({ ca: clientCA, user: 'alice', extendedKeyUsage: 'serverAuth' }),
-    mintClientCert({ ca: clientCA, user: 'alice', extendedKeyUsage: 'none' }),
-    mintClientCert({ ca: clientCA, user: '', groups: ['devs'] }),
-    mintClientCert({ ca: clientCA, user: 'dave', groups: ['a', 'b', 'c'] }),
-    mintClientCert({ ca: clientCA, user: 'erin', uid: 'uid-erin' }),
-    mintClientCert({ ca: clientCA, user: 'root', groups: ['admins'] }),
-    mintServingCert({ hosts: ['127.0.0.1', 'localhost'] }),
-  ]);
-  registerSecrets(
-    clientCA.key,
-    serving.key,
-    ...[
-      alice,
-      viaIntermediate,
-      intermediateNotSent,
-      expired,
-      notYetValid,
-      wrongCA,
-      serverAuthOnly,
-      noEKU,
-      emptyCN,
-      manyGroups,
-      withUid,
-      admin,
-    ].map((c) => c.key),
-  );
-  return {
-    clientCA,
-    clientCAFile,
-    serving,
-    certs: {
-      alice,
-      viaIntermediate,
-      intermediateNotSent,
-      expired,
-      notYetValid,
-      wrongCA,
-      serverAuthOnly,
-      noEKU,
-      emptyCN,
-      manyGroups,
-      withUid,
-      admin,
     },
+    wrongCA: { ca: impostor, user: 'alice', groups: ['admins'] },
+    serverAuthOnly: { ca: clientCA, user: 'alice', extendedKeyUsage: 'serverAuth' },
+    noEKU: { ca: clientCA, user: 'alice', extendedKeyUsage: 'none' },
+    emptyCN: { ca: clientCA, user: '', groups: ['devs'] },
+    manyGroups: { ca: clientCA, user: 'dave', groups: ['a', 'b', 'c'] },
+    withUid: { ca: clientCA, user: 'erin', uid: 'uid-erin' },
+    admin: { ca: clientCA, user: 'root', groups: ['admins'] },
   };
+  const [serving, ...minted] = await Promise.all([
+    mintServingCert({ hosts: ['127.0.0.1', 'localhost'] }),
+    ...Object.values(specs).map((options) => mintClientCert(options)),
+  ]);
+  const names = Object.keys(specs) as (keyof Pki['certs'])[];
+  const certs = Object.fromEntries(names.map((name, i) => [name, minted[i]])) as Pki['certs'];
+  registerSecrets(clientCA.key, (serving as IssuedCertificate).key, ...minted.map((c) => c.key));
+  return { clientCA, clientCAFile, serving: serving as IssuedCertificate, certs };
 }
 
 /** The stand-in API server every integration test talks to through client-node. */

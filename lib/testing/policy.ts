@@ -4,6 +4,14 @@
  * authorizer (plugin/pkg/auth/authorizer/rbac and the rbac/v1 helpers).
  */
 import { parseAllDocuments } from 'yaml';
+import type {
+  NonResourceAttributes,
+  ResourceAttributes,
+  SubjectAccessReviewSpec,
+} from '../apiserver/reviews.js';
+
+// The SubjectAccessReview shapes are the package's own wire types.
+export type { NonResourceAttributes, ResourceAttributes, SubjectAccessReviewSpec };
 
 /**
  * A shorthand rule for tests. It applies when the SAR's user is in `users` or one of its groups
@@ -37,33 +45,6 @@ export interface StandInPolicy {
    * Other kinds are ignored.
    */
   rbac?: string | object[];
-}
-
-/** `spec.resourceAttributes` of a SubjectAccessReview. */
-export interface ResourceAttributes {
-  namespace?: string;
-  verb?: string;
-  group?: string;
-  version?: string;
-  resource?: string;
-  subresource?: string;
-  name?: string;
-}
-
-/** `spec.nonResourceAttributes` of a SubjectAccessReview. */
-export interface NonResourceAttributes {
-  path?: string;
-  verb?: string;
-}
-
-/** The part of a SubjectAccessReview spec that authorization looks at. */
-export interface SubjectAccessReviewSpec {
-  user?: string;
-  groups?: string[];
-  uid?: string;
-  extra?: Record<string, string[]>;
-  resourceAttributes?: ResourceAttributes;
-  nonResourceAttributes?: NonResourceAttributes;
 }
 
 /** An authorization decision. RBAC never denies outright, so there is no `denied` here. */
