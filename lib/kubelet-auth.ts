@@ -4,22 +4,22 @@ import { resolveKubeConfig } from './apiserver/kube-config.js';
 import type { ReviewClient } from './apiserver/reviews.js';
 import { ANONYMOUS } from './authn/anonymous.js';
 import { CABundle } from './authn/ca-bundle.js';
-import { TokenReviewStrategy } from './authn/token.js';
-import { ClientCertStrategy } from './authn/x509.js';
-import { alwaysAllow, type Authorizer } from './authz/authorizer.js';
-import { authorizationStep, type Middleware } from './authz/middleware.js';
 import {
   authenticateUnion,
   NO_CREDENTIALS,
   type AuthnOutcome,
   type RequestAuthenticator,
 } from './authn/request-authenticator.js';
+import { TokenReviewStrategy } from './authn/token.js';
+import { ClientCertStrategy } from './authn/x509.js';
+import { alwaysAllow, type Authorizer } from './authz/authorizer.js';
+import { authorizationStep, type Middleware } from './authz/middleware.js';
+import { requestPath } from './authz/request-path.js';
 import { webhookAuthorizer } from './authz/webhook.js';
 import { resolveKubeletAuthConfig, type ResolvedKubeletAuthConfig } from './config.js';
 import { stderrLogger } from './logger.js';
 import type { KubeletAuthOptions } from './options.js';
 import { writeBadRequest, writeUnauthorized } from './responses.js';
-import { requestPath } from './authz/request-path.js';
 
 /** The middleware {@link kubeletAuth} returns, with a way to release what it holds. */
 export interface KubeletAuthMiddleware extends Middleware {
