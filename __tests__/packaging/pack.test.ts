@@ -1,0 +1,149 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The package as users get it: `npm pack`, installed from the tarball into an empty project
+ * without the network, then imported from ESM and from CommonJS, and type-checked for both entry
+ * points with `skipLibCheck` off, so the published declarations must stand on their own.
+ */
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const tsc = join(root, 'node_modules/typescript/bin/tsc');
+const clientNodeVersion = (
+  createRequire(import.meta.url)('@kubernetes/client-node/package.json') as { version: string }
+).version;
+
+let dir: string;
+let consumer: string;
+let tarball: string;
+
+function run(command: string, args: string[], cwd: string): string {
+  return execFileSync(command, args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 180_000,
+  });
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'eka-pack-'));
+  // prepack builds dist/ first.
+  const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', dir], root)) as {
+    filename: string;
+  }[];
+  tarball = join(dir, packed[0]?.filename ?? 'missing.tgz');
+  consumer = join(dir, 'consumer');
+  mkdirSync(consumer);
+  writeFileSync(
+    join(consumer, 'package.json'),
+    '{"name":"consumer","version":"1.0.0","private":true}\n',
+  );
+  run(
+    'npm',
+    [
+      'install',
+      '--offline',
+      '--no-audit',
+      '--no-fund',
+      tarball,
+      `@kubernetes/client-node@${clientNodeVersion}`,
+      '@types/node@20',
+    ],
+    consumer,
+  );
+}, 240_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('npm pack', () => {
+  it('ships both entry points with their types, and nothing else but the README', () => {
+    const files = run('tar', ['tzf', tarball], dir).split('\n').filter(Boolean);
+    for (const file of [
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/testing/index.js',
+      'dist/testing/index.d.ts',
+      'README.md',
+      'package.json',
+    ]) {
+      expect(files).toContain(`package/${file}`);
+    }
+    expect(files.filter((f) => !/^package\/(dist\/|README\.md$|package\.json$)/.test(f))).toEqual(
+      [],
+    );
+  });
+
+  it('imports from ESM and from CommonJS, both entry points', () => {
+    writeFileSync(
+      join(consumer, 'esm.mjs'),
+      `import { kubeletAuth, kubeletSubresources } from 'express-kubelet-auth';
+import { startApiServer, createCA } from 'express-kubelet-auth/testing';
+console.log(JSON.stringify([typeof kubeletAuth, kubeletSubresources('/pods'), typeof startApiServer, typeof createCA]));\n`,
+    );
+    writeFileSync(
+      join(consumer, 'cjs.cjs'),
+      `const { kubeletAuth, kubeletSubresources } = require('express-kubelet-auth');
+const { startApiServer, createCA } = require('express-kubelet-auth/testing');
+console.log(JSON.stringify([typeof kubeletAuth, kubeletSubresources('/pods'), typeof startApiServer, typeof createCA]));\n`,
+    );
+    const expected = ['function', ['pods', 'proxy'], 'function', 'function'];
+    expect(JSON.parse(run(process.execPath, ['esm.mjs'], consumer))).toEqual(expected);
+    expect(JSON.parse(run(process.execPath, ['cjs.cjs'], consumer))).toEqual(expected);
+  });
+
+  it('type-checks from ESM and CommonJS with skipLibCheck off', () => {
+    writeFileSync(
+      join(consumer, 'types.mts'),
+      `import { kubeletAuth, TokenReviewStrategy, type KubeUser, type KubeletAuthOptions } from 'express-kubelet-auth';
+import { startApiServer, type StandInApiServer } from 'express-kubelet-auth/testing';
+const options: KubeletAuthOptions = { nodeName: 'n', authorization: { mode: 'AlwaysAllow' } };
+const user: KubeUser = { username: 'u', groups: [] };
+export const used: [typeof kubeletAuth, typeof TokenReviewStrategy, typeof startApiServer, KubeletAuthOptions, KubeUser, StandInApiServer | undefined] =
+  [kubeletAuth, TokenReviewStrategy, startApiServer, options, user, undefined];
+// @ts-expect-error: the mode is checked by the types too
+export const wrong: KubeletAuthOptions = { nodeName: 'n', authorization: { mode: 'RBAC' } };\n`,
+    );
+    writeFileSync(
+      join(consumer, 'types.cts'),
+      `import auth = require('express-kubelet-auth');
+import testing = require('express-kubelet-auth/testing');
+const user: auth.KubeUser = { username: 'u', groups: [] };
+export const used = [auth.kubeletAuth, testing.startApiServer, user];\n`,
+    );
+    writeFileSync(
+      join(consumer, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2022',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          types: ['node'],
+        },
+        files: ['types.mts', 'types.cts'],
+      }),
+    );
+    let output = '';
+    try {
+      output = run(process.execPath, [tsc, '-p', '.'], consumer);
+    } catch (error) {
+      output = String((error as { stdout?: string }).stdout ?? error);
+    }
+    // Only our declarations and the consumer's files are ours to vouch for (client-node's own
+    // declarations reference 'ws' without shipping its types).
+    const ours = output
+      .split('\n')
+      .filter((line) => /^(types\.[mc]ts|node_modules\/express-kubelet-auth\/)/.test(line));
+    expect(ours).toEqual([]);
+    expect(
+      readdirSync(join(consumer, 'node_modules', 'express-kubelet-auth', 'dist', 'testing')),
+    ).toContain('index.d.ts');
+  });
+});
