@@ -42,6 +42,7 @@ const KNOWN: Record<string, readonly string[]> = {
     'timeout',
     'cacheSize',
     'logger',
+    'onDecision',
   ],
   authentication: ['x509', 'webhook', 'anonymous'],
   'authentication.x509': ['clientCAFile'],

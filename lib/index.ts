@@ -30,6 +30,7 @@ export { credentialsRejection } from './authn/rejection.js';
 
 export { kubeletAuthz } from './authz/middleware.js';
 export type { KubeletAuthzOptions, AttributesFunction, Middleware } from './authz/middleware.js';
+export type { DecisionEvent, DecisionListener, DecisionOutcome } from './authz/decision-event.js';
 export {
   kubeletRequestAttributes,
   kubeletSubresources,

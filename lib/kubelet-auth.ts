@@ -13,7 +13,7 @@ import {
 import { TokenReviewStrategy } from './authn/token.js';
 import { ClientCertStrategy } from './authn/x509.js';
 import { alwaysAllow, type Authorizer } from './authz/authorizer.js';
-import { authorizationStep, type Middleware } from './authz/middleware.js';
+import { authorizationStep, notifier, type Middleware } from './authz/middleware.js';
 import { requestPath } from './authz/request-path.js';
 import { webhookAuthorizer } from './authz/webhook.js';
 import { resolveKubeletAuthConfig, type ResolvedKubeletAuthConfig } from './config.js';
@@ -92,7 +92,9 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
     fineGrained: config.fineGrained,
     authorizer,
     logger,
+    onDecision: options.onDecision,
   });
+  const emit = notifier(options.onDecision, logger);
 
   /** Continues with the authentication outcome: 401, or the user on `req.user` and authorization. */
   function proceed(
@@ -101,10 +103,21 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
     res: ServerResponse,
     next: (error?: unknown) => void,
     path: string,
+    startedAt: number,
   ): void {
-    if (outcome.kind !== 'user') return writeUnauthorized(res);
+    if (outcome.kind !== 'user') {
+      emit?.({
+        decision: 'unauthenticated',
+        method: req.method ?? '',
+        path,
+        attributes: [],
+        ...(outcome.kind === 'refused' ? { reason: outcome.reason } : {}),
+        latencyMs: performance.now() - startedAt,
+      });
+      return writeUnauthorized(res);
+    }
     (req as IncomingMessage & { user?: unknown }).user = outcome.user;
-    authorize(req, res, next, outcome.user, path);
+    authorize(req, res, next, outcome.user, path, startedAt);
   }
 
   const middleware = function kubeletAuthMiddleware(
@@ -114,12 +127,22 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
   ): void {
     // A path the router and the authorizer could read differently is refused before anything
     // is asked of the API server.
+    const startedAt = performance.now();
     const path = requestPath(req);
-    if (path === undefined) return writeBadRequest(res);
+    if (path === undefined) {
+      emit?.({
+        decision: 'bad-request',
+        method: req.method ?? '',
+        path: req.url ?? '',
+        attributes: [],
+        latencyMs: performance.now() - startedAt,
+      });
+      return writeBadRequest(res);
+    }
     const outcome = authenticateUnion(authenticators, req, fallback);
-    if (!(outcome instanceof Promise)) return proceed(outcome, req, res, next, path);
+    if (!(outcome instanceof Promise)) return proceed(outcome, req, res, next, path, startedAt);
     outcome
-      .then((settled) => proceed(settled, req, res, next, path))
+      .then((settled) => proceed(settled, req, res, next, path, startedAt))
       .catch((error: unknown) => {
         logger.warn(
           `authentication failed: ${error instanceof Error ? error.message : String(error)}`,

@@ -1,6 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Duration } from './duration.js';
 import type { Logger } from './logger.js';
+import type { DecisionListener } from './authz/decision-event.js';
 
 /** `authentication` of a KubeletConfiguration (`kubelet.config.k8s.io/v1beta1`), camelCase. */
 export interface KubeletAuthentication {
@@ -77,4 +78,10 @@ export interface KubeletAuthOptions extends ApiServerOptions {
   maxConcurrentReviews?: number;
   /** Where failures are reported. Default: one line on standard error. */
   logger?: Logger;
+  /**
+   * Called once per request with its outcome — allowed, forbidden, error, unauthenticated,
+   * bad-request — the user, the attributes, the reason and the latency; never a credential.
+   * For audit logs and metrics. What it throws is logged, never passed to the request.
+   */
+  onDecision?: DecisionListener;
 }

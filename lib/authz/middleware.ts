@@ -9,7 +9,8 @@ import {
 } from '../responses.js';
 import { kubeUser, type KubeUser } from '../user.js';
 import { kubeletRequestAttributes, type Attributes } from './attributes.js';
-import { authorizeSafely, type Authorizer } from './authorizer.js';
+import { authorizeSafely, type AuthorizationResult, type Authorizer } from './authorizer.js';
+import type { DecisionEvent, DecisionListener } from './decision-event.js';
 import { requestPath } from './request-path.js';
 
 /** A Connect/Express middleware. */
@@ -38,16 +39,37 @@ export interface KubeletAuthzOptions {
   attributes?: AttributesFunction;
   /** Where authorization errors are reported. Default: standard error. */
   logger?: Logger;
+  /** Called once per request with its outcome (audit, metrics); never given credentials. */
+  onDecision?: DecisionListener;
 }
 
-/** Authorizes one request whose user and decoded path are known; answers or calls `next`. */
+/**
+ * Authorizes one request whose user and decoded path are known; answers or calls `next`.
+ * `startedAt` (a `performance.now()` time) is when deciding began, for the event's latency.
+ */
 export type AuthorizationStep = (
   req: IncomingMessage,
   res: ServerResponse,
   next: (error?: unknown) => void,
   user: KubeUser,
   path: string,
+  startedAt?: number,
 ) => void;
+
+/** Calls a decision listener, keeping its failures away from the request. */
+export function notifier(
+  listener: DecisionListener | undefined,
+  logger: Logger,
+): ((event: DecisionEvent) => void) | undefined {
+  if (!listener) return undefined;
+  return (event) => {
+    try {
+      listener(event);
+    } catch (error) {
+      logger.warn(`onDecision threw: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+}
 
 /**
  * Authorizes each request as the kubelet does, after authentication put a `KubeUser` on
@@ -60,12 +82,22 @@ export type AuthorizationStep = (
  */
 export function kubeletAuthz(options: KubeletAuthzOptions): Middleware {
   const authorize = authorizationStep(options);
+  const emit = notifier(options.onDecision, options.logger ?? stderrLogger);
   return function kubeletAuthzMiddleware(req, res, next) {
+    const startedAt = performance.now();
     const user = kubeUser(req);
-    if (!user) return writeUnauthorized(res);
-    const path = requestPath(req);
-    if (path === undefined) return writeBadRequest(res);
-    authorize(req, res, next, user, path);
+    const path = user ? requestPath(req) : undefined;
+    if (!user || path === undefined) {
+      emit?.({
+        decision: user ? 'bad-request' : 'unauthenticated',
+        method: req.method ?? '',
+        path: req.url ?? '',
+        attributes: [],
+        latencyMs: performance.now() - startedAt,
+      });
+      return user ? writeBadRequest(res) : writeUnauthorized(res);
+    }
+    authorize(req, res, next, user, path, startedAt);
   };
 }
 
@@ -84,33 +116,73 @@ export function authorizationStep(options: KubeletAuthzOptions): AuthorizationSt
   const logger = options.logger ?? stderrLogger;
   const derive = options.attributes ?? kubeletAttributesFunction(options);
   const peek = authorizer.peek?.bind(authorizer);
+  const emit = notifier(options.onDecision, logger);
 
-  function failed(res: ServerResponse, record: Attributes, error: Error): void {
-    logger.warn(
-      `authorization error for user ${JSON.stringify(record.user.username)} on ${record.resource}/${record.subresource}: ${error.message}`,
-    );
-    writeAuthorizationError(res, record);
+  /** One request's deciding, with what the event needs to know. */
+  interface Deciding {
+    req: IncomingMessage;
+    res: ServerResponse;
+    user: KubeUser;
+    path: string;
+    attributes: Attributes[];
+    startedAt: number;
+    reasons: string[];
   }
 
-  async function decideFrom(
-    attributes: Attributes[],
-    start: number,
-    res: ServerResponse,
-  ): Promise<boolean> {
-    for (let i = start; i < attributes.length; i++) {
-      const record = attributes[i] as Attributes;
-      const result = await authorizeSafely(authorizer, record);
-      if (result.error) {
-        failed(res, record, result.error);
-        return false;
-      }
-      if (result.decision === 'Allow') return true;
+  function report(d: Deciding, decision: DecisionEvent['decision'], decidedBy?: Attributes): void {
+    if (!emit) return;
+    const event: DecisionEvent = {
+      decision,
+      method: d.req.method ?? '',
+      path: d.path,
+      user: d.user,
+      attributes: d.attributes,
+      latencyMs: performance.now() - d.startedAt,
+    };
+    if (decidedBy) event.decidedBy = decidedBy;
+    if (d.reasons.length > 0) event.reason = d.reasons.join('; ');
+    emit(event);
+  }
+
+  /** Applies one record's result; `true` when it ends the request (allowed or failed). */
+  function settled(
+    d: Deciding,
+    record: Attributes,
+    result: AuthorizationResult,
+    next: () => void,
+  ): boolean {
+    if (result.reason) d.reasons.push(result.reason);
+    if (result.error) {
+      logger.warn(
+        `authorization error for user ${JSON.stringify(record.user.username)} on ${record.resource}/${record.subresource}: ${result.error.message}`,
+      );
+      d.reasons.push(result.error.message);
+      report(d, 'error', record);
+      writeAuthorizationError(d.res, record);
+      return true;
     }
-    writeForbidden(res, attributes);
+    if (result.decision === 'Allow') {
+      report(d, 'allowed', record);
+      next();
+      return true;
+    }
     return false;
   }
 
-  return function authorizeRequest(req, res, next, user, path) {
+  function forbidden(d: Deciding): void {
+    report(d, 'forbidden');
+    writeForbidden(d.res, d.attributes);
+  }
+
+  async function decideFrom(d: Deciding, start: number, next: () => void): Promise<void> {
+    for (let i = start; i < d.attributes.length; i++) {
+      const record = d.attributes[i] as Attributes;
+      if (settled(d, record, await authorizeSafely(authorizer, record), next)) return;
+    }
+    forbidden(d);
+  }
+
+  return function authorizeRequest(req, res, next, user, path, startedAt = performance.now()) {
     let attributes: Attributes[];
     try {
       attributes = derive(req, user, path);
@@ -121,27 +193,23 @@ export function authorizationStep(options: KubeletAuthzOptions): AuthorizationSt
       );
       return writeText(res, 500, 'Internal Server Error');
     }
+    const d: Deciding = { req, res, user, path, attributes, startedAt, reasons: [] };
     for (let i = 0; i < attributes.length; i++) {
       const record = attributes[i] as Attributes;
       const known = peek?.(record);
       if (known === undefined) {
-        decideFrom(attributes, i, res)
-          .then((allowed) => {
-            if (allowed) next();
-          })
-          .catch((error: unknown) => {
-            // Only a broken authorizer or a throwing `next` gets here: fail closed, answer once.
-            logger.warn(
-              `authorization failed: ${error instanceof Error ? error.message : String(error)}`,
-            );
-            writeText(res, 500, 'Internal Server Error');
-          });
+        decideFrom(d, i, next).catch((error: unknown) => {
+          // Only a broken authorizer or a throwing `next` gets here: fail closed, answer once.
+          logger.warn(
+            `authorization failed: ${error instanceof Error ? error.message : String(error)}`,
+          );
+          writeText(res, 500, 'Internal Server Error');
+        });
         return;
       }
-      if (known.error) return failed(res, record, known.error);
-      if (known.decision === 'Allow') return next();
+      if (settled(d, record, known, next)) return;
     }
-    writeForbidden(res, attributes);
+    forbidden(d);
   };
 }
 
