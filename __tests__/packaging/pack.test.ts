@@ -68,6 +68,7 @@ describe('npm pack', () => {
       'dist/index.d.ts',
       'dist/testing/index.js',
       'dist/testing/index.d.ts',
+      'dist/cli/main.js',
       'README.md',
       'package.json',
     ]) {
@@ -145,5 +146,17 @@ export const used = [auth.kubeletAuth, testing.startApiServer, user];\n`,
     expect(
       readdirSync(join(consumer, 'node_modules', 'express-kubelet-auth', 'dist', 'testing')),
     ).toContain('index.d.ts');
+  });
+
+  it('installs the explain command as a bin', () => {
+    const bin = join(consumer, 'node_modules', '.bin', 'express-kubelet-auth');
+    const out = run(
+      bin,
+      ['explain', 'GET', '/stats/summary', '--node', 'node-a', '--user', 'alice'],
+      consumer,
+    );
+    expect(out).toContain(
+      '"resourceAttributes":{"verb":"get","version":"v1","resource":"nodes","subresource":"stats","name":"node-a"}',
+    );
   });
 });

@@ -1,0 +1,132 @@
+import { describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { main } from '../../lib/cli/main.js';
+
+async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, {
+    stdout: (text) => (stdout += text),
+    stderr: (text) => (stderr += text),
+  });
+  return { code, stdout, stderr };
+}
+
+describe('main', () => {
+  it('explains one request, SubjectAccessReview JSON included', async () => {
+    const { code, stdout, stderr } = await run(
+      'explain',
+      'GET',
+      '/stats/summary',
+      '--node',
+      'node-a',
+      '--user',
+      'alice',
+    );
+    expect([code, stderr]).toEqual([0, '']);
+    expect(stdout).toContain(
+      '{"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":' +
+        '{"resourceAttributes":{"verb":"get","version":"v1","resource":"nodes","subresource":"stats","name":"node-a"},' +
+        '"user":"alice","groups":["system:authenticated"]}}',
+    );
+    expect(stdout).toContain('    - nodes/stats');
+  });
+
+  it('exits 1 for a path refused with 400', async () => {
+    const { code, stdout } = await run('explain', 'GET', '/stats/../exec/a/b/c', '--node', 'n');
+    expect(code).toBe(1);
+    expect(stdout).toContain('400 Bad Request');
+  });
+
+  it('prints a ClusterRole for an --rbac file, and lists refused lines on stderr', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eka-cli-'));
+    try {
+      const file = join(dir, 'requests.txt');
+      writeFileSync(file, '# agent\nGET /stats/summary\nGET /metrics\n');
+      const ok = await run('explain', '--rbac', file, '--name', 'agent');
+      expect([ok.code, ok.stderr]).toEqual([0, '']);
+      expect(ok.stdout).toBe(
+        [
+          'apiVersion: rbac.authorization.k8s.io/v1',
+          'kind: ClusterRole',
+          'metadata:',
+          '  name: agent',
+          'rules:',
+          '  - apiGroups:',
+          '      - ""',
+          '    resources:',
+          '      - nodes/metrics',
+          '      - nodes/stats',
+          '    verbs:',
+          '      - get',
+          '',
+        ].join('\n'),
+      );
+
+      writeFileSync(file, 'GET /stats/summary\r\nGET /stats/%2e%2e/exec\r\n');
+      const refused = await run('explain', '--rbac', file);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(
+        /^line 2: GET \/stats\/%2e%2e\/exec is refused with 400: .*\n$/,
+      );
+      expect(refused.stdout).toContain('- nodes/stats');
+
+      writeFileSync(file, 'GET /a\nnonsense\n');
+      const bad = await run('explain', '--rbac', file);
+      expect(bad).toMatchObject({ code: 1, stdout: '' });
+      expect(bad.stderr).toMatch(/^express-kubelet-auth: line 2: expected "METHOD PATH".*\n$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    [['explain', 'GET', '/x', '--node', 'n', '--bogus'], "Unknown option '--bogus'"],
+    [['explain', 'GET', '/x'], '--node is required'],
+    [['explain', 'GET', '--node', 'n'], 'needs METHOD and PATH'],
+    [['explain', 'GET', '/x', '--node', 'n', '--fine-grained=maybe'], '--fine-grained must be'],
+    [['explain', 'GET', '/x', '--node', 'n', '--output=xml'], '--output must be'],
+    [['explain', 'GET', '/x', '--node', 'n', '--user', 'system:anonymous', '--uid', '1'], 'no uid'],
+    [['explain', '--rbac', '/no/such/file'], 'ENOENT'],
+    [['frobnicate'], 'unknown command'],
+    [[], 'missing command'],
+  ])('%j: exit 1 with one line on stderr', async (argv, message) => {
+    const { code, stdout, stderr } = await run(...argv);
+    expect([code, stdout]).toEqual([1, '']);
+    expect(stderr).toContain(message);
+    expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(stderr).not.toMatch(/\bat .*:\d+:\d+/);
+  });
+
+  it.each(['--help', '-h', 'explain --help'])('%s prints usage, exit 0', async (args) => {
+    const { code, stdout, stderr } = await run(...args.split(' '));
+    expect([code, stderr]).toEqual([0, '']);
+    expect(stdout).toMatch(/^Usage:\n {2}express-kubelet-auth explain <METHOD> <PATH> --node/);
+  });
+
+  it('runs as a real process', () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const stdout = execFileSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'lib/cli/main.ts',
+        'explain',
+        'GET',
+        '/stats/summary',
+        '--node',
+        'node-a',
+        '--user',
+        'alice',
+      ],
+      { cwd: root, encoding: 'utf8' },
+    );
+    expect(stdout).toMatch(/^Request: GET \/stats\/summary\n/);
+    expect(stdout).toContain('"subresource":"stats","name":"node-a"},"user":"alice"');
+  });
+});

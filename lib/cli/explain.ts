@@ -1,0 +1,299 @@
+/**
+ * `express-kubelet-auth explain`: what the middleware asks the API server for one request, and
+ * the RBAC that answers yes. Pure functions; `main.ts` does the argv and I/O.
+ */
+import { stringify } from 'yaml';
+import type { SubjectAccessReviewSpec } from '../apiserver/reviews.js';
+import { kubeletRequestAttributes, type Attributes } from '../authz/attributes.js';
+import { requestPath } from '../authz/request-path.js';
+import { subjectAccessReviewSpec } from '../authz/subject-access-review.js';
+import { ANONYMOUS_USER, anonymousUser, withAuthenticatedGroup, type KubeUser } from '../user.js';
+
+/** The user name used when none is given; the output says it is an example. */
+export const EXAMPLE_USER = 'example-user';
+/** The ClusterRole name `clusterRoleFor` uses when none is given. */
+export const DEFAULT_ROLE_NAME = 'kubelet-api-access';
+
+/** Who asks, and which kubelet behaviour to mirror. */
+export interface ExplainOptions {
+  /** The node name the middleware is configured with (`resourceAttributes.name`). */
+  nodeName: string;
+  /** Default {@link EXAMPLE_USER}. `system:anonymous` gets the group `system:unauthenticated` only. */
+  user?: string;
+  groups?: string[];
+  uid?: string;
+  /** Fine-grained kubelet authorization, as the middleware's option. Default `true`. */
+  fineGrained?: boolean;
+}
+
+/** One RBAC `PolicyRule`, reduced to the fields a kubelet rule needs. */
+export interface PolicyRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+/** An RBAC ClusterRole, as `clusterRoleFor` prints it. */
+export interface ClusterRole {
+  apiVersion: 'rbac.authorization.k8s.io/v1';
+  kind: 'ClusterRole';
+  metadata: { name: string };
+  rules: PolicyRule[];
+}
+
+/** A SubjectAccessReview request body as the package sends it. */
+export interface SubjectAccessReview {
+  apiVersion: 'authorization.k8s.io/v1';
+  kind: 'SubjectAccessReview';
+  spec: SubjectAccessReviewSpec;
+}
+
+/** What {@link explainRequest} found: either a 400 before authorization, or the reviews asked. */
+export type ExplainResult =
+  | { refused: true; method: string; url: string; reason: string }
+  | {
+      refused: false;
+      method: string;
+      url: string;
+      /** The decoded path the kubelet rules see. */
+      path: string;
+      user: KubeUser;
+      /** `true` when no user was given and {@link EXAMPLE_USER} stands in. */
+      exampleUser: boolean;
+      /** In the order asked; the first Allow wins. */
+      attributes: Attributes[];
+      reviews: SubjectAccessReview[];
+      /** The narrowest rule that allows the first attribute. */
+      rule: PolicyRule;
+      /** `true` when a later attribute is `nodes/proxy`, so a proxy grant also lets it in. */
+      proxyFallback: boolean;
+    };
+
+/**
+ * Derives, for one request, what the middleware would do: the 400 it answers for a path it
+ * refuses, or the attribute records, the SubjectAccessReviews and the minimal rule.
+ *
+ * @example explainRequest('GET', '/stats/summary', { nodeName: 'node-a' }).refused // false
+ */
+export function explainRequest(
+  method: string,
+  url: string,
+  options: ExplainOptions,
+): ExplainResult {
+  const path = requestPath({ url });
+  if (path === undefined) return { refused: true, method, url, reason: refusalReason(url) };
+  const user = explainedUser(options);
+  const attributes = kubeletRequestAttributes(user, method, path, {
+    nodeName: options.nodeName,
+    fineGrained: options.fineGrained ?? true,
+  });
+  const first = attributes[0] as Attributes; // the kubelet always derives at least one
+  return {
+    refused: false,
+    method,
+    url,
+    path,
+    user,
+    exampleUser: options.user === undefined,
+    attributes,
+    reviews: attributes.map((a) => ({
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SubjectAccessReview',
+      spec: subjectAccessReviewSpec(a),
+    })),
+    rule: ruleFor(first.subresource, first.verb),
+    proxyFallback: attributes.slice(1).some((a) => a.subresource === 'proxy'),
+  };
+}
+
+// The user as the authenticators hand it to authorization (spec §2.3, §2.8).
+function explainedUser(options: ExplainOptions): KubeUser {
+  const username = options.user ?? EXAMPLE_USER;
+  if (username === ANONYMOUS_USER) return anonymousUser();
+  const user: KubeUser = { username, groups: [...(options.groups ?? [])] };
+  if (options.uid) user.uid = options.uid;
+  return withAuthenticatedGroup(user);
+}
+
+// RBAC has no way to name the empty verb; only '*' matches it.
+function rbacVerb(verb: string): string {
+  return verb === '' ? '*' : verb;
+}
+
+function ruleFor(subresource: string, verb: string): PolicyRule {
+  return { apiGroups: [''], resources: [`nodes/${subresource}`], verbs: [rbacVerb(verb)] };
+}
+
+/**
+ * Why `requestPath` refuses a URL, in words. Diagnosis only: whether a URL is refused is
+ * always `requestPath`'s answer; this just names the most likely of its rules.
+ */
+export function refusalReason(url: string): string {
+  let raw = url.split(/[?#]/, 1)[0] ?? '';
+  if (!raw.startsWith('/') && raw !== '*') {
+    try {
+      raw = new URL(raw).pathname;
+    } catch {
+      return 'it neither starts with "/" nor is an absolute URL';
+    }
+  }
+  if (/%(2f|5c)/i.test(raw)) {
+    return 'it has an encoded "/" or "\\" (%2F, %5C): a separator for the authorizer, not for the router';
+  }
+  if (/%(?![0-9a-f]{2})/i.test(raw)) {
+    return 'it has a malformed percent escape, which Go refuses to decode';
+  }
+  let decoded = raw;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {
+    // Not UTF-8 after decoding; the checks below still apply to the raw form.
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(decoded)) return 'it has a control character once decoded';
+  if (/(^|\/)\.{1,2}(\/|$)/.test(decoded)) {
+    return 'it has a "." or ".." segment (also when encoded): router and authorizer could disagree';
+  }
+  return 'it cannot be decoded the way the kubelet decodes paths';
+}
+
+/** How the rule and the ClusterRole are printed. */
+export type OutputFormat = 'yaml' | 'json';
+
+/** Serializes an object for a human: YAML (the `yaml` package) or indented JSON. */
+export function serialize(value: unknown, output: OutputFormat = 'yaml'): string {
+  return output === 'json' ? `${JSON.stringify(value, null, 2)}\n` : stringify(value);
+}
+
+/** The plain-text explanation `explain METHOD PATH` prints. Ends with a newline. */
+export function formatExplanation(result: ExplainResult, output: OutputFormat = 'yaml'): string {
+  const lines = [`Request: ${result.method} ${result.url}`];
+  if (result.refused) {
+    lines.push(
+      'Decoded path: none. The middleware answers 400 Bad Request before authorizing,',
+      `because ${result.reason}.`,
+    );
+    return `${lines.join('\n')}\n`;
+  }
+  const { user } = result;
+  lines.push(
+    `Decoded path: ${result.path} (accepted: no 400)`,
+    `User: ${user.username}${result.exampleUser ? ' (an example: pass --user NAME)' : ''}` +
+      `, groups [${user.groups.join(', ')}]${user.uid ? `, uid ${user.uid}` : ''}`,
+    '',
+    'Attributes, asked in this order; the first Allow lets the request in:',
+    ...result.attributes.map(
+      (a, i) =>
+        `  ${i + 1}. verb ${a.verb === '' ? '(empty verb: only "*" rules match)' : a.verb}, ` +
+        `resource ${a.resource}, subresource ${a.subresource}, name ${a.name}`,
+    ),
+    '',
+    'SubjectAccessReviews sent (POST /apis/authorization.k8s.io/v1/subjectaccessreviews):',
+    ...result.reviews.map((review, i) => `  ${i + 1}. ${JSON.stringify(review)}`),
+    '',
+    'Minimal ClusterRole rule that allows it:',
+    serialize([result.rule], output).trimEnd(),
+  );
+  const verbs = result.rule.verbs.join(', ');
+  if (result.proxyFallback) {
+    lines.push(
+      '',
+      `Note: a "nodes/proxy" grant with verb ${verbs} would also allow it (the fallback),`,
+      'but nodes/proxy is broad: it also allows exec, attach and run in every pod of the node.',
+    );
+  } else if (result.rule.resources[0] === 'nodes/proxy') {
+    lines.push(
+      '',
+      'Note: nodes/proxy is broad: it also allows exec, attach and run in every pod of the node.',
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** One `METHOD PATH` line of an `--rbac` file that the middleware would answer with 400. */
+export interface RefusedLine {
+  /** 1-based line number. */
+  line: number;
+  reason: string;
+}
+
+/** A line of an `--rbac` file that is not `METHOD PATH`. */
+export class RequestListError extends Error {
+  constructor(
+    readonly line: number,
+    detail: string,
+  ) {
+    super(`line ${line}: ${detail}`);
+    this.name = 'RequestListError';
+  }
+}
+
+// An HTTP method is an RFC 9110 token.
+const METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * The smallest ClusterRole that lets every `METHOD PATH` line in: one `nodes/<subresource>` per
+ * line (its first attribute: the narrowest grant), merged per subresource, then grouped into one
+ * rule per verb set. Rules, resources and verbs are sorted so the output is stable. Blank lines
+ * and `#` comments are skipped; paths refused with 400 are left out and listed in `refused`.
+ *
+ * @throws RequestListError for a line that is not `METHOD PATH`.
+ */
+export function clusterRoleFor(
+  lines: readonly string[],
+  options: { name?: string; fineGrained?: boolean } = {},
+): { role: ClusterRole; yaml: string; refused: RefusedLine[] } {
+  const verbsBySubresource = new Map<string, Set<string>>();
+  const refused: RefusedLine[] = [];
+  lines.forEach((text, index) => {
+    const line = index + 1;
+    const content = text.replace(/#.*/, '').trim();
+    if (content === '') return;
+    const fields = content.split(/\s+/);
+    const [method, url] = fields;
+    if (fields.length !== 2 || method === undefined || url === undefined) {
+      throw new RequestListError(line, `expected "METHOD PATH", got ${JSON.stringify(text)}`);
+    }
+    if (!METHOD.test(method)) throw new RequestListError(line, `bad HTTP method ${method}`);
+    // The node name does not appear in the rule, so any placeholder does.
+    const result = explainRequest(method, url, {
+      nodeName: 'node',
+      fineGrained: options.fineGrained ?? true,
+    });
+    if (result.refused) {
+      refused.push({ line, reason: `${method} ${url} is refused with 400: ${result.reason}` });
+      return;
+    }
+    const [resource] = result.rule.resources as [string];
+    const verbs = verbsBySubresource.get(resource) ?? new Set<string>();
+    for (const verb of result.rule.verbs) verbs.add(verb);
+    verbsBySubresource.set(resource, verbs);
+  });
+
+  const resourcesByVerbs = new Map<string, string[]>();
+  for (const [resource, verbSet] of verbsBySubresource) {
+    // '*' already covers every other verb.
+    const verbs = verbSet.has('*') ? ['*'] : [...verbSet].sort();
+    const key = verbs.join(',');
+    resourcesByVerbs.set(key, [...(resourcesByVerbs.get(key) ?? []), resource]);
+  }
+  const rules: PolicyRule[] = [...resourcesByVerbs]
+    .map(([key, resources]) => ({
+      apiGroups: [''],
+      resources: resources.sort(),
+      verbs: key.split(','),
+    }))
+    .sort((a, b) => compare(a.resources[0] ?? '', b.resources[0] ?? ''));
+  const role: ClusterRole = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: options.name ?? DEFAULT_ROLE_NAME },
+    rules,
+  };
+  return { role, yaml: stringify(role), refused };
+}
+
+// Code-unit order, independent of the locale.
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
