@@ -1,15 +1,17 @@
 import { expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import request from 'supertest';
 import express from 'express';
 import { kubeletAuth, silentLogger } from '../lib/index.js';
 import { mintServingCert, startApiServer } from '../lib/testing/index.js';
 
-// The README's "Testing with supertest" example, as written there (plus a silent logger).
+// The README's "Testing with supertest" example, as written there (plus a silent logger),
+// with the RBAC YAML file it shows (__tests__/fixtures/viewer-rbac.yaml).
 it('the README example: viewer may read /stats/summary but not POST /exec/...', async () => {
   const api = await startApiServer({
     tokens: { 'viewer-token': { username: 'viewer' } },
-    policy: { rules: [{ users: ['viewer'], verbs: ['get'], resources: ['nodes/stats'] }] },
+    policy: { rbac: readFileSync(new URL('./fixtures/viewer-rbac.yaml', import.meta.url), 'utf8') },
   });
   const app = express();
   app.use(kubeletAuth({ nodeName: 'node-a', kubeConfig: api.kubeConfig, logger: silentLogger }));
