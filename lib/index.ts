@@ -27,6 +27,12 @@ export type {
   WebhookTokenAuthenticatorOptions,
 } from './authn/token-authenticator.js';
 export { credentialsRejection } from './authn/rejection.js';
+export { WebSocketTokenAuthenticator } from './authn/websocket-token.js';
+export { isWebSocketRequest, readProtocolToken } from './authn/websocket-protocol.js';
+export type { ProtocolToken } from './authn/websocket-protocol.js';
+export { kubeletUpgradeAuth } from './upgrade/upgrade-auth.js';
+export { authenticateUnion } from './authn/request-authenticator.js';
+export type { AuthnOutcome, RequestAuthenticator } from './authn/request-authenticator.js';
 
 export { kubeletAuthz } from './authz/middleware.js';
 export type { KubeletAuthzOptions, AttributesFunction, Middleware } from './authz/middleware.js';

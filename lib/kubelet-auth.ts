@@ -11,6 +11,7 @@ import {
   type RequestAuthenticator,
 } from './authn/request-authenticator.js';
 import { TokenReviewStrategy } from './authn/token.js';
+import { WebSocketTokenAuthenticator } from './authn/websocket-token.js';
 import { ClientCertStrategy } from './authn/x509.js';
 import { alwaysAllow, type Authorizer } from './authz/authorizer.js';
 import { authorizationStep, notifier, type Middleware } from './authz/middleware.js';
@@ -66,15 +67,15 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
     authenticators.push(new ClientCertStrategy({ bundle, logger }));
   }
   if (config.tokenWebhook && reviewClient) {
-    authenticators.push(
-      new TokenReviewStrategy({
-        reviewClient,
-        cacheTTL: config.tokenCacheTtlMs,
-        cacheSize: config.cacheSize,
-        audiences: config.audiences,
-        logger,
-      }),
-    );
+    const tokens = new TokenReviewStrategy({
+      reviewClient,
+      cacheTTL: config.tokenCacheTtlMs,
+      cacheSize: config.cacheSize,
+      audiences: config.audiences,
+      logger,
+    });
+    // The kubelet's order: certificate, Authorization header, WebSocket subprotocol token.
+    authenticators.push(tokens, new WebSocketTokenAuthenticator(tokens));
   }
   const fallback = config.anonymous ? ANONYMOUS : NO_CREDENTIALS;
 

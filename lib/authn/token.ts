@@ -102,19 +102,35 @@ export class TokenReviewStrategy
   authenticateRequest(req: AuthRequest): AuthnOutcome | Promise<AuthnOutcome> {
     const token = parseBearerToken(authorizationHeader(req));
     if (token === undefined) return NO_CREDENTIALS;
+    return this.checkToken(req, token, removeAuthorizationHeader);
+  }
+
+  /**
+   * Checks a bearer token found in `req` (the header, or a WebSocket subprotocol) with the
+   * cached TokenReview; on success `accepted` removes the credential from the request.
+   */
+  checkToken(
+    req: AuthRequest,
+    token: string,
+    accepted: (req: AuthRequest) => void,
+  ): AuthnOutcome | Promise<AuthnOutcome> {
     const cached = this.authenticator.peekToken?.(token);
-    if (cached) return this.outcome(req, cached);
+    if (cached) return this.outcome(req, cached, accepted);
     return this.authenticator.authenticateToken(token).then(
-      (result) => this.outcome(req, result),
+      (result) => this.outcome(req, result, accepted),
       (error: unknown) =>
         this.refuse(req, error instanceof Error ? error.message : 'token review failed'),
     );
   }
 
-  private outcome(req: AuthRequest, result: TokenResult): AuthnOutcome {
+  private outcome(
+    req: AuthRequest,
+    result: TokenResult,
+    accepted: (req: AuthRequest) => void,
+  ): AuthnOutcome {
     const user = this.userOf(result);
     if (!user) return this.refuse(req, 'invalid bearer token');
-    removeAuthorizationHeader(req);
+    accepted(req);
     return { kind: 'user', user };
   }
 
@@ -130,7 +146,7 @@ export class TokenReviewStrategy
   }
 
   /** The kubelet answers 401 for a refused token and for one it could not check alike. */
-  private refuse(req: AuthRequest, reason: string): AuthnOutcome {
+  refuse(req: AuthRequest, reason: string): AuthnOutcome {
     markCredentialsRejected(req, reason);
     this.logger.warn(`bearer token refused: ${reason}`);
     return { kind: 'refused', reason };

@@ -1,0 +1,44 @@
+import {
+  NO_CREDENTIALS,
+  type AuthnOutcome,
+  type RequestAuthenticator,
+} from './request-authenticator.js';
+import type { AuthRequest } from './strategy-actions.js';
+import type { TokenReviewStrategy } from './token.js';
+import { isWebSocketRequest, readProtocolToken } from './websocket-protocol.js';
+
+/**
+ * The kubelet's third authenticator: on a WebSocket upgrade, the bearer token carried in
+ * `Sec-WebSocket-Protocol` (`base64url.bearer.authorization.k8s.io.<token>`), checked with the
+ * same cached TokenReview as the `Authorization` header. On success the token's entry is removed
+ * from the header the app sees; a malformed entry is a refusal (401), never anonymous.
+ */
+export class WebSocketTokenAuthenticator implements RequestAuthenticator {
+  constructor(private readonly tokens: TokenReviewStrategy) {}
+
+  authenticateRequest(req: AuthRequest): AuthnOutcome | Promise<AuthnOutcome> {
+    if (!isWebSocketRequest(req)) return NO_CREDENTIALS;
+    const found = readProtocolToken(req.headers['sec-websocket-protocol']);
+    if (found.kind === 'none') return NO_CREDENTIALS;
+    if (found.kind === 'error') return this.tokens.refuse(req, found.reason);
+    return this.tokens.checkToken(req, found.token, (accepted) =>
+      replaceProtocolHeader(accepted, found.remaining),
+    );
+  }
+}
+
+/** Leaves only the other subprotocols in the request (headers and rawHeaders alike). */
+function replaceProtocolHeader(req: AuthRequest, remaining: string): void {
+  req.headers['sec-websocket-protocol'] = remaining;
+  const raw = req.rawHeaders;
+  if (!raw) return;
+  let kept = false;
+  for (let i = raw.length - 2; i >= 0; i -= 2) {
+    if (raw[i]?.toLowerCase() !== 'sec-websocket-protocol') continue;
+    if (kept) raw.splice(i, 2);
+    else {
+      raw[i + 1] = remaining;
+      kept = true;
+    }
+  }
+}
