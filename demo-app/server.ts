@@ -16,6 +16,7 @@ import { CliError } from './cli-error.js';
 import { createNodeModel } from './payloads/node-model.js';
 import type { PreparedKubelet } from './preflight.js';
 import { markAuthorized, requestLog } from './request-log.js';
+import { serveWebSocketStreams } from './websocket-exec.js';
 
 /** The demo log folder inside the package, served by `/logs/`. */
 export const DEFAULT_LOGS_ROOT = fileURLToPath(new URL('./logs-root/', import.meta.url));
@@ -92,6 +93,7 @@ export async function startKubelet(
     { cert: servingPair.cert, key: servingPair.key, requestCert: true, rejectUnauthorized: false },
     app,
   );
+  serveWebSocketStreams(server, auth, options.log);
   let port: number;
   try {
     port = await listen(server, settings.port, settings.address, options.portSearch ?? 0);

@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { parseCommandLine } from '../../demo-app/flags.js';
+import { resolveEffectiveConfig } from '../../demo-app/kubelet-config.js';
+import { preflight } from '../../demo-app/preflight.js';
+import { startKubelet, type RunningKubelet } from '../../demo-app/server.js';
+import type { StandInApiServer } from '../../lib/testing/index.js';
+import { makePki, startPolicyApiServer, type Pki } from '../integration/harness.js';
+import { freePort } from './support/free-port.js';
+
+let pki: Pki;
+let api: StandInApiServer;
+let kubelet: RunningKubelet;
+const lines: string[] = [];
+
+const protocolToken = (token: string) =>
+  `base64url.bearer.authorization.k8s.io.${Buffer.from(token).toString('base64url')}`;
+
+beforeAll(async () => {
+  [pki, api] = await Promise.all([makePki(), startPolicyApiServer()]);
+  const dir = mkdtempSync(join(tmpdir(), 'eka-ws-'));
+  const files = {
+    kubeconfig: api.kubeconfigYaml('cert'),
+    'tls.crt': pki.serving.cert,
+    'tls.key': pki.serving.key,
+  };
+  for (const [name, content] of Object.entries(files))
+    writeFileSync(join(dir, name), content, { mode: 0o600 });
+  const flags = parseCommandLine([
+    '--address=127.0.0.1',
+    `--port=${await freePort()}`,
+    '--anonymous-auth=false',
+    `--client-ca-file=${pki.clientCAFile}`,
+    '--authentication-token-webhook',
+    '--authorization-mode=Webhook',
+    `--kubeconfig=${join(dir, 'kubeconfig')}`,
+    `--tls-cert-file=${join(dir, 'tls.crt')}`,
+    `--tls-private-key-file=${join(dir, 'tls.key')}`,
+    '--hostname-override=node-a',
+  ]).flags;
+  const prepared = await preflight(resolveEffectiveConfig(flags, { hostname: 'h' }));
+  kubelet = await startKubelet(prepared, { log: (line) => lines.push(line) });
+});
+afterAll(async () => {
+  await kubelet.close(1000);
+  await api.close();
+});
+
+/** Opens a WebSocket; resolves with the first message, or the refusal's status and body. */
+function open(
+  path: string,
+  options: { protocols?: string[]; token?: string },
+): Promise<
+  | { opened: true; first: string; echo: string; protocol: string }
+  | { opened: false; status: number; body: string }
+> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(
+      `wss://127.0.0.1:${kubelet.port}${path}`,
+      options.protocols ?? ['v4.channel.k8s.io'],
+      {
+        ca: pki.serving.cert,
+        headers: options.token ? { Authorization: `Bearer ${options.token}` } : {},
+      },
+    );
+    const messages: string[] = [];
+    ws.on('message', (data) => {
+      messages.push(String(data));
+      if (messages.length === 1) ws.send('hello');
+      else {
+        resolve({
+          opened: true,
+          first: messages[0] as string,
+          echo: messages[1] as string,
+          protocol: ws.protocol,
+        });
+        ws.close();
+      }
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ opened: false, status: res.statusCode ?? 0, body }));
+    });
+    ws.on('error', (error) => {
+      if (!/Unexpected server response/.test(error.message)) reject(error);
+    });
+  });
+}
+
+describe('mock kubelet: WebSocket exec, attach and portForward', () => {
+  it('a token in the subprotocol opens an echo; the token entry is not echoed as the protocol', async () => {
+    const answer = await open('/exec/default/web/nginx?command=date', {
+      protocols: ['v4.channel.k8s.io', protocolToken('admin-token')],
+    });
+    expect(answer).toEqual({
+      opened: true,
+      first: 'mock-kubelet: exec is simulated: nothing runs; messages are echoed',
+      echo: 'hello',
+      protocol: 'v4.channel.k8s.io',
+    });
+  });
+
+  it('a user without nodes/proxy gets the kubelet’s 403 before any handshake', async () => {
+    const answer = await open('/attach/default/web/nginx', { token: 'alice-token' });
+    expect(answer).toEqual({
+      opened: false,
+      status: 403,
+      body: 'Forbidden (user=alice, verb=get, resource=nodes, subresource(s)=[proxy])\n',
+    });
+  });
+
+  it('no credentials: 401', async () => {
+    expect(await open('/portForward/default/web', {})).toEqual({
+      opened: false,
+      status: 401,
+      body: 'Unauthorized',
+    });
+  });
+
+  it('an allowed upgrade to a path that streams nothing: 404 after authorization', async () => {
+    const answer = await open('/pods', { token: 'admin-token' });
+    expect(answer).toMatchObject({ opened: false, status: 404 });
+  });
+
+  it('logs one line per upgrade, without the token', () => {
+    expect(
+      lines.some((l) => /path=\/exec\/default\/web\/nginx user="root" websocket=open/.test(l)),
+    ).toBe(true);
+    expect(lines.join('\n')).not.toContain('admin-token');
+  });
+});

@@ -1,0 +1,59 @@
+/**
+ * WebSocket `exec`, `attach` and `portForward` for the mock kubelet. Upgrades never pass through
+ * the Express app, so they are guarded with `kubeletUpgradeAuth` and the same `kubeletAuth`
+ * middleware: same authentication (the `Sec-WebSocket-Protocol` bearer token included), same
+ * SubjectAccessReview (`get` on `nodes/proxy`, as a WebSocket exec is on the kubelet). An allowed
+ * upgrade gets a harmless echo: a line saying nothing runs, then every message sent back.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Server } from 'node:https';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { kubeletUpgradeAuth, type Middleware } from '../lib/index.js';
+import { kubeUser } from '../lib/user.js';
+
+const STREAMING = /^\/(exec|attach|portForward)\/[^/]+\/[^/]+(\/[^/]+){0,2}$/;
+
+export function serveWebSocketStreams(
+  server: Server,
+  auth: Middleware,
+  log: (line: string) => void,
+): void {
+  const guard = kubeletUpgradeAuth(auth);
+  // Kubernetes clients offer channel protocols (v4.channel.k8s.io, v5.channel.k8s.io): take the
+  // first one left once the token's entry was removed.
+  const wss = new WebSocketServer({
+    noServer: true,
+    handleProtocols: (protocols) => protocols.values().next().value ?? false,
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const started = performance.now();
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    void guard(req, socket).then((allowed) => {
+      const user = kubeUser(req)?.username ?? '-';
+      const took = `${(performance.now() - started).toFixed(1)}ms`;
+      if (!allowed) {
+        log(
+          `${new Date().toISOString()} method=${req.method ?? ''} path=${path} user=${JSON.stringify(user)} websocket=refused latency=${took}`,
+        );
+        return;
+      }
+      if (!STREAMING.test(path)) {
+        // As the kubelet: unknown paths are 404, after authorization.
+        socket.end(
+          'HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 18\r\nConnection: close\r\n\r\n404 page not found',
+        );
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        log(
+          `${new Date().toISOString()} method=${req.method ?? ''} path=${path} user=${JSON.stringify(user)} websocket=open latency=${took}`,
+        );
+        ws.send(
+          `mock-kubelet: ${path.split('/')[1]} is simulated: nothing runs; messages are echoed`,
+        );
+        ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+      });
+    });
+  });
+}
