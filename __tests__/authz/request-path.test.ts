@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { requestPath } from '../../lib/authz/request-path.js';
+import { checkRequestPath, PATH_REFUSALS, requestPath } from '../../lib/authz/request-path.js';
 
 describe('requestPath: the decoded URL path the kubelet authorizes', () => {
   it.each([
@@ -43,5 +43,19 @@ describe('requestPath: the decoded URL path the kubelet authorizes', () => {
     '/stats/%7f',
   ])('%j is a bad request', (url) => {
     expect(requestPath({ url })).toBeUndefined();
+  });
+});
+
+describe('checkRequestPath: the rule behind each 400', () => {
+  it.each([
+    ['/stats/summary?x=1', '/stats/summary'],
+    ['/stats%2Fsummary', { refused: PATH_REFUSALS.encodedSeparator }],
+    ['/stats/%zz', { refused: PATH_REFUSALS.badEscape }],
+    ['/stats/summary%00', { refused: PATH_REFUSALS.control }],
+    ['/stats/%2e%2e/exec', { refused: PATH_REFUSALS.dotSegment }],
+    ['/stats/../exec', { refused: PATH_REFUSALS.dotSegment }],
+    ['http://[bad/x', { refused: PATH_REFUSALS.unparseable }],
+  ])('%j → %j', (url, expected) => {
+    expect(checkRequestPath({ url })).toEqual(expected);
   });
 });

@@ -11,6 +11,29 @@
  * - control characters, NUL included, after decoding.
  */
 export function requestPath(req: { url?: string; originalUrl?: string }): string | undefined {
+  const checked = checkRequestPath(req);
+  return typeof checked === 'string' ? checked : undefined;
+}
+
+/** Why {@link checkRequestPath} refuses a URL (each one a 400). */
+export const PATH_REFUSALS = {
+  unparseable: 'it neither starts with "/" nor is an absolute URL',
+  encodedSeparator:
+    'it has an encoded "/" or "\\" (%2F, %5C): a separator for the authorizer, not for the router',
+  badEscape: 'it has a malformed percent escape, which Go refuses to decode',
+  control: 'it has a control character once decoded',
+  dotSegment:
+    'it has a "." or ".." segment (also when encoded): router and authorizer could disagree',
+} as const;
+
+/**
+ * {@link requestPath} with the reason for a refusal: the decoded path, or `{ refused }` naming
+ * the rule that refuses it (for tools that explain the 400, such as `explain`).
+ */
+export function checkRequestPath(req: {
+  url?: string;
+  originalUrl?: string;
+}): string | { refused: string } {
   const url = req.originalUrl ?? req.url ?? '/';
   let raw = url;
   const query = raw.indexOf('?');
@@ -22,16 +45,18 @@ export function requestPath(req: { url?: string; originalUrl?: string }): string
     try {
       raw = new URL(raw).pathname;
     } catch {
-      return undefined;
+      return { refused: PATH_REFUSALS.unparseable };
     }
   }
   if (raw.includes('%')) {
-    if (ENCODED_SEPARATOR.test(raw)) return undefined;
+    if (ENCODED_SEPARATOR.test(raw)) return { refused: PATH_REFUSALS.encodedSeparator };
     const decoded = percentDecode(raw);
-    if (decoded === undefined) return undefined;
+    if (decoded === undefined) return { refused: PATH_REFUSALS.badEscape };
     raw = decoded;
   }
-  return CONTROL.test(raw) || DOT_SEGMENT.test(raw) ? undefined : raw;
+  if (CONTROL.test(raw)) return { refused: PATH_REFUSALS.control };
+  if (DOT_SEGMENT.test(raw)) return { refused: PATH_REFUSALS.dotSegment };
+  return raw;
 }
 
 const ENCODED_SEPARATOR = /%(2f|5c)/i;

@@ -5,7 +5,7 @@
 import { stringify } from 'yaml';
 import type { SubjectAccessReviewSpec } from '../apiserver/reviews.js';
 import { kubeletRequestAttributes, type Attributes } from '../authz/attributes.js';
-import { requestPath } from '../authz/request-path.js';
+import { checkRequestPath } from '../authz/request-path.js';
 import { subjectAccessReviewSpec } from '../authz/subject-access-review.js';
 import { ANONYMOUS_USER, anonymousUser, withAuthenticatedGroup, type KubeUser } from '../user.js';
 
@@ -80,8 +80,8 @@ export function explainRequest(
   url: string,
   options: ExplainOptions,
 ): ExplainResult {
-  const path = requestPath({ url });
-  if (path === undefined) return { refused: true, method, url, reason: refusalReason(url) };
+  const path = checkRequestPath({ url });
+  if (typeof path !== 'string') return { refused: true, method, url, reason: path.refused };
   const user = explainedUser(options);
   const attributes = kubeletRequestAttributes(user, method, path, {
     nodeName: options.nodeName,
@@ -122,39 +122,6 @@ function rbacVerb(verb: string): string {
 
 function ruleFor(subresource: string, verb: string): PolicyRule {
   return { apiGroups: [''], resources: [`nodes/${subresource}`], verbs: [rbacVerb(verb)] };
-}
-
-/**
- * Why `requestPath` refuses a URL, in words. Diagnosis only: whether a URL is refused is
- * always `requestPath`'s answer; this just names the most likely of its rules.
- */
-export function refusalReason(url: string): string {
-  let raw = url.split(/[?#]/, 1)[0] ?? '';
-  if (!raw.startsWith('/') && raw !== '*') {
-    try {
-      raw = new URL(raw).pathname;
-    } catch {
-      return 'it neither starts with "/" nor is an absolute URL';
-    }
-  }
-  if (/%(2f|5c)/i.test(raw)) {
-    return 'it has an encoded "/" or "\\" (%2F, %5C): a separator for the authorizer, not for the router';
-  }
-  if (/%(?![0-9a-f]{2})/i.test(raw)) {
-    return 'it has a malformed percent escape, which Go refuses to decode';
-  }
-  let decoded = raw;
-  try {
-    decoded = decodeURIComponent(raw);
-  } catch {
-    // Not UTF-8 after decoding; the checks below still apply to the raw form.
-  }
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(decoded)) return 'it has a control character once decoded';
-  if (/(^|\/)\.{1,2}(\/|$)/.test(decoded)) {
-    return 'it has a "." or ".." segment (also when encoded): router and authorizer could disagree';
-  }
-  return 'it cannot be decoded the way the kubelet decodes paths';
 }
 
 /** How the rule and the ClusterRole are printed. */
