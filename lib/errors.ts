@@ -4,9 +4,6 @@ export type KubeletAuthErrorCode =
   | 'ERR_NO_API_SERVER'
   | 'ERR_TOKEN_REVIEW_FAILED'
   | 'ERR_TOKEN_REVIEW_ERROR'
-  | 'ERR_TOKEN_REJECTED'
-  | 'ERR_TOKEN_AUDIENCE_MISMATCH'
-  | 'ERR_CERTIFICATE_INVALID'
   | 'ERR_SUBJECT_ACCESS_REVIEW_FAILED'
   | 'ERR_SUBJECT_ACCESS_REVIEW_ERROR'
   | 'ERR_REVIEW_TIMEOUT';
@@ -40,13 +37,5 @@ export class ReviewFailedError extends KubeletAuthError {
     this.name = 'ReviewFailedError';
     this.status = details.status;
     this.retryable = details.retryable;
-  }
-}
-
-/** A client certificate that failed verification (unknown CA, expired, wrong usage, …). */
-export class CertificateError extends KubeletAuthError {
-  constructor(message: string) {
-    super('ERR_CERTIFICATE_INVALID', message);
-    this.name = 'CertificateError';
   }
 }

@@ -83,7 +83,7 @@ export {
   UNAUTHENTICATED_GROUP,
 } from './user.js';
 export type { KubeUser } from './user.js';
-export { KubeletAuthError, ReviewFailedError, CertificateError } from './errors.js';
+export { KubeletAuthError, ReviewFailedError } from './errors.js';
 export type { KubeletAuthErrorCode } from './errors.js';
 export { parseGoDuration, formatGoDuration, toMilliseconds } from './duration.js';
 export type { Duration } from './duration.js';
