@@ -18,6 +18,7 @@ describe('resolveKubeletAuthConfig', () => {
       timeoutMs: 10_000,
       cacheSize: 10_000,
       maxConcurrentReviews: 64,
+      staleIfErrorMs: 0,
     });
   });
 
@@ -95,8 +96,9 @@ describe('resolveKubeletAuthConfig', () => {
     [
       'bad maxConcurrentReviews',
       { nodeName: 'n', maxConcurrentReviews: 0.5 },
-      /^maxConcurrentReviews: /,
+      /^maxConcurrentReviews: expected a whole number/,
     ],
+    ['bad staleIfError', { nodeName: 'n', staleIfError: '-1s' }, /^staleIfError: expected/],
     ['bad audiences', { nodeName: 'n', audiences: [''] }, /^audiences: /],
     [
       'no authentication method',
@@ -107,6 +109,16 @@ describe('resolveKubeletAuthConfig', () => {
       /^authentication: no authentication method configured/,
     ],
   ];
+  it('takes maxConcurrentReviews and staleIfError', () => {
+    const config = resolveKubeletAuthConfig({
+      nodeName: 'n',
+      maxConcurrentReviews: 8,
+      staleIfError: '2m',
+    });
+    expect(config.maxConcurrentReviews).toBe(8);
+    expect(config.staleIfErrorMs).toBe(120_000);
+  });
+
   it.each(bad)('%s throws, naming the option', (_name, options, message) => {
     expect(() => resolveKubeletAuthConfig(options as KubeletAuthOptions)).toThrow(message);
   });

@@ -19,6 +19,7 @@ export interface ResolvedKubeletAuthConfig {
   timeoutMs: number;
   cacheSize: number;
   maxConcurrentReviews: number;
+  staleIfErrorMs: number;
 }
 
 /** The KubeletConfiguration (v1beta1) defaults; the kubelet's command-line defaults differ. */
@@ -41,8 +42,11 @@ const KNOWN: Record<string, readonly string[]> = {
     'audiences',
     'timeout',
     'cacheSize',
+    'maxConcurrentReviews',
     'logger',
     'onDecision',
+    'metrics',
+    'staleIfError',
   ],
   authentication: ['x509', 'webhook', 'anonymous'],
   'authentication.x509': ['clientCAFile'],
@@ -110,6 +114,7 @@ export function resolveKubeletAuthConfig(options: KubeletAuthOptions): ResolvedK
         : toMilliseconds(options.timeout, 'timeout'),
     cacheSize: options.cacheSize ?? DEFAULT_CACHE_SIZE,
     maxConcurrentReviews: options.maxConcurrentReviews ?? DEFAULT_MAX_CONCURRENT_REVIEWS,
+    staleIfErrorMs: toMilliseconds(options.staleIfError ?? 0, 'staleIfError'),
   };
   if (typeof config.clientCAFile !== 'string') {
     throw new TypeError('authentication.x509.clientCAFile: expected a file path');

@@ -21,6 +21,9 @@ import { resolveKubeletAuthConfig, type ResolvedKubeletAuthConfig } from './conf
 import { stderrLogger } from './logger.js';
 import type { KubeletAuthOptions } from './options.js';
 import { writeBadRequest, writeUnauthorized } from './responses.js';
+import type { DecisionListener } from './authz/decision-event.js';
+import { observedAuthenticator } from './metrics/observed-authenticator.js';
+import type { AuthenticationMethod } from './metrics/observer.js';
 
 /** The middleware {@link kubeletAuth} returns, with a way to release what it holds. */
 export interface KubeletAuthMiddleware extends Middleware {
@@ -45,6 +48,11 @@ export interface KubeletAuthMiddleware extends Middleware {
 export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware {
   const config = resolveKubeletAuthConfig(options);
   const logger = options.logger ?? stderrLogger;
+  const { metrics } = options;
+  /** Each authenticator's verdicts reported as `method`, when metrics are on. */
+  const observed = (authenticator: RequestAuthenticator, method: AuthenticationMethod) =>
+    metrics ? observedAuthenticator(authenticator, method, metrics) : authenticator;
+  const onDecision = combineListeners(options.onDecision, metrics?.decision?.bind(metrics));
 
   let reviewClient: ReviewClient | undefined;
   if (config.tokenWebhook || config.mode === 'Webhook') {
@@ -52,6 +60,7 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
     reviewClient = createReviewClient(resolveKubeConfig(options.kubeConfig, needs), {
       timeoutMs: config.timeoutMs,
       maxConcurrent: config.maxConcurrentReviews,
+      ...(metrics ? { metrics } : {}),
     });
   }
 
@@ -64,7 +73,7 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
       option: 'authentication.x509.clientCAFile',
       logger,
     });
-    authenticators.push(new ClientCertStrategy({ bundle, logger }));
+    authenticators.push(observed(new ClientCertStrategy({ bundle, logger }), 'x509'));
   }
   if (config.tokenWebhook && reviewClient) {
     const tokens = new TokenReviewStrategy({
@@ -72,10 +81,15 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
       cacheTTL: config.tokenCacheTtlMs,
       cacheSize: config.cacheSize,
       audiences: config.audiences,
+      staleIfError: config.staleIfErrorMs,
       logger,
+      ...(metrics ? { metrics } : {}),
     });
     // The kubelet's order: certificate, Authorization header, WebSocket subprotocol token.
-    authenticators.push(tokens, new WebSocketTokenAuthenticator(tokens));
+    authenticators.push(
+      observed(tokens, 'token'),
+      observed(new WebSocketTokenAuthenticator(tokens), 'websocket'),
+    );
   }
   const fallback = config.anonymous ? ANONYMOUS : NO_CREDENTIALS;
 
@@ -86,6 +100,9 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
           cacheAuthorizedTTL: config.authorizedTtlMs,
           cacheUnauthorizedTTL: config.unauthorizedTtlMs,
           cacheSize: config.cacheSize,
+          staleIfError: config.staleIfErrorMs,
+          logger,
+          ...(metrics ? { metrics } : {}),
         })
       : alwaysAllow();
   const authorize = authorizationStep({
@@ -93,9 +110,10 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
     fineGrained: config.fineGrained,
     authorizer,
     logger,
-    onDecision: options.onDecision,
+    onDecision,
   });
-  const emit = notifier(options.onDecision, logger);
+  const emit = notifier(onDecision, logger);
+  const reportAnonymous = metrics?.authentication?.bind(metrics);
 
   /** Continues with the authentication outcome: 401, or the user on `req.user` and authorization. */
   function proceed(
@@ -117,6 +135,7 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
       });
       return writeUnauthorized(res);
     }
+    if (outcome === ANONYMOUS) reportAnonymous?.('anonymous', 'success', 0);
     (req as IncomingMessage & { user?: unknown }).user = outcome.user;
     authorize(req, res, next, outcome.user, path, startedAt);
   }
@@ -164,4 +183,19 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
     enumerable: true,
   });
   return middleware;
+}
+
+/** Both listeners, or the one given. */
+function combineListeners(
+  a: DecisionListener | undefined,
+  b: DecisionListener | undefined,
+): DecisionListener | undefined {
+  if (!a || !b) return a ?? b;
+  return (event) => {
+    try {
+      a(event);
+    } finally {
+      b(event);
+    }
+  };
 }

@@ -2,6 +2,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Duration } from './duration.js';
 import type { Logger } from './logger.js';
 import type { DecisionListener } from './authz/decision-event.js';
+import type { AuthMetrics } from './metrics/observer.js';
 
 /** `authentication` of a KubeletConfiguration (`kubelet.config.k8s.io/v1beta1`), camelCase. */
 export interface KubeletAuthentication {
@@ -84,4 +85,15 @@ export interface KubeletAuthOptions extends ApiServerOptions {
    * For audit logs and metrics. What it throws is logged, never passed to the request.
    */
   onDecision?: DecisionListener;
+  /**
+   * Where counts and latencies go: `prometheusMetrics()` from `express-kubelet-auth/metrics`,
+   * or your own {@link AuthMetrics}. Default: none.
+   */
+  metrics?: AuthMetrics;
+  /**
+   * Stale-if-error: while the API server cannot be reached, accept a cached token result or
+   * authorization decision that expired at most this long ago instead of failing (401/500).
+   * Each stale answer is logged and counted (`stale`). Default: `0` (off, as the kubelet).
+   */
+  staleIfError?: Duration;
 }

@@ -4,6 +4,7 @@ import type { Attributes } from '../../lib/authz/attributes.js';
 import type { AuthorizationResult, Authorizer } from '../../lib/authz/authorizer.js';
 import { cachedAuthorizer, decisionKey } from '../../lib/cache/decision-cache.js';
 import { cachedTokenAuthenticator } from '../../lib/cache/token-cache.js';
+import { silentLogger } from '../../lib/logger.js';
 
 /** A token authenticator over a fixed table that counts its calls; `fail` makes it throw. */
 function tableAuthenticator(
@@ -194,5 +195,56 @@ describe('cachedAuthorizer', () => {
     await cached.authorize(huge);
     await cached.authorize(huge);
     expect(inner.calls).toHaveLength(2);
+  });
+});
+
+describe('stale-if-error', () => {
+  const quiet = silentLogger;
+
+  it('serves a decision expired less than staleIfErrorMs ago only while the inner one fails', async () => {
+    let down = false;
+    const inner = countingAuthorizer(() =>
+      down ? { decision: 'NoOpinion', error: new Error('down') } : { decision: 'Allow' },
+    );
+    const time = clock();
+    const statuses: string[] = [];
+    const cached = cachedAuthorizer(inner, {
+      authorizedTtlMs: 1_000,
+      unauthorizedTtlMs: 1_000,
+      staleIfErrorMs: 60_000,
+      now: time.now,
+      logger: quiet,
+      metrics: { cacheLookup: (_cache, status) => statuses.push(status) },
+    });
+    await cached.authorize(base);
+    time.advance(30_000);
+    expect(cached.peek?.(base)).toBeUndefined(); // expired entries are not fresh answers
+    down = true;
+    await expect(cached.authorize(base)).resolves.toEqual({ decision: 'Allow' });
+    time.advance(31_001); // now expired 61 s ago: past the window
+    const late = await cached.authorize(base);
+    expect(late.error?.message).toBe('down');
+    expect(statuses).toEqual(['miss', 'miss', 'stale', 'miss']);
+    down = false;
+    await expect(cached.authorize(base)).resolves.toEqual({ decision: 'Allow' });
+    expect(inner.calls).toHaveLength(4);
+  });
+
+  it('serves a token result expired less than staleIfErrorMs ago while the review fails', async () => {
+    const inner = tableAuthenticator({ good: 'alice' });
+    const time = clock();
+    const cached = cachedTokenAuthenticator(inner, {
+      ttlMs: 1_000,
+      staleIfErrorMs: 10_000,
+      now: time.now,
+      logger: quiet,
+    });
+    await cached.authenticateToken('good');
+    time.advance(5_000);
+    inner.fail = true;
+    await expect(cached.authenticateToken('good')).resolves.toMatchObject({ authenticated: true });
+    await expect(cached.authenticateToken('other')).rejects.toThrow('API server down');
+    time.advance(6_001);
+    await expect(cached.authenticateToken('good')).rejects.toThrow('API server down');
   });
 });

@@ -9,6 +9,7 @@ import {
   type ResponseContext,
 } from '@kubernetes/client-node';
 import { ReviewFailedError, type KubeletAuthErrorCode } from '../errors.js';
+import type { AuthMetrics, ReviewKind } from '../metrics/observer.js';
 import { KeepAliveAgents } from './keep-alive.js';
 import { Limiter } from './limiter.js';
 import { DEFAULT_RETRY_BACKOFF, withRetry, type RetryBackoff } from './retry.js';
@@ -31,6 +32,8 @@ export interface ReviewClientOptions {
    * timeout). Default: 64.
    */
   maxConcurrent?: number;
+  /** Told of each review request sent and how it ended (e.g. `prometheusMetrics()`). */
+  metrics?: AuthMetrics;
 }
 
 export const DEFAULT_REVIEW_TIMEOUT_MS = 10_000;
@@ -53,24 +56,51 @@ export function createReviewClient(
   }
   const limiter = new Limiter(maxConcurrent);
   const agents = new KeepAliveAgents();
+  const metrics = options.metrics;
   const authentication = kubeConfig.makeApiClient(AuthenticationV1Api);
   const authorization = kubeConfig.makeApiClient(AuthorizationV1Api);
 
+  /** One request to the API server, reported to `metrics` with its status code and duration. */
+  async function observed<T>(kind: ReviewKind, seen: Seen, send: () => Promise<T>): Promise<T> {
+    if (!metrics) return send();
+    seen.status = 0;
+    metrics.reviewStarted?.(kind);
+    const startedAt = performance.now();
+    let code = '<error>';
+    try {
+      const result = await send();
+      code = String(seen.status || 201);
+      return result;
+    } catch (error) {
+      // An answer cut short or unreadable is no answer: `<error>`, whatever its status line said.
+      if (error instanceof ApiException && typeof error.code === 'number')
+        code = String(error.code);
+      throw error;
+    } finally {
+      metrics.reviewFinished?.(kind, code, (performance.now() - startedAt) / 1000);
+    }
+  }
+
   async function call<T>(
-    kind: 'TokenReview' | 'SubjectAccessReview',
+    kind: ReviewKind,
     send: (options: ConfigurationOptions) => Promise<T>,
   ): Promise<T> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     const deadline = Date.now() + timeoutMs;
-    const perCall = perCallOptions(controller.signal, agents);
+    const seen: Seen = { status: 0 };
+    const perCall = perCallOptions(controller.signal, agents, seen);
     const timedOut = (): ReviewFailedError => toReviewFailed(kind, undefined, true, timeoutMs);
     try {
       return await withRetry(
         async () => {
           try {
             // One slot per attempt: a retry's backoff does not hold a slot.
-            return await limiter.run(() => send(perCall), controller.signal, timedOut);
+            return await limiter.run(
+              () => observed(kind, seen, () => send(perCall)),
+              controller.signal,
+              timedOut,
+            );
           } catch (error) {
             throw toReviewFailed(kind, error, controller.signal.aborted, timeoutMs);
           }
@@ -125,7 +155,16 @@ export function createReviewClient(
  * place of the one client-node made for this request. The object-parameter API (1.x and 2.x)
  * runs per-call middleware on its Observable API, after the kubeconfig's credentials were applied.
  */
-function perCallOptions(signal: AbortSignal, agents: KeepAliveAgents): ConfigurationOptions {
+/** The HTTP status of the latest answer (0 before one came), for metrics. */
+interface Seen {
+  status: number;
+}
+
+function perCallOptions(
+  signal: AbortSignal,
+  agents: KeepAliveAgents,
+  seen: Seen,
+): ConfigurationOptions {
   return {
     middleware: [
       {
@@ -136,6 +175,7 @@ function perCallOptions(signal: AbortSignal, agents: KeepAliveAgents): Configura
           return new Observable(Promise.resolve(context));
         },
         post(response: ResponseContext) {
+          seen.status = response.httpStatusCode;
           return new Observable(Promise.resolve(response));
         },
       },
@@ -159,7 +199,7 @@ const RESET_CODES = new Set([
  * embeds both), and so is the request.
  */
 function toReviewFailed(
-  kind: 'TokenReview' | 'SubjectAccessReview',
+  kind: ReviewKind,
   error: unknown,
   timedOut: boolean,
   timeoutMs: number,

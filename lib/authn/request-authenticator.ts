@@ -7,7 +7,10 @@ import type { AuthRequest } from './strategy-actions.js';
  * that were refused or could not be checked (`refused`: 401, never anonymous).
  */
 export type AuthnOutcome =
-  { kind: 'none' } | { kind: 'user'; user: KubeUser } | { kind: 'refused'; reason: string };
+  | { kind: 'none' }
+  | { kind: 'user'; user: KubeUser }
+  /** `error`: the credentials could not be checked (the review failed), rather than refused. */
+  | { kind: 'refused'; reason: string; error?: boolean };
 
 /**
  * Authenticates one request. Answers synchronously when it can (a certificate already verified

@@ -5,6 +5,7 @@ import { createReviewClient } from '../apiserver/client.js';
 import { resolveKubeConfig } from '../apiserver/kube-config.js';
 import type { ReviewClient } from '../apiserver/reviews.js';
 import { cachedTokenAuthenticator, DEFAULT_CACHE_SIZE } from '../cache/token-cache.js';
+import type { AuthMetrics } from '../metrics/observer.js';
 import { toMilliseconds, type Duration } from '../duration.js';
 import { stderrLogger, type Logger } from '../logger.js';
 import { freezeUser, withAuthenticatedGroup, type KubeUser } from '../user.js';
@@ -40,6 +41,13 @@ export interface TokenReviewStrategyOptions {
   reviewClient?: ReviewClient;
   /** Where refused tokens are reported (never the token). Default: standard error. */
   logger?: Logger;
+  /**
+   * Stale-if-error: when the TokenReview fails, accept a cached result that expired at most this
+   * long ago instead of refusing. Default: `0` (off, as the kubelet).
+   */
+  staleIfError?: Duration;
+  /** Told of cache lookups and, through the review client it builds, of reviews. */
+  metrics?: AuthMetrics;
 }
 
 /**
@@ -68,13 +76,19 @@ export class TokenReviewStrategy
           options.reviewClient ??
             createReviewClient(
               resolveKubeConfig(options.kubeConfig, 'token webhook authentication'),
-              { timeoutMs: toMilliseconds(options.timeout ?? '10s', 'timeout') },
+              {
+                timeoutMs: toMilliseconds(options.timeout ?? '10s', 'timeout'),
+                ...(options.metrics ? { metrics: options.metrics } : {}),
+              },
             ),
           { audiences: options.audiences },
         ),
       {
         ttlMs: toMilliseconds(options.cacheTTL ?? '2m', 'cacheTTL'),
         maxEntries: options.cacheSize ?? DEFAULT_CACHE_SIZE,
+        staleIfErrorMs: toMilliseconds(options.staleIfError ?? 0, 'staleIfError'),
+        ...(options.logger ? { logger: options.logger } : {}),
+        ...(options.metrics ? { metrics: options.metrics } : {}),
       },
     );
     // The verify callback keeps passport-http-bearer's contract for code that calls it directly.
@@ -119,7 +133,7 @@ export class TokenReviewStrategy
     return this.authenticator.authenticateToken(token).then(
       (result) => this.outcome(req, result, accepted),
       (error: unknown) =>
-        this.refuse(req, error instanceof Error ? error.message : 'token review failed'),
+        this.refuse(req, error instanceof Error ? error.message : 'token review failed', true),
     );
   }
 
@@ -146,9 +160,9 @@ export class TokenReviewStrategy
   }
 
   /** The kubelet answers 401 for a refused token and for one it could not check alike. */
-  refuse(req: AuthRequest, reason: string): AuthnOutcome {
+  refuse(req: AuthRequest, reason: string, error = false): AuthnOutcome {
     markCredentialsRejected(req, reason);
     this.logger.warn(`bearer token refused: ${reason}`);
-    return { kind: 'refused', reason };
+    return error ? { kind: 'refused', reason, error } : { kind: 'refused', reason };
   }
 }

@@ -58,7 +58,7 @@ export async function authorizeSafely(
  * `NoOpinion` carrying the errors met on the way.
  */
 export function unionAuthorizer(...authorizers: Authorizer[]): Authorizer {
-  return {
+  const union: Authorizer = {
     async authorize(attributes: Attributes): Promise<AuthorizationResult> {
       const errors: Error[] = [];
       const reasons: string[] = [];
@@ -76,4 +76,19 @@ export function unionAuthorizer(...authorizers: Authorizer[]): Authorizer {
       return answer;
     },
   };
+  // Known without waiting while each authorizer asked knows its answer: static rules in front
+  // of a cached webhook keep warm requests synchronous. A failure is left to `authorize`.
+  union.peek = (attributes) => {
+    let reason: string | undefined;
+    for (const authorizer of authorizers) {
+      const known = authorizer.peek?.(attributes);
+      if (known === undefined || known.error) return undefined;
+      if (known.decision !== 'NoOpinion') return known;
+      if (known.reason) reason = reason === undefined ? known.reason : `${reason}\n${known.reason}`;
+    }
+    return reason === undefined ? NO_OPINION : { decision: 'NoOpinion', reason };
+  };
+  return union;
 }
+
+const NO_OPINION: AuthorizationResult = Object.freeze({ decision: 'NoOpinion' });

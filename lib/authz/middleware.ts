@@ -20,12 +20,23 @@ export type Middleware = (
   next: (error?: unknown) => void,
 ) => void;
 
-/** Derives the attribute records to ask about, in order; the first `Allow` lets the request in. */
+/**
+ * Records that must *all* be allowed (`{ allOf }`), unlike a plain list, where the first
+ * `Allow` is enough. An empty list of either kind allows nothing (403).
+ */
+export interface AllOf {
+  allOf: Attributes[];
+}
+
+/**
+ * Derives the attribute records to ask about, in order: a list, where the first `Allow` lets the
+ * request in (the kubelet's way), or `{ allOf }`, where every record must be allowed.
+ */
 export type AttributesFunction = (
   req: IncomingMessage & { originalUrl?: string },
   user: KubeUser,
   path: string,
-) => Attributes[];
+) => Attributes[] | AllOf;
 
 /** Options of {@link kubeletAuthz}. */
 export interface KubeletAuthzOptions {
@@ -125,6 +136,8 @@ export function authorizationStep(options: KubeletAuthzOptions): AuthorizationSt
     user: KubeUser;
     path: string;
     attributes: Attributes[];
+    /** Every record must be allowed (`{ allOf }`), not just one. */
+    all: boolean;
     startedAt: number;
     reasons: string[];
   }
@@ -144,21 +157,28 @@ export function authorizationStep(options: KubeletAuthzOptions): AuthorizationSt
     emit(event);
   }
 
-  /** Applies one record's result; `true` when it ends the request (allowed or failed). */
-  function settled(
-    d: Deciding,
-    record: Attributes,
-    result: AuthorizationResult,
-    next: () => void,
-  ): boolean {
+  /** Applies the result of record `i`; `true` when it ends the request (answered or passed on). */
+  function settled(d: Deciding, i: number, result: AuthorizationResult, next: () => void): boolean {
+    const record = d.attributes[i] as Attributes;
     if (result.reason) d.reasons.push(result.reason);
     if (result.error) {
       logger.warn(
-        `authorization error for user ${JSON.stringify(record.user.username)} on ${record.resource}/${record.subresource}: ${result.error.message}`,
+        `authorization error for user ${JSON.stringify(record.user.username)} on ${describe(record)}: ${result.error.message}`,
       );
       d.reasons.push(result.error.message);
       report(d, 'error', record);
       writeAuthorizationError(d.res, record);
+      return true;
+    }
+    if (d.all) {
+      if (result.decision !== 'Allow') {
+        report(d, 'forbidden', record);
+        writeForbidden(d.res, [record]);
+        return true;
+      }
+      if (i < d.attributes.length - 1) return false;
+      report(d, 'allowed');
+      next();
       return true;
     }
     if (result.decision === 'Allow') {
@@ -171,21 +191,22 @@ export function authorizationStep(options: KubeletAuthzOptions): AuthorizationSt
 
   function forbidden(d: Deciding): void {
     report(d, 'forbidden');
-    writeForbidden(d.res, d.attributes);
+    if (d.attributes.length === 0) writeText(d.res, 403, noRuleMessage(d.user, d.path));
+    else writeForbidden(d.res, d.attributes);
   }
 
   async function decideFrom(d: Deciding, start: number, next: () => void): Promise<void> {
     for (let i = start; i < d.attributes.length; i++) {
       const record = d.attributes[i] as Attributes;
-      if (settled(d, record, await authorizeSafely(authorizer, record), next)) return;
+      if (settled(d, i, await authorizeSafely(authorizer, record), next)) return;
     }
     forbidden(d);
   }
 
   return function authorizeRequest(req, res, next, user, path, startedAt = performance.now()) {
-    let attributes: Attributes[];
+    let checks: Attributes[] | AllOf;
     try {
-      attributes = derive(req, user, path);
+      checks = derive(req, user, path);
     } catch (error) {
       // A throwing attributes function: fail closed.
       logger.warn(
@@ -193,7 +214,9 @@ export function authorizationStep(options: KubeletAuthzOptions): AuthorizationSt
       );
       return writeText(res, 500, 'Internal Server Error');
     }
-    const d: Deciding = { req, res, user, path, attributes, startedAt, reasons: [] };
+    const all = !Array.isArray(checks);
+    const attributes = all ? (checks as AllOf).allOf : (checks as Attributes[]);
+    const d: Deciding = { req, res, user, path, attributes, all, startedAt, reasons: [] };
     for (let i = 0; i < attributes.length; i++) {
       const record = attributes[i] as Attributes;
       const known = peek?.(record);
@@ -207,7 +230,7 @@ export function authorizationStep(options: KubeletAuthzOptions): AuthorizationSt
         });
         return;
       }
-      if (settled(d, record, known, next)) return;
+      if (settled(d, i, known, next)) return;
     }
     forbidden(d);
   };
@@ -223,4 +246,18 @@ function kubeletAttributesFunction(options: KubeletAuthzOptions): AttributesFunc
   const fineGrained = options.fineGrained ?? true;
   return (req, user, path) =>
     kubeletRequestAttributes(user, req.method ?? '', path, { nodeName, fineGrained });
+}
+
+/** `nodes/proxy`, `/healthz`: what a record asks about, for log lines. */
+function describe(record: Attributes): string {
+  if (!record.resourceRequest) return record.path;
+  const resource = record.subresource
+    ? `${record.resource}/${record.subresource}`
+    : record.resource;
+  return record.apiGroup ? `${resource}.${record.apiGroup}` : resource;
+}
+
+/** The 403 body when the attributes function found no rule for the request. */
+export function noRuleMessage(user: KubeUser, path: string): string {
+  return `Forbidden (user=${user.username}, path=${path}): no authorization rule matches\n`;
 }

@@ -5,6 +5,8 @@ import type { ReviewClient } from '../apiserver/reviews.js';
 import { cachedAuthorizer } from '../cache/decision-cache.js';
 import { DEFAULT_CACHE_SIZE } from '../cache/token-cache.js';
 import { toMilliseconds, type Duration } from '../duration.js';
+import type { Logger } from '../logger.js';
+import type { AuthMetrics } from '../metrics/observer.js';
 import type { Authorizer } from './authorizer.js';
 import { subjectAccessReviewAuthorizer } from './subject-access-review.js';
 
@@ -22,6 +24,16 @@ export interface WebhookAuthorizerOptions {
   cacheSize?: number;
   /** Longest time one review may take, retries included. Default: `'10s'`. */
   timeout?: Duration;
+  /**
+   * Stale-if-error: when a review fails (the API server is unreachable), answer with a cached
+   * decision that expired at most this long ago instead of failing with 500. Logged, and counted
+   * as `stale` in metrics. Default: `0` (off, as the kubelet).
+   */
+  staleIfError?: Duration;
+  /** Where stale answers are reported. Default: standard error. */
+  logger?: Logger;
+  /** Told of cache lookups and, through the review client it builds, of reviews. */
+  metrics?: AuthMetrics;
 }
 
 /**
@@ -35,6 +47,7 @@ export function webhookAuthorizer(options: WebhookAuthorizerOptions = {}): Autho
     options.reviewClient ??
     createReviewClient(resolveKubeConfig(options.kubeConfig, 'webhook authorization'), {
       timeoutMs: toMilliseconds(options.timeout ?? '10s', 'timeout'),
+      ...(options.metrics ? { metrics: options.metrics } : {}),
     });
   return cachedAuthorizer(subjectAccessReviewAuthorizer(client), {
     authorizedTtlMs: toMilliseconds(options.cacheAuthorizedTTL ?? '5m', 'cacheAuthorizedTTL'),
@@ -43,5 +56,8 @@ export function webhookAuthorizer(options: WebhookAuthorizerOptions = {}): Autho
       'cacheUnauthorizedTTL',
     ),
     maxEntries: options.cacheSize ?? DEFAULT_CACHE_SIZE,
+    staleIfErrorMs: toMilliseconds(options.staleIfError ?? 0, 'staleIfError'),
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
   });
 }

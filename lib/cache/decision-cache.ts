@@ -1,6 +1,8 @@
-import { LRUCache } from 'lru-cache';
 import type { Attributes } from '../authz/attributes.js';
 import { authorizeSafely, type AuthorizationResult, type Authorizer } from '../authz/authorizer.js';
+import { stderrLogger, type Logger } from '../logger.js';
+import type { AuthMetrics } from '../metrics/observer.js';
+import { ExpiringCache } from './expiring-cache.js';
 import { SingleFlight } from './singleflight.js';
 import { DEFAULT_CACHE_SIZE } from './token-cache.js';
 
@@ -12,6 +14,16 @@ export interface DecisionCacheOptions {
   unauthorizedTtlMs: number;
   /** Most entries; the least recently used goes first. Default: 10000. */
   maxEntries?: number;
+  /**
+   * Stale-if-error: when the inner authorizer fails (the API server is unreachable), answer with
+   * a cached decision that expired at most this long ago, in ms, instead of failing (500).
+   * Default: `0` (off, as the kubelet).
+   */
+  staleIfErrorMs?: number;
+  /** Where a stale answer is reported. Default: standard error. */
+  logger?: Logger;
+  /** Told of each lookup: `hit`, `miss`, `stale` (e.g. `prometheusMetrics()`). */
+  metrics?: AuthMetrics;
   /** The clock, in ms (for tests). Default: `performance.now`. */
   now?: () => number;
 }
@@ -29,34 +41,54 @@ const MAX_CACHEABLE_SIZE = 10_000;
  * (sorted), extra (sorted keys) and every attribute, so no decision serves another user.
  */
 export function cachedAuthorizer(inner: Authorizer, options: DecisionCacheOptions): Authorizer {
-  const cache = new LRUCache<string, AuthorizationResult>({
-    max: options.maxEntries ?? DEFAULT_CACHE_SIZE,
-    ttlAutopurge: false,
-    ...(options.now ? { perf: { now: options.now }, ttlResolution: 0 } : {}),
+  const staleMs = options.staleIfErrorMs ?? 0;
+  const cache = new ExpiringCache<AuthorizationResult>({
+    maxEntries: options.maxEntries ?? DEFAULT_CACHE_SIZE,
+    staleMs,
+    ...(options.now ? { now: options.now } : {}),
   });
   const flights = new SingleFlight<string, AuthorizationResult>();
+  const lookup = options.metrics?.cacheLookup?.bind(options.metrics);
+  const logger = options.logger ?? stderrLogger;
+
+  /** The inner answer, or on failure a recently expired one when stale-if-error allows it. */
+  async function ask(key: string, attributes: Attributes): Promise<AuthorizationResult> {
+    const result = await authorizeSafely(inner, attributes);
+    if (result.error) {
+      const kept = staleMs > 0 ? cache.stale(key) : undefined;
+      if (kept === undefined) return result;
+      lookup?.('authorization', 'stale');
+      logger.warn(
+        `authorization failed (${result.error.message}); serving a decision that expired ${Math.round(kept.expiredMs)} ms ago (staleIfError)`,
+      );
+      return kept.value;
+    }
+    if (result.cacheable !== false) {
+      cache.set(
+        key,
+        result,
+        result.decision === 'Allow' ? options.authorizedTtlMs : options.unauthorizedTtlMs,
+      );
+    }
+    return result;
+  }
 
   return {
     peek(attributes: Attributes): AuthorizationResult | undefined {
       if (requesterControlledSize(attributes) >= MAX_CACHEABLE_SIZE) return undefined;
-      return cache.get(decisionKey(attributes));
+      const hit = cache.fresh(decisionKey(attributes));
+      if (hit) lookup?.('authorization', 'hit');
+      return hit;
     },
     authorize(attributes: Attributes): Promise<AuthorizationResult> {
       if (requesterControlledSize(attributes) >= MAX_CACHEABLE_SIZE) {
         return authorizeSafely(inner, attributes);
       }
       const key = decisionKey(attributes);
-      const hit = cache.get(key);
+      const hit = cache.fresh(key);
+      lookup?.('authorization', hit ? 'hit' : 'miss');
       if (hit) return Promise.resolve(hit);
-      return flights.do(key, async () => {
-        const result = await authorizeSafely(inner, attributes);
-        if (!result.error && result.cacheable !== false) {
-          const ttl =
-            result.decision === 'Allow' ? options.authorizedTtlMs : options.unauthorizedTtlMs;
-          if (ttl > 0) cache.set(key, result, { ttl });
-        }
-        return result;
-      });
+      return flights.do(key, () => ask(key, attributes));
     },
   };
 }

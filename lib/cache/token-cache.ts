@@ -1,6 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
 import type { TokenAuthenticator, TokenResult } from '../authn/token-authenticator.js';
+import { stderrLogger, type Logger } from '../logger.js';
+import type { AuthMetrics } from '../metrics/observer.js';
+import { ExpiringCache } from './expiring-cache.js';
 import { SingleFlight } from './singleflight.js';
 
 /** Default bound of every cache in the package, in entries. */
@@ -14,6 +16,16 @@ export interface TokenCacheOptions {
   failureTtlMs?: number;
   /** Most entries; the least recently used goes first. Default: 10000. */
   maxEntries?: number;
+  /**
+   * Stale-if-error: when the TokenReview fails (the API server is unreachable), answer with a
+   * cached result that expired at most this long ago, in ms, instead of refusing the token.
+   * Default: `0` (off, as the kubelet).
+   */
+  staleIfErrorMs?: number;
+  /** Where a stale answer is reported (never the token). Default: standard error. */
+  logger?: Logger;
+  /** Told of each lookup: `hit`, `miss`, `stale` (e.g. `prometheusMetrics()`). */
+  metrics?: AuthMetrics;
   /** The clock, in ms (for tests). Default: `performance.now`. */
   now?: () => number;
 }
@@ -32,28 +44,47 @@ export function cachedTokenAuthenticator(
   const failureTtlMs = options.failureTtlMs ?? ttlMs;
   const hmacKey = randomBytes(32);
   const audiences = inner.audiences ?? [];
-  const cache = new LRUCache<string, TokenResult>({
-    max: options.maxEntries ?? DEFAULT_CACHE_SIZE,
-    ttlAutopurge: false,
-    ...(options.now ? { perf: { now: options.now }, ttlResolution: 0 } : {}),
+  const staleMs = options.staleIfErrorMs ?? 0;
+  const cache = new ExpiringCache<TokenResult>({
+    maxEntries: options.maxEntries ?? DEFAULT_CACHE_SIZE,
+    staleMs,
+    ...(options.now ? { now: options.now } : {}),
   });
   const flights = new SingleFlight<string, TokenResult>();
+  const lookup = options.metrics?.cacheLookup?.bind(options.metrics);
+  const logger = options.logger ?? stderrLogger;
+
+  /** The review's result, or on failure a recently expired one when stale-if-error allows it. */
+  async function review(key: string, token: string): Promise<TokenResult> {
+    let result: TokenResult;
+    try {
+      result = await inner.authenticateToken(token);
+    } catch (error) {
+      const kept = staleMs > 0 ? cache.stale(key) : undefined;
+      if (kept === undefined) throw error;
+      lookup?.('token', 'stale');
+      logger.warn(
+        `token review failed (${error instanceof Error ? error.message : String(error)}); serving a result that expired ${Math.round(kept.expiredMs)} ms ago (staleIfError)`,
+      );
+      return kept.value;
+    }
+    cache.set(key, result, result.authenticated ? ttlMs : failureTtlMs);
+    return result;
+  }
 
   return {
     audiences: inner.audiences,
     peekToken(token: string): TokenResult | undefined {
-      return cache.get(tokenKey(hmacKey, token, audiences));
+      const hit = cache.fresh(tokenKey(hmacKey, token, audiences));
+      if (hit) lookup?.('token', 'hit');
+      return hit;
     },
     authenticateToken(token: string): Promise<TokenResult> {
       const key = tokenKey(hmacKey, token, audiences);
-      const hit = cache.get(key);
+      const hit = cache.fresh(key);
+      lookup?.('token', hit ? 'hit' : 'miss');
       if (hit) return Promise.resolve(hit);
-      return flights.do(key, async () => {
-        const result = await inner.authenticateToken(token);
-        const ttl = result.authenticated ? ttlMs : failureTtlMs;
-        if (ttl > 0) cache.set(key, result, { ttl });
-        return result;
-      });
+      return flights.do(key, () => review(key, token));
     },
   };
 }

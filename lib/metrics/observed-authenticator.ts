@@ -1,0 +1,33 @@
+import type { AuthnOutcome, RequestAuthenticator } from '../authn/request-authenticator.js';
+import type { AuthRequest } from '../authn/strategy-actions.js';
+import type { AuthenticationMethod, AuthMetrics } from './observer.js';
+
+/**
+ * Wraps an authenticator so that each verdict on a request carrying its kind of credentials is
+ * reported to `metrics.authentication` as `method` (a request without them reports nothing).
+ * Answers exactly as the wrapped one, synchronously when it does.
+ */
+export function observedAuthenticator(
+  inner: RequestAuthenticator,
+  method: AuthenticationMethod,
+  metrics: AuthMetrics,
+): RequestAuthenticator {
+  const report = metrics.authentication?.bind(metrics);
+  if (!report) return inner;
+  function record(outcome: AuthnOutcome, startedAt: number): AuthnOutcome {
+    if (outcome.kind !== 'none') {
+      const result =
+        outcome.kind === 'user' ? 'success' : outcome.error === true ? 'error' : 'failure';
+      report?.(method, result, (performance.now() - startedAt) / 1000);
+    }
+    return outcome;
+  }
+  return {
+    authenticateRequest(req: AuthRequest): AuthnOutcome | Promise<AuthnOutcome> {
+      const startedAt = performance.now();
+      const outcome = inner.authenticateRequest(req);
+      if (outcome instanceof Promise) return outcome.then((settled) => record(settled, startedAt));
+      return record(outcome, startedAt);
+    },
+  };
+}

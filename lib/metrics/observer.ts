@@ -1,0 +1,42 @@
+import type { DecisionEvent } from '../authz/decision-event.js';
+
+/** The authenticator that produced an authentication result. */
+export type AuthenticationMethod = 'x509' | 'token' | 'websocket' | 'requestheader' | 'anonymous';
+
+/**
+ * As the API server's `authentication_attempts`: `success`; `failure` (credentials refused);
+ * `error` (they could not be checked: the TokenReview failed).
+ */
+export type AuthenticationResult = 'success' | 'failure' | 'error';
+
+/** The two reviews the package sends. */
+export type ReviewKind = 'TokenReview' | 'SubjectAccessReview';
+
+/** A cache lookup: found, not found, or an expired entry served because the API server failed. */
+export type CacheStatus = 'hit' | 'miss' | 'stale';
+
+/**
+ * What the package reports as it works, for metrics. Every method is optional and is called
+ * synchronously on the request path, so it must be cheap and must not throw (what it throws is
+ * not caught). `prometheusMetrics()` from `express-kubelet-auth/metrics` implements it with
+ * prom-client; anything else (StatsD, OpenTelemetry) can too.
+ */
+export interface AuthMetrics {
+  /** One authenticator's verdict on a request that carried its kind of credentials. */
+  authentication?(
+    method: AuthenticationMethod,
+    result: AuthenticationResult,
+    seconds: number,
+  ): void;
+  /** A review request is about to be sent to the API server (one per attempt, retries included). */
+  reviewStarted?(review: ReviewKind): void;
+  /**
+   * A review request ended: `code` is the HTTP status as a string (`'201'`, `'500'`), or
+   * `'<error>'` when no answer came (as client-go's request metrics say).
+   */
+  reviewFinished?(review: ReviewKind, code: string, seconds: number): void;
+  /** A token (`token`) or authorization (`authorization`) cache lookup. */
+  cacheLookup?(cache: 'token' | 'authorization', status: CacheStatus): void;
+  /** Every request's outcome, as `onDecision` receives it. */
+  decision?(event: DecisionEvent): void;
+}
