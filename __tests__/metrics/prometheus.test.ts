@@ -1,3 +1,4 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import express from 'express';
 import type { Server } from 'node:https';
 import { Registry, register as globalRegistry } from 'prom-client';
