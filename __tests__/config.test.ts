@@ -19,6 +19,8 @@ describe('resolveKubeletAuthConfig', () => {
       cacheSize: 10_000,
       maxConcurrentReviews: 64,
       staleIfErrorMs: 0,
+      alwaysAllowPaths: [],
+      alwaysAllowGroups: [],
     });
   });
 
@@ -97,6 +99,16 @@ describe('resolveKubeletAuthConfig', () => {
       'bad maxConcurrentReviews',
       { nodeName: 'n', maxConcurrentReviews: 0.5 },
       /^maxConcurrentReviews: expected a whole number/,
+    ],
+    [
+      'alwaysAllowPaths not a list',
+      { nodeName: 'n', authorization: { alwaysAllowPaths: '/healthz' } },
+      /^authorization\.alwaysAllowPaths: expected a list of strings/,
+    ],
+    [
+      'no nodeName and no attributes',
+      { authorization: { mode: 'AlwaysAllow' } },
+      /^nodeName: required/,
     ],
     ['bad staleIfError', { nodeName: 'n', staleIfError: '-1s' }, /^staleIfError: expected/],
     ['bad audiences', { nodeName: 'n', audiences: [''] }, /^audiences: /],

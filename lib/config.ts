@@ -6,6 +6,7 @@ import { DEFAULT_MAX_CONCURRENT_REVIEWS, DEFAULT_REVIEW_TIMEOUT_MS } from './api
 
 /** {@link KubeletAuthOptions} with every default applied and every value checked. */
 export interface ResolvedKubeletAuthConfig {
+  /** `''` when `attributes` replaces the kubelet's. */
   nodeName: string;
   anonymous: boolean;
   tokenWebhook: boolean;
@@ -20,6 +21,8 @@ export interface ResolvedKubeletAuthConfig {
   cacheSize: number;
   maxConcurrentReviews: number;
   staleIfErrorMs: number;
+  alwaysAllowPaths: string[];
+  alwaysAllowGroups: string[];
 }
 
 /** The KubeletConfiguration (v1beta1) defaults; the kubelet's command-line defaults differ. */
@@ -35,6 +38,7 @@ export const KUBELET_CONFIGURATION_DEFAULTS = Object.freeze({
 const KNOWN: Record<string, readonly string[]> = {
   '': [
     'nodeName',
+    'attributes',
     'kubeConfig',
     'authentication',
     'authorization',
@@ -52,7 +56,7 @@ const KNOWN: Record<string, readonly string[]> = {
   'authentication.x509': ['clientCAFile'],
   'authentication.webhook': ['enabled', 'cacheTTL'],
   'authentication.anonymous': ['enabled'],
-  authorization: ['mode', 'webhook'],
+  authorization: ['mode', 'webhook', 'alwaysAllowPaths', 'alwaysAllowGroups', 'static'],
   'authorization.webhook': ['cacheAuthorizedTTL', 'cacheUnauthorizedTTL'],
 };
 
@@ -66,7 +70,11 @@ export function resolveKubeletAuthConfig(options: KubeletAuthOptions): ResolvedK
   }
   checkKnownKeys(options, '');
   const { authentication = {}, authorization = {} } = options;
-  if (typeof options.nodeName !== 'string' || options.nodeName === '') {
+  if (options.attributes !== undefined && typeof options.attributes !== 'function') {
+    throw new TypeError('attributes: expected a function (req, user, path) => Attributes[]');
+  }
+  const nodeName = options.nodeName ?? '';
+  if (typeof nodeName !== 'string' || (nodeName === '' && !options.attributes)) {
     throw new TypeError('nodeName: required, the name of the Node this kubelet serves');
   }
   const mode = authorization.mode ?? KUBELET_CONFIGURATION_DEFAULTS.mode;
@@ -79,7 +87,7 @@ export function resolveKubeletAuthConfig(options: KubeletAuthOptions): ResolvedK
     );
   }
   const config: ResolvedKubeletAuthConfig = {
-    nodeName: options.nodeName,
+    nodeName,
     anonymous: bool(
       authentication.anonymous?.enabled,
       'authentication.anonymous.enabled',
@@ -115,6 +123,8 @@ export function resolveKubeletAuthConfig(options: KubeletAuthOptions): ResolvedK
     cacheSize: options.cacheSize ?? DEFAULT_CACHE_SIZE,
     maxConcurrentReviews: options.maxConcurrentReviews ?? DEFAULT_MAX_CONCURRENT_REVIEWS,
     staleIfErrorMs: toMilliseconds(options.staleIfError ?? 0, 'staleIfError'),
+    alwaysAllowPaths: list(authorization.alwaysAllowPaths, 'authorization.alwaysAllowPaths'),
+    alwaysAllowGroups: list(authorization.alwaysAllowGroups, 'authorization.alwaysAllowGroups'),
   };
   if (typeof config.clientCAFile !== 'string') {
     throw new TypeError('authentication.x509.clientCAFile: expected a file path');
@@ -143,6 +153,14 @@ export function resolveKubeletAuthConfig(options: KubeletAuthOptions): ResolvedK
     );
   }
   return config;
+}
+
+function list(value: unknown, name: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+    throw new TypeError(`${name}: expected a list of strings, got ${JSON.stringify(value)}`);
+  }
+  return [...(value as string[])];
 }
 
 function bool(value: unknown, name: string, fallback: boolean): boolean {

@@ -35,7 +35,29 @@ export { authenticateUnion } from './authn/request-authenticator.js';
 export type { AuthnOutcome, RequestAuthenticator } from './authn/request-authenticator.js';
 
 export { kubeletAuthz } from './authz/middleware.js';
-export type { KubeletAuthzOptions, AttributesFunction, Middleware } from './authz/middleware.js';
+export type {
+  KubeletAuthzOptions,
+  AttributesFunction,
+  AllOf,
+  Middleware,
+} from './authz/middleware.js';
+export { nonResourceAttributes } from './authz/non-resource.js';
+export type { NonResourceAttributesOptions } from './authz/non-resource.js';
+export { pathRules } from './authz/path-rules.js';
+export type {
+  PathRulesOptions,
+  PathRule,
+  PathRuleTable,
+  PathCheck,
+  ResourceRule,
+  ComputedRule,
+  PathMatch,
+} from './authz/path-rules.js';
+export { verbFor } from './authz/verbs.js';
+export type { VerbMapping, VerbFunction } from './authz/verbs.js';
+export { alwaysAllowPaths, alwaysAllowGroups } from './authz/always-allow.js';
+export { staticAuthorizer } from './authz/static-rules.js';
+export type { StaticRule } from './authz/static-rules.js';
 export type { DecisionEvent, DecisionListener, DecisionOutcome } from './authz/decision-event.js';
 export {
   kubeletRequestAttributes,
@@ -88,6 +110,14 @@ export type { KubeletAuthErrorCode } from './errors.js';
 export { parseGoDuration, formatGoDuration, toMilliseconds } from './duration.js';
 export type { Duration } from './duration.js';
 export { stderrLogger, silentLogger } from './logger.js';
+export { observedAuthenticator } from './metrics/observed-authenticator.js';
+export type {
+  AuthMetrics,
+  AuthenticationMethod,
+  AuthenticationResult,
+  CacheStatus,
+  ReviewKind,
+} from './metrics/observer.js';
 export type { Logger } from './logger.js';
 export {
   writeUnauthorized,

@@ -13,7 +13,9 @@ import {
 import { TokenReviewStrategy } from './authn/token.js';
 import { WebSocketTokenAuthenticator } from './authn/websocket-token.js';
 import { ClientCertStrategy } from './authn/x509.js';
-import { alwaysAllow, type Authorizer } from './authz/authorizer.js';
+import { alwaysAllow, unionAuthorizer, type Authorizer } from './authz/authorizer.js';
+import { alwaysAllowGroups, alwaysAllowPaths } from './authz/always-allow.js';
+import { staticAuthorizer } from './authz/static-rules.js';
 import { authorizationStep, notifier, type Middleware } from './authz/middleware.js';
 import { requestPath } from './authz/request-path.js';
 import { webhookAuthorizer } from './authz/webhook.js';
@@ -93,7 +95,7 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
   }
   const fallback = config.anonymous ? ANONYMOUS : NO_CREDENTIALS;
 
-  const authorizer: Authorizer =
+  const decider: Authorizer =
     config.mode === 'Webhook' && reviewClient
       ? webhookAuthorizer({
           reviewClient,
@@ -105,9 +107,18 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
           ...(metrics ? { metrics } : {}),
         })
       : alwaysAllow();
+  // Decided in process first, as k8s.io/apiserver orders them: privileged groups, always-allow
+  // paths, static rules; then the webhook.
+  const inProcess: Authorizer[] = [];
+  if (config.alwaysAllowGroups.length > 0)
+    inProcess.push(alwaysAllowGroups(config.alwaysAllowGroups));
+  if (config.alwaysAllowPaths.length > 0) inProcess.push(alwaysAllowPaths(config.alwaysAllowPaths));
+  if (options.authorization?.static) inProcess.push(staticAuthorizer(options.authorization.static));
+  const authorizer = inProcess.length > 0 ? unionAuthorizer(...inProcess, decider) : decider;
   const authorize = authorizationStep({
-    nodeName: config.nodeName,
-    fineGrained: config.fineGrained,
+    ...(options.attributes
+      ? { attributes: options.attributes }
+      : { nodeName: config.nodeName, fineGrained: config.fineGrained }),
     authorizer,
     logger,
     onDecision,

@@ -3,6 +3,8 @@ import type { Duration } from './duration.js';
 import type { Logger } from './logger.js';
 import type { DecisionListener } from './authz/decision-event.js';
 import type { AuthMetrics } from './metrics/observer.js';
+import type { AttributesFunction } from './authz/middleware.js';
+import type { StaticRule } from './authz/static-rules.js';
 
 /** `authentication` of a KubeletConfiguration (`kubelet.config.k8s.io/v1beta1`), camelCase. */
 export interface KubeletAuthentication {
@@ -41,6 +43,22 @@ export interface KubeletAuthorization {
     /** How long a denied (or no-opinion) decision is cached. Default: `'30s'`. */
     cacheUnauthorizedTTL?: Duration;
   };
+  /**
+   * Paths allowed without a review, once authenticated (k8s.io/apiserver's
+   * `--authorization-always-allow-paths`): exact decoded paths, or a prefix ending in `*`
+   * (`'/healthz'`, `'/debug/*'`). Not the kubelet's behaviour. Default: none.
+   */
+  alwaysAllowPaths?: string[];
+  /**
+   * Groups allowed everything without a review (k8s.io/apiserver's
+   * `--authorization-always-allow-groups`, e.g. `'system:masters'`). Default: none.
+   */
+  alwaysAllowGroups?: string[];
+  /**
+   * Rules decided in process before the webhook (kube-rbac-proxy's static authorization),
+   * written like RBAC rules with their users and groups. Default: none.
+   */
+  static?: StaticRule[];
 }
 
 /** Options shared by everything that talks to the API server. */
@@ -60,8 +78,17 @@ export interface ApiServerOptions {
 
 /** Options of {@link kubeletAuth}: a KubeletConfiguration's auth sections plus the node's name. */
 export interface KubeletAuthOptions extends ApiServerOptions {
-  /** The node name sent as the SubjectAccessReview's `resourceAttributes.name`. Required. */
-  nodeName: string;
+  /**
+   * The node name sent as the SubjectAccessReview's `resourceAttributes.name`. Required, unless
+   * `attributes` replaces the kubelet's attributes.
+   */
+  nodeName?: string;
+  /**
+   * What to ask the authorizer for each request, for apps that are not kubelets:
+   * `nonResourceAttributes()`, `pathRules({ … })` or your own function.
+   * Default: the kubelet's (`nodes/<subresource>` of `nodeName`).
+   */
+  attributes?: AttributesFunction;
   /** Default: anonymous off, token webhook on (2m), no x509. */
   authentication?: KubeletAuthentication;
   /** Default: mode Webhook, 5m / 30s cache TTLs. */

@@ -16,6 +16,9 @@ const tsc = join(root, 'node_modules/typescript/bin/tsc');
 const clientNodeVersion = (
   createRequire(import.meta.url)('@kubernetes/client-node/package.json') as { version: string }
 ).version;
+const promClientVersion = (
+  createRequire(import.meta.url)('prom-client/package.json') as { version: string }
+).version;
 
 let dir: string;
 let consumer: string;
@@ -52,6 +55,7 @@ beforeAll(() => {
       '--no-fund',
       tarball,
       `@kubernetes/client-node@${clientNodeVersion}`,
+      `prom-client@${promClientVersion}`,
       '@types/node@20',
     ],
     consumer,
@@ -68,6 +72,8 @@ describe('npm pack', () => {
       'dist/index.d.ts',
       'dist/testing/index.js',
       'dist/testing/index.d.ts',
+      'dist/metrics/prometheus.js',
+      'dist/metrics/prometheus.d.ts',
       'dist/cli/main.js',
       'README.md',
       'package.json',
@@ -79,20 +85,22 @@ describe('npm pack', () => {
     );
   });
 
-  it('imports from ESM and from CommonJS, both entry points', () => {
+  it('imports from ESM and from CommonJS, every entry point', () => {
     writeFileSync(
       join(consumer, 'esm.mjs'),
       `import { kubeletAuth, kubeletSubresources } from 'express-kubelet-auth';
 import { startApiServer, createCA } from 'express-kubelet-auth/testing';
-console.log(JSON.stringify([typeof kubeletAuth, kubeletSubresources('/pods'), typeof startApiServer, typeof createCA]));\n`,
+import { prometheusMetrics } from 'express-kubelet-auth/metrics';
+console.log(JSON.stringify([typeof kubeletAuth, kubeletSubresources('/pods'), typeof startApiServer, typeof createCA, typeof prometheusMetrics]));\n`,
     );
     writeFileSync(
       join(consumer, 'cjs.cjs'),
       `const { kubeletAuth, kubeletSubresources } = require('express-kubelet-auth');
 const { startApiServer, createCA } = require('express-kubelet-auth/testing');
-console.log(JSON.stringify([typeof kubeletAuth, kubeletSubresources('/pods'), typeof startApiServer, typeof createCA]));\n`,
+const { prometheusMetrics } = require('express-kubelet-auth/metrics');
+console.log(JSON.stringify([typeof kubeletAuth, kubeletSubresources('/pods'), typeof startApiServer, typeof createCA, typeof prometheusMetrics]));\n`,
     );
-    const expected = ['function', ['pods', 'proxy'], 'function', 'function'];
+    const expected = ['function', ['pods', 'proxy'], 'function', 'function', 'function'];
     expect(JSON.parse(run(process.execPath, ['esm.mjs'], consumer))).toEqual(expected);
     expect(JSON.parse(run(process.execPath, ['cjs.cjs'], consumer))).toEqual(expected);
   });
@@ -102,7 +110,9 @@ console.log(JSON.stringify([typeof kubeletAuth, kubeletSubresources('/pods'), ty
       join(consumer, 'types.mts'),
       `import { kubeletAuth, TokenReviewStrategy, type KubeUser, type KubeletAuthOptions } from 'express-kubelet-auth';
 import { startApiServer, type StandInApiServer } from 'express-kubelet-auth/testing';
-const options: KubeletAuthOptions = { nodeName: 'n', authorization: { mode: 'AlwaysAllow' } };
+import { prometheusMetrics, type AuthMetrics } from 'express-kubelet-auth/metrics';
+const metrics: AuthMetrics = prometheusMetrics();
+const options: KubeletAuthOptions = { nodeName: 'n', authorization: { mode: 'AlwaysAllow' }, metrics };
 const user: KubeUser = { username: 'u', groups: [] };
 export const used: [typeof kubeletAuth, typeof TokenReviewStrategy, typeof startApiServer, KubeletAuthOptions, KubeUser, StandInApiServer | undefined] =
   [kubeletAuth, TokenReviewStrategy, startApiServer, options, user, undefined];

@@ -89,7 +89,12 @@ export type Fault =
   /** SubjectAccessReview only: `{allowed: false, evaluationError}`. */
   | { type: 'evaluation-error'; times?: number }
   /** TokenReview only: `{authenticated: true}` with no user. */
-  | { type: 'authenticated-without-user'; times?: number };
+  | { type: 'authenticated-without-user'; times?: number }
+  /**
+   * TokenReview only: the token's user, but `status.audiences` naming only `audience`, none of
+   * those asked for (a webhook that ignores `spec.audiences`).
+   */
+  | { type: 'foreign-audiences'; audience?: string; times?: number };
 
 /** A running stand-in API server. */
 export interface StandInApiServer {
@@ -268,6 +273,9 @@ export async function startApiServer(
         injected?.type === 'authenticated-without-user'
           ? { authenticated: true }
           : reviewToken(tokens, spec, apiAudiences);
+      if (injected?.type === 'foreign-audiences' && status.authenticated) {
+        status = { ...status, audiences: [injected.audience ?? 'https://elsewhere.example'] };
+      }
     } else {
       const spec = (body as SubjectAccessReviewBody).spec;
       validateSar(spec);
@@ -407,6 +415,7 @@ function faultApplies(fault: Fault, kind: ReviewKind): boolean {
     case 'evaluation-error':
       return kind === 'sar';
     case 'authenticated-without-user':
+    case 'foreign-audiences':
       return kind === 'token';
     default:
       return true;

@@ -1,0 +1,58 @@
+import type { Attributes } from './attributes.js';
+import type { AttributesFunction } from './middleware.js';
+import { verbFor, type VerbMapping } from './verbs.js';
+
+/** Options of {@link nonResourceAttributes}. */
+export interface NonResourceAttributesOptions {
+  /**
+   * How the method becomes the verb. Default: `'http'` — the method in lower case, as the API
+   * server does for non-resource requests: GET `get`, HEAD `head`, OPTIONS `options`, POST
+   * `post`. `'kubelet'` gives HEAD `get` and OPTIONS `''` (denied); see {@link VerbMapping}.
+   */
+  verbs?: VerbMapping;
+}
+
+const OPTION_NAMES = new Set(['verbs']);
+
+/**
+ * Authorizes every request by its path, as the API server authorizes `/metrics` or `/healthz`:
+ * one non-resource check, sent as `nonResourceAttributes: { path, verb }` in the
+ * SubjectAccessReview and matched by RBAC `nonResourceURLs` rules. `path` is the decoded request
+ * path without the query. Non-resource rules live only in ClusterRoles.
+ *
+ * @example
+ * // RBAC: a ClusterRole with { nonResourceURLs: ['/metrics'], verbs: ['get'] }, bound to the caller.
+ * app.use(kubeletAuthz({ authorizer: webhookAuthorizer({ kubeConfig }), attributes: nonResourceAttributes() }));
+ */
+export function nonResourceAttributes(
+  options: NonResourceAttributesOptions = {},
+): AttributesFunction {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('nonResourceAttributes: options must be an object { verbs? }');
+  }
+  for (const key of Object.keys(options)) {
+    if (!OPTION_NAMES.has(key)) {
+      throw new TypeError(`nonResourceAttributes: unknown option ${JSON.stringify(key)} (verbs?)`);
+    }
+  }
+  const verbOf = verbFor(options.verbs ?? 'http', 'nonResourceAttributes: verbs');
+  return function nonResourceRequestAttributes(req, user, path): Attributes[] {
+    return [nonResourceRecord(user, verbOf(req.method ?? ''), path)];
+  };
+}
+
+/** A non-resource record: path and verb; every resource field empty (and not sent). */
+function nonResourceRecord(user: Attributes['user'], verb: string, path: string): Attributes {
+  return {
+    user,
+    verb,
+    namespace: '',
+    apiGroup: '',
+    apiVersion: '',
+    resource: '',
+    subresource: '',
+    name: '',
+    resourceRequest: false,
+    path,
+  };
+}

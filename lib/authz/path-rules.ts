@@ -1,0 +1,404 @@
+import type { IncomingMessage } from 'node:http';
+import type { KubeUser } from '../user.js';
+import { isSubpath, type Attributes } from './attributes.js';
+import type { AllOf, AttributesFunction } from './middleware.js';
+import { nonResourceAttributes } from './non-resource.js';
+import { verbFor, type VerbMapping } from './verbs.js';
+
+/**
+ * The resource a request is checked against: a SubjectAccessReview's `resourceAttributes`, as
+ * RBAC matches them (`resources: ['reports']`, `apiGroups: ['example.com']`, …).
+ */
+export interface ResourceRule {
+  /** The resource (`'reports'`, `'services'`): required, without a `/`. */
+  resource: string;
+  /** The subresource (`'proxy'`, `'log'`). Default: `''` (none). */
+  subresource?: string;
+  /** The API group (`'example.com'`). Default: `''` (the core group). */
+  group?: string;
+  /** The API version. Default: `''` (not sent; RBAC does not look at versions). */
+  version?: string;
+  /** The namespace. Default: `''` (cluster-scoped: only ClusterRoleBindings can allow it). */
+  namespace?: string;
+  /** The object's name (RBAC `resourceNames`). Default: `''` (any name). */
+  name?: string;
+  /** The verb, instead of the one mapped from the method (e.g. `'list'`). Default: mapped. */
+  verb?: string;
+}
+
+/** Where a request matched, for {@link ComputedRule}s. */
+export interface PathMatch {
+  /** The prefix of the rule, as written in the table. */
+  readonly prefix: string;
+  /**
+   * The decoded path's segments after the prefix: `/namespaces/team-a/reports` under
+   * `/namespaces` gives `['team-a', 'reports']`; the prefix itself gives `[]`; a trailing `/`
+   * gives a trailing `''`.
+   */
+  readonly segments: readonly string[];
+  /**
+   * The request's query (`?name=weekly`). `get` returns the first of repeated names: if your
+   * handler could read another one, refuse repeats (`getAll(name).length !== 1`) by throwing.
+   */
+  readonly query: URLSearchParams;
+}
+
+/**
+ * A rule computed from the request (a namespace from a path segment, a name from the query).
+ * Return `null` when the request names nothing you authorize (a malformed path, a repeated
+ * query parameter): it is denied, 403 without asking (in `allOf` too). Synchronous; throwing
+ * makes the request fail closed with 500, and so does returning something that is not a
+ * {@link ResourceRule}.
+ */
+export type ComputedRule = (
+  req: IncomingMessage & { originalUrl?: string },
+  user: KubeUser,
+  path: string,
+  match: PathMatch,
+) => ResourceRule | null;
+
+/** One check: fixed, or computed per request. */
+export type PathCheck = ResourceRule | ComputedRule;
+
+/** A rule of the table: one check, or `{ allOf }`, checks that must all be allowed. */
+export type PathRule = PathCheck | { readonly allOf: readonly PathCheck[] };
+
+/** Path prefix → rule, as an object, a list of `[prefix, rule]` pairs, or a `Map`. */
+export type PathRuleTable =
+  | Readonly<Record<string, PathRule>>
+  | readonly (readonly [prefix: string, rule: PathRule])[]
+  | ReadonlyMap<string, PathRule>;
+
+/** Options of {@link pathRules}. */
+export interface PathRulesOptions {
+  /**
+   * Path prefix → rule. A prefix matches whole segments: `/api/v1` matches `/api/v1` and
+   * `/api/v1/x`, not `/api/v1x`; a trailing `/` changes nothing; `/` matches every path. The
+   * longest matching prefix wins, whatever the order. Required, at least one.
+   */
+  rules: PathRuleTable;
+  /**
+   * Paths no prefix matches: `'deny'` (403 without asking), `'nonResource'` (checked as
+   * {@link nonResourceAttributes} with its `'http'` verbs), or your own function.
+   * Default: `'deny'`.
+   */
+  default?: 'deny' | 'nonResource' | AttributesFunction;
+  /** How the method becomes the verb of a rule without `verb`. Default: `'kubelet'`. */
+  verbs?: VerbMapping;
+}
+
+/** A {@link ResourceRule} with its defaults filled in; `verb` `''` means "from the method". */
+interface Template {
+  verb: string;
+  namespace: string;
+  apiGroup: string;
+  apiVersion: string;
+  resource: string;
+  subresource: string;
+  name: string;
+}
+
+type Derive = (
+  req: IncomingMessage & { originalUrl?: string },
+  user: KubeUser,
+  path: string,
+  verb: string,
+  match: RequestMatch,
+) => Attributes | null;
+
+interface Entry {
+  /** Without the trailing `/`; `''` for `/`. */
+  prefix: string;
+  written: string;
+  checks: Derive[];
+  all: boolean;
+  /** Whether a check is computed (and so needs a {@link PathMatch}). */
+  computed: boolean;
+}
+
+const OPTION_NAMES = new Set(['rules', 'default', 'verbs']);
+const RULE_FIELDS = new Set([
+  'resource',
+  'subresource',
+  'group',
+  'version',
+  'namespace',
+  'name',
+  'verb',
+]);
+/** Names people write for a field, and the field they mean. */
+const HINTS: Readonly<Record<string, string>> = {
+  apiGroup: 'group',
+  apiGroups: 'group',
+  apiVersion: 'version',
+  resources: 'resource',
+  subresources: 'subresource',
+  verbs: 'verb',
+  namespaces: 'namespace',
+  resourceName: 'name',
+  resourceNames: 'name',
+};
+
+/**
+ * Authorizes an app's routes as Kubernetes resources: each path prefix maps to the resource
+ * attributes asked for it (the kubelet's table, made yours). A rule is fixed, computed from the
+ * request, or `{ allOf: [...] }` (every check must be allowed; the 403 names the first refused).
+ * The longest matching prefix wins; unmatched paths follow `default`. The table is checked and
+ * sorted once; per request it is one loop over it. Bad configuration throws a `TypeError`.
+ *
+ * @example
+ * kubeletAuthz({
+ *   authorizer: webhookAuthorizer({ kubeConfig }),
+ *   attributes: pathRules({
+ *     rules: {
+ *       '/metrics': { resource: 'services', subresource: 'proxy', namespace: 'monitoring', name: 'app' },
+ *       // /namespaces/<namespace>/reports; anything else under /namespaces: 403
+ *       '/namespaces': (req, user, path, { segments: [namespace, resource] }) =>
+ *         namespace && resource === 'reports' ? { resource: 'reports', group: 'example.com', namespace } : null,
+ *       '/export': { allOf: [{ resource: 'reports', group: 'example.com', verb: 'list' }, { resource: 'exports', group: 'example.com', verb: 'create' }] },
+ *     },
+ *   }),
+ * });
+ */
+export function pathRules(options: PathRulesOptions): AttributesFunction {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('pathRules: options must be an object { rules, default?, verbs? }');
+  }
+  for (const key of Object.keys(options)) {
+    if (!OPTION_NAMES.has(key)) {
+      throw new TypeError(
+        `pathRules: unknown option ${JSON.stringify(key)} (rules, default?, verbs?)`,
+      );
+    }
+  }
+  const verbOf = verbFor(options.verbs ?? 'kubelet', 'pathRules: verbs');
+  const entries = tableEntries(options.rules).map(([written, rule]) => compileEntry(written, rule));
+  if (entries.length === 0) {
+    throw new TypeError('pathRules: rules needs at least one path prefix');
+  }
+  const seen = new Map<string, string>();
+  for (const entry of entries) {
+    const other = seen.get(entry.prefix);
+    if (other !== undefined) {
+      throw new TypeError(
+        `pathRules: rules ${JSON.stringify(other)} and ${JSON.stringify(entry.written)} are the same prefix`,
+      );
+    }
+    seen.set(entry.prefix, entry.written);
+  }
+  // Longest first: the first match is the longest (two different prefixes of one length never
+  // both match a path).
+  entries.sort((a, b) => b.prefix.length - a.prefix.length);
+  const fallback = unmatched(options.default);
+
+  return function pathRulesAttributes(req, user, path): Attributes[] | AllOf {
+    for (const entry of entries) {
+      if (!isSubpath(path, entry.prefix)) continue;
+      const verb = verbOf(req.method ?? '');
+      const match = entry.computed
+        ? new RequestMatch(entry.written, path.slice(entry.prefix.length), req)
+        : NO_MATCH;
+      const records: Attributes[] = [];
+      for (const check of entry.checks) {
+        const record = check(req, user, path, verb, match);
+        // A computed rule found nothing to ask about: deny the whole request.
+        if (record === null) return [];
+        records.push(record);
+      }
+      return entry.all ? { allOf: records } : records;
+    }
+    return fallback(req, user, path);
+  };
+}
+
+function tableEntries(rules: unknown): [string, unknown][] {
+  if (rules instanceof Map) return [...(rules as Map<unknown, unknown>)].map(pair);
+  if (Array.isArray(rules)) return rules.map((entry: unknown) => pair(entry));
+  if (typeof rules === 'object' && rules !== null) return Object.entries(rules);
+  throw new TypeError(
+    "pathRules: rules is required: path prefix → rule, e.g. { '/metrics': { resource: 'services', subresource: 'proxy' } }",
+  );
+}
+
+function pair(entry: unknown): [string, unknown] {
+  if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string') {
+    throw new TypeError('pathRules: rules as a list holds [prefix, rule] pairs');
+  }
+  return [entry[0], entry[1] as unknown];
+}
+
+function compileEntry(written: string, rule: unknown): Entry {
+  const where = `pathRules: rules[${JSON.stringify(written)}]`;
+  const prefix = normalizePrefix(written, where);
+  if (typeof rule === 'object' && rule !== null && 'allOf' in rule) {
+    const { allOf, ...rest } = rule as { allOf: unknown };
+    if (Object.keys(rest).length > 0) {
+      throw new TypeError(
+        `${where}: allOf goes alone; put ${Object.keys(rest).join(', ')} in its checks`,
+      );
+    }
+    if (!Array.isArray(allOf) || allOf.length === 0) {
+      throw new TypeError(`${where}.allOf: expected a non-empty list of checks`);
+    }
+    const checks = allOf.map((check: unknown, i) => compileCheck(check, `${where}.allOf[${i}]`));
+    return { prefix, written, checks, all: true, computed: allOf.some(isFunction) };
+  }
+  return {
+    prefix,
+    written,
+    checks: [compileCheck(rule, where)],
+    all: false,
+    computed: isFunction(rule),
+  };
+}
+
+function isFunction(value: unknown): value is ComputedRule {
+  return typeof value === 'function';
+}
+
+function normalizePrefix(written: string, where: string): string {
+  if (!written.startsWith('/')) {
+    throw new TypeError(`${where}: a path prefix starts with "/"`);
+  }
+  if (written.includes('*')) {
+    throw new TypeError(
+      `${where}: prefixes match whole segments without wildcards: write ${JSON.stringify(written.replace(/\/?\*.*$/, '') || '/')}`,
+    );
+  }
+  if (/(^|\/)\.{1,2}(\/|$)/.test(written) || written.includes('//')) {
+    throw new TypeError(
+      `${where}: "." and ".." segments and empty segments never match (such paths get 400)`,
+    );
+  }
+  if (written.includes('?') || written.includes('#')) {
+    throw new TypeError(`${where}: a prefix is a path, without query or fragment`);
+  }
+  return written.endsWith('/') ? written.slice(0, -1) : written;
+}
+
+function compileCheck(check: unknown, where: string): Derive {
+  if (isFunction(check)) {
+    return function computedCheck(req, user, path, verb, match) {
+      const result: unknown = check(req, user, path, match);
+      if (typeof (result as { then?: unknown } | null)?.then === 'function') {
+        throw new TypeError(`${where} returned a Promise: rule functions are synchronous`);
+      }
+      if (result === null) return null;
+      return record(templateOf(result, `${where} returned`), verb, user, path);
+    };
+  }
+  const template = templateOf(check, where);
+  return function fixedCheck(_req, user, path, verb) {
+    return record(template, verb, user, path);
+  };
+}
+
+function record(t: Template, verb: string, user: KubeUser, path: string): Attributes {
+  return {
+    user,
+    verb: t.verb || verb,
+    namespace: t.namespace,
+    apiGroup: t.apiGroup,
+    apiVersion: t.apiVersion,
+    resource: t.resource,
+    subresource: t.subresource,
+    name: t.name,
+    resourceRequest: true,
+    path,
+  };
+}
+
+/** Checks a {@link ResourceRule} (at construction, or what a computed rule returned). */
+function templateOf(rule: unknown, where: string): Template {
+  if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) {
+    throw new TypeError(
+      `${where}: expected { resource, subresource?, group?, version?, namespace?, name?, verb? }, a function, or { allOf }`,
+    );
+  }
+  const fields = rule as Record<string, unknown>;
+  for (const key of Object.keys(fields)) {
+    if (key === 'allOf') throw new TypeError(`${where}: allOf cannot be nested`);
+    if (!RULE_FIELDS.has(key)) {
+      const hint = Object.hasOwn(HINTS, key) ? ` (did you mean ${HINTS[key]}?)` : '';
+      throw new TypeError(`${where}: unknown field ${JSON.stringify(key)}${hint}`);
+    }
+  }
+  const resource = fields['resource'];
+  if (typeof resource !== 'string' || resource === '') {
+    throw new TypeError(`${where}.resource: expected a non-empty string`);
+  }
+  if (resource.includes('/')) {
+    const [res, sub] = resource.split('/', 2);
+    throw new TypeError(
+      `${where}.resource: ${JSON.stringify(resource)} has a "/": write { resource: ${JSON.stringify(res)}, subresource: ${JSON.stringify(sub)} }`,
+    );
+  }
+  const verb = optionalString(fields, 'verb', where);
+  if (fields['verb'] !== undefined && verb === '') {
+    throw new TypeError(
+      `${where}.verb: expected a non-empty verb (leave it out to map the method)`,
+    );
+  }
+  return {
+    verb,
+    namespace: optionalString(fields, 'namespace', where),
+    apiGroup: optionalString(fields, 'group', where),
+    apiVersion: optionalString(fields, 'version', where),
+    resource,
+    subresource: optionalString(fields, 'subresource', where),
+    name: optionalString(fields, 'name', where),
+  };
+}
+
+function optionalString(fields: Record<string, unknown>, key: string, where: string): string {
+  const value = fields[key];
+  if (value === undefined) return '';
+  if (typeof value !== 'string') {
+    throw new TypeError(`${where}.${key}: expected a string, got ${typeof value}`);
+  }
+  return value;
+}
+
+function unmatched(fallback: PathRulesOptions['default']): AttributesFunction {
+  if (fallback === undefined || fallback === 'deny') return () => [];
+  if (fallback === 'nonResource') return nonResourceAttributes();
+  if (typeof fallback === 'function') return fallback;
+  throw new TypeError(
+    `pathRules: default: expected 'deny', 'nonResource' or an attributes function, got ${JSON.stringify(fallback)}`,
+  );
+}
+
+/** A {@link PathMatch} that works out segments and query only when a rule reads them. */
+class RequestMatch implements PathMatch {
+  #segments: readonly string[] | undefined;
+  #query: URLSearchParams | undefined;
+
+  constructor(
+    readonly prefix: string,
+    /** The path after the prefix: `''` or starting with `/`. */
+    private readonly rest: string,
+    private readonly req: { url?: string; originalUrl?: string },
+  ) {}
+
+  get segments(): readonly string[] {
+    // Under `/`, the path `/` is the prefix itself.
+    const atPrefix = this.rest === '' || (this.rest === '/' && this.prefix === '/');
+    this.#segments ??= Object.freeze(atPrefix ? [] : this.rest.slice(1).split('/'));
+    return this.#segments;
+  }
+
+  get query(): URLSearchParams {
+    if (!this.#query) {
+      const url = this.req.originalUrl ?? this.req.url ?? '';
+      const start = url.indexOf('?');
+      const end = url.indexOf('#', start);
+      this.#query = new URLSearchParams(
+        start === -1 ? '' : url.slice(start + 1, end === -1 ? undefined : end),
+      );
+    }
+    return this.#query;
+  }
+}
+
+/** Given to fixed checks, which never read it. */
+const NO_MATCH = new RequestMatch('', '', {});
