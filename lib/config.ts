@@ -51,8 +51,17 @@ const KNOWN: Record<string, readonly string[]> = {
     'onDecision',
     'metrics',
     'staleIfError',
+    'identityHeaders',
   ],
-  authentication: ['x509', 'webhook', 'anonymous'],
+  authentication: ['x509', 'webhook', 'anonymous', 'requestHeader'],
+  'authentication.requestHeader': [
+    'clientCAFile',
+    'allowedNames',
+    'usernameHeaders',
+    'uidHeaders',
+    'groupHeaders',
+    'extraHeaderPrefixes',
+  ],
   'authentication.x509': ['clientCAFile'],
   'authentication.webhook': ['enabled', 'cacheTTL'],
   'authentication.anonymous': ['enabled'],
@@ -146,10 +155,15 @@ export function resolveKubeletAuthConfig(options: KubeletAuthOptions): ResolvedK
       `maxConcurrentReviews: expected a whole number ≥ 1, got ${String(options.maxConcurrentReviews)}`,
     );
   }
-  if (!config.anonymous && !config.tokenWebhook && config.clientCAFile === '') {
+  if (
+    !config.anonymous &&
+    !config.tokenWebhook &&
+    config.clientCAFile === '' &&
+    authentication.requestHeader === undefined
+  ) {
     throw new KubeletAuthError(
       'ERR_INVALID_OPTION',
-      'authentication: no authentication method configured (enable anonymous, webhook or x509)',
+      'authentication: no authentication method configured (enable anonymous, webhook, x509 or requestHeader)',
     );
   }
   return config;

@@ -30,6 +30,17 @@ export { credentialsRejection } from './authn/rejection.js';
 export { WebSocketTokenAuthenticator } from './authn/websocket-token.js';
 export { isWebSocketRequest, readProtocolToken } from './authn/websocket-protocol.js';
 export type { ProtocolToken } from './authn/websocket-protocol.js';
+export { RequestHeaderAuthenticator } from './authn/request-header.js';
+export type { RequestHeaderAuthenticatorOptions } from './authn/request-header.js';
+export {
+  identityHeaders,
+  stripIdentityHeaders,
+  setIdentityHeaders,
+  encodeExtraHeaderKey,
+  decodeExtraHeaderKey,
+  DEFAULT_IDENTITY_HEADERS,
+} from './identity/identity-headers.js';
+export type { IdentityHeaderNames, IdentityHeadersOptions } from './identity/identity-headers.js';
 export { kubeletUpgradeAuth } from './upgrade/upgrade-auth.js';
 export { authenticateUnion } from './authn/request-authenticator.js';
 export type { AuthnOutcome, RequestAuthenticator } from './authn/request-authenticator.js';

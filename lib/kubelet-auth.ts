@@ -12,6 +12,8 @@ import {
 } from './authn/request-authenticator.js';
 import { TokenReviewStrategy } from './authn/token.js';
 import { WebSocketTokenAuthenticator } from './authn/websocket-token.js';
+import { RequestHeaderAuthenticator } from './authn/request-header.js';
+import { identityHeaders } from './identity/identity-headers.js';
 import { ClientCertStrategy } from './authn/x509.js';
 import { alwaysAllow, unionAuthorizer, type Authorizer } from './authz/authorizer.js';
 import { alwaysAllowGroups, alwaysAllowPaths } from './authz/always-allow.js';
@@ -69,6 +71,32 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
   // The same strategies as the passport composition, run as the kubelet's union directly:
   // no per-request passport objects, and no await when the certificate or token is known.
   const authenticators: RequestAuthenticator[] = [];
+  const closers: (() => void)[] = [];
+  const { requestHeader } = options.authentication ?? {};
+  if (requestHeader !== undefined) {
+    if (
+      typeof requestHeader !== 'object' ||
+      requestHeader === null ||
+      !requestHeader.clientCAFile
+    ) {
+      throw new TypeError(
+        'authentication.requestHeader.clientCAFile: required, the front-proxy CA bundle',
+      );
+    }
+    const { clientCAFile, ...headers } = requestHeader;
+    const frontProxy = new RequestHeaderAuthenticator({
+      bundle: CABundle.fromFile(clientCAFile, {
+        option: 'authentication.requestHeader.clientCAFile',
+        logger,
+      }),
+      ...headers,
+      logger,
+    });
+    closers.push(() => frontProxy.close());
+    // First, as the API server orders them: a front proxy's own certificate must not
+    // authenticate as the proxy when its CA is also a client CA.
+    authenticators.push(observed(frontProxy, 'requestheader'));
+  }
   let bundle: CABundle | undefined;
   if (config.clientCAFile !== '') {
     bundle = CABundle.fromFile(config.clientCAFile, {
@@ -124,6 +152,12 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
     onDecision,
   });
   const emit = notifier(onDecision, logger);
+  const forward = options.identityHeaders
+    ? identityHeaders({
+        ...(options.identityHeaders === true ? {} : { headers: options.identityHeaders }),
+        logger,
+      })
+    : undefined;
   const reportAnonymous = metrics?.authentication?.bind(metrics);
 
   /** Continues with the authentication outcome: 401, or the user on `req.user` and authorization. */
@@ -148,7 +182,11 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
     }
     if (outcome === ANONYMOUS) reportAnonymous?.('anonymous', 'success', 0);
     (req as IncomingMessage & { user?: unknown }).user = outcome.user;
-    authorize(req, res, next, outcome.user, path, startedAt);
+    if (forward === undefined) return authorize(req, res, next, outcome.user, path, startedAt);
+    // Allowed requests get the identity headers rewritten on their way to the app.
+    const forwarded = (error?: unknown): void =>
+      error === undefined ? forward(req, res, next) : next(error);
+    authorize(req, res, forwarded, outcome.user, path, startedAt);
   }
 
   const middleware = function kubeletAuthMiddleware(
@@ -189,6 +227,7 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
   Object.defineProperty(middleware, 'close', {
     value: () => {
       bundle?.close();
+      for (const close of closers) close();
       reviewClient?.close?.();
     },
     enumerable: true,

@@ -5,6 +5,7 @@ import type { DecisionListener } from './authz/decision-event.js';
 import type { AuthMetrics } from './metrics/observer.js';
 import type { AttributesFunction } from './authz/middleware.js';
 import type { StaticRule } from './authz/static-rules.js';
+import type { IdentityHeaderNames } from './identity/identity-headers.js';
 
 /** `authentication` of a KubeletConfiguration (`kubelet.config.k8s.io/v1beta1`), camelCase. */
 export interface KubeletAuthentication {
@@ -22,6 +23,26 @@ export interface KubeletAuthentication {
     enabled?: boolean;
     /** How long token review results, positive and negative, are cached. Default: `'2m'`. */
     cacheTTL?: Duration;
+  };
+  /**
+   * Front-proxy ("request-header") authentication, as aggregated API servers have it: a client
+   * certificate signed by this CA (and with an allowed CN) may assert the user in
+   * `X-Remote-User`/`-Group`/`-Uid`/`-Extra-*`. Asked before every other method.
+   * Not the kubelet's behaviour. Default: off.
+   */
+  requestHeader?: {
+    /** PEM bundle of the front-proxy CA (`--requestheader-client-ca-file`), never the client CA. Required. */
+    clientCAFile: string;
+    /** CNs a front proxy's certificate may have (`--requestheader-allowed-names`). Default: any. */
+    allowedNames?: string[];
+    /** Default: `['X-Remote-User']`. */
+    usernameHeaders?: string[];
+    /** Default: `['X-Remote-Uid']`. */
+    uidHeaders?: string[];
+    /** Default: `['X-Remote-Group']`. */
+    groupHeaders?: string[];
+    /** Default: `['X-Remote-Extra-']`. */
+    extraHeaderPrefixes?: string[];
   };
   /** Requests without credentials become `system:anonymous`. */
   anonymous?: {
@@ -123,4 +144,10 @@ export interface KubeletAuthOptions extends ApiServerOptions {
    * Each stale answer is logged and counted (`stale`). Default: `0` (off, as the kubelet).
    */
   staleIfError?: Duration;
+  /**
+   * For apps that proxy onward: allowed requests reach the app with every inbound
+   * `X-Remote-User`/`-Group`/`-Uid`/`-Extra-*` removed and the authenticated user written in
+   * their place (`true`, or your header names). Default: `false` (headers left as sent).
+   */
+  identityHeaders?: boolean | IdentityHeaderNames;
 }

@@ -8,7 +8,13 @@ import {
   type KubeletAuthOptions,
 } from '../../lib/index.js';
 import { silentLogger } from '../../lib/logger.js';
-import { startApiServer, type StandInApiServer } from '../../lib/testing/index.js';
+import {
+  createCA,
+  mintClientCert,
+  startApiServer,
+  type IssuedCertificate,
+  type StandInApiServer,
+} from '../../lib/testing/index.js';
 import { registerSecrets } from '../support/secrets.js';
 import { call, close, listen, makePki, type Pki } from './harness.js';
 
@@ -276,6 +282,98 @@ describe('TokenReview audiences', () => {
       );
       expect(api.reviews.tokenReviews).toHaveLength(1);
       expect(sars()).toEqual([]);
+    });
+  });
+});
+
+describe('front proxy and identity headers in one call', () => {
+  let frontProxyCAFile: string;
+  let frontProxy: IssuedCertificate;
+  let stranger: IssuedCertificate;
+
+  beforeAll(async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const ca = await createCA({ commonName: 'front-proxy-ca' });
+    frontProxyCAFile = join(mkdtempSync(join(tmpdir(), 'eka-front-proxy-')), 'ca.crt');
+    writeFileSync(frontProxyCAFile, ca.cert);
+    frontProxy = await mintClientCert({ ca, user: 'front-proxy-client' });
+    stranger = await mintClientCert({ ca, user: 'someone-else' });
+    registerSecrets(ca.key, frontProxy.key, stranger.key);
+  });
+
+  const options = (): Omit<KubeletAuthOptions, 'kubeConfig'> => ({
+    attributes: nonResourceAttributes(),
+    authentication: {
+      requestHeader: { clientCAFile: frontProxyCAFile, allowedNames: ['front-proxy-client'] },
+    },
+    identityHeaders: true,
+  });
+
+  /** An app that shows the identity headers it receives, every line of them. */
+  async function serveEcho(run: (server: Server) => Promise<void>): Promise<void> {
+    const auth = kubeletAuth({ kubeConfig: api.kubeConfig, logger: silentLogger, ...options() });
+    const app = express();
+    app.use(auth);
+    app.all('/{*rest}', (req, res) => {
+      const lines: string[] = [];
+      for (let i = 0; i < req.rawHeaders.length; i += 2) {
+        const name = req.rawHeaders[i] as string;
+        if (/^x-remote-/i.test(name)) lines.push(`${name.toLowerCase()}: ${req.rawHeaders[i + 1]}`);
+      }
+      res.json(lines.sort());
+    });
+    const server = await listen(pki, app);
+    try {
+      await run(server);
+    } finally {
+      auth.close();
+      await close(server);
+    }
+  }
+
+  test('a trusted front proxy asserts the user; the review is for that user', async () => {
+    await serveEcho(async (server) => {
+      await call(server, pki, '/api/report', { cert: frontProxy })
+        .set('X-Remote-User', 'viewer')
+        .set('X-Remote-Group', 'viewers')
+        .expect(200, [
+          'x-remote-group: system:authenticated',
+          'x-remote-group: viewers',
+          'x-remote-user: viewer',
+        ]);
+      expect(sars()).toEqual([
+        {
+          nonResourceAttributes: { path: '/api/report', verb: 'get' },
+          user: 'viewer',
+          groups: ['viewers', 'system:authenticated'],
+        },
+      ]);
+    });
+  });
+
+  test('headers from anyone else are ignored, and replaced before the app sees them', async () => {
+    await serveEcho(async (server) => {
+      // A token caller injecting an identity: authenticated as the token's user only.
+      await call(server, pki, '/api/report', { authorization: 'Bearer viewer-token' })
+        .set('X-Remote-User', 'root')
+        .set('x-remote-group', 'system:masters')
+        .set('X-REMOTE-EXTRA-scopes', 'all')
+        .expect(200, [
+          'x-remote-group: system:authenticated',
+          'x-remote-group: viewers',
+          'x-remote-user: viewer',
+        ]);
+      // A certificate from the front-proxy CA with a CN not allowed: refused, never anonymous.
+      await call(server, pki, '/api/report', { cert: stranger })
+        .set('X-Remote-User', 'viewer')
+        .expect(401, 'Unauthorized');
+      // A client-CA certificate cannot assert headers either.
+      await call(server, pki, '/api/report', { cert: pki.certs.alice })
+        .set('X-Remote-User', 'viewer')
+        .expect(401);
+      expect(sars().map((s) => s.user)).toEqual(['viewer']);
     });
   });
 });

@@ -1,3 +1,5 @@
+import { removeHeaderLines } from './header-lines.js';
+import type { AuthRequest } from './strategy-actions.js';
 /**
  * The kubelet's reading of `Authorization: Bearer <token>` (k8s.io/apiserver `bearertoken`):
  * trim; split on single spaces into at most three parts; the scheme is `bearer` in any case;
@@ -28,14 +30,6 @@ export function authorizationHeader(req: {
  * Removes every `Authorization` header from the request once a token was accepted, so that the
  * credential never reaches downstream handlers (the kubelet deletes it the same way).
  */
-export function removeAuthorizationHeader(req: {
-  headers: Record<string, unknown>;
-  rawHeaders?: string[];
-}): void {
-  delete req.headers.authorization;
-  const raw = req.rawHeaders;
-  if (!raw) return;
-  for (let i = raw.length - 2; i >= 0; i -= 2) {
-    if (raw[i]?.toLowerCase() === 'authorization') raw.splice(i, 2);
-  }
+export function removeAuthorizationHeader(req: AuthRequest): void {
+  removeHeaderLines(req, 'authorization');
 }

@@ -1,3 +1,4 @@
+import { replaceHeaderLines } from './header-lines.js';
 import {
   NO_CREDENTIALS,
   type AuthnOutcome,
@@ -27,18 +28,7 @@ export class WebSocketTokenAuthenticator implements RequestAuthenticator {
   }
 }
 
-/** Leaves only the other subprotocols in the request (headers and rawHeaders alike). */
+/** Leaves only the other subprotocols in the request (every view of its headers alike). */
 function replaceProtocolHeader(req: AuthRequest, remaining: string): void {
-  req.headers['sec-websocket-protocol'] = remaining;
-  const raw = req.rawHeaders;
-  if (!raw) return;
-  let kept = false;
-  for (let i = raw.length - 2; i >= 0; i -= 2) {
-    if (raw[i]?.toLowerCase() !== 'sec-websocket-protocol') continue;
-    if (kept) raw.splice(i, 2);
-    else {
-      raw[i + 1] = remaining;
-      kept = true;
-    }
-  }
+  replaceHeaderLines(req, 'sec-websocket-protocol', remaining);
 }

@@ -1,4 +1,4 @@
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash, type X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Strategy } from 'passport-strategy';
 import { stderrLogger, type Logger } from '../logger.js';
@@ -7,6 +7,14 @@ import { CABundle } from './ca-bundle.js';
 import { verifyClientChain } from './chain.js';
 import { markCredentialsRejected } from './rejection.js';
 import { parseSubject } from './subject.js';
+import {
+  ConnectionVerdicts,
+  isPeerSocket,
+  peerChain,
+  refusalValidUntil,
+  type PeerSocket,
+  type Verified,
+} from './peer-certificate.js';
 import {
   NO_CREDENTIALS,
   type AuthnOutcome,
@@ -35,25 +43,6 @@ export interface ClientCertStrategyOptions {
 type Verdict =
   { kind: 'none' } | { kind: 'user'; user: KubeUser } | { kind: 'refused'; reason: string };
 
-interface ConnectionVerdict {
-  verdict: Verdict;
-  bundleVersion: number;
-  /** Verification must be redone after this time (the chain's earliest expiry). */
-  validUntil: number;
-  /** The handshake it belongs to (a renegotiation may bring another certificate). */
-  finished: Buffer | undefined;
-}
-
-/** The parts of a `tls.TLSSocket` this strategy uses. */
-interface PeerSocket {
-  getPeerCertificate(detailed: true): PeerCertificate;
-  getFinished?(): Buffer | undefined;
-}
-interface PeerCertificate {
-  raw?: Buffer;
-  issuerCertificate?: PeerCertificate;
-}
-
 /**
  * A passport strategy, name `'kube-x509'`: the TLS client certificate, verified against the
  * client CA bundle by this strategy (not by the TLS layer, so it works with any
@@ -71,7 +60,7 @@ export class ClientCertStrategy extends Strategy implements RequestAuthenticator
   private readonly bundle: CABundle;
   private readonly logger: Logger;
   private readonly now: () => number;
-  private readonly verdicts = new WeakMap<object, ConnectionVerdict>();
+  private readonly verdicts = new ConnectionVerdicts<Verdict>();
 
   constructor(options: ClientCertStrategyOptions) {
     super();
@@ -109,43 +98,25 @@ export class ClientCertStrategy extends Strategy implements RequestAuthenticator
   private verdictFor(socket: unknown): Verdict {
     if (!isPeerSocket(socket)) return NO_CREDENTIALS;
     const now = this.now();
-    const finished = socket.getFinished?.();
-    const known = this.verdicts.get(socket);
-    if (
-      known &&
-      known.bundleVersion === this.bundle.version &&
-      now <= known.validUntil &&
-      sameBytes(known.finished, finished)
-    ) {
-      return known.verdict;
-    }
-    const { verdict, validUntil } = this.verify(socket, now);
-    this.verdicts.set(socket, {
-      verdict,
-      bundleVersion: this.bundle.version,
-      validUntil,
-      finished,
-    });
-    return verdict;
+    return this.verdicts.get(socket, this.bundle.version, now, () => this.verify(socket, now));
   }
 
-  private verify(socket: PeerSocket, now: number): { verdict: Verdict; validUntil: number } {
+  private verify(socket: PeerSocket, now: number): Verified<Verdict> {
     const sent = peerChain(socket);
     const leaf = sent[0];
-    if (!leaf) return { verdict: NO_CREDENTIALS, validUntil: Infinity };
+    if (!leaf) return { value: NO_CREDENTIALS, validUntil: Infinity };
     const result = verifyClientChain(leaf, sent.slice(1), this.bundle.certificates, new Date(now));
     if (!result.ok) {
       return {
-        verdict: {
+        value: {
           kind: 'refused',
           reason: `verifying certificate SN=${serialOf(leaf)} failed: x509: ${result.reason}`,
         },
-        // A not-yet-valid certificate may become valid; check again then.
-        validUntil: Math.min(Date.parse(leaf.validFrom), now + 60_000),
+        validUntil: refusalValidUntil(leaf, now),
       };
     }
     const validUntil = Math.min(...result.chain.map((c) => Date.parse(c.validTo)));
-    return { verdict: identityOf(leaf), validUntil };
+    return { value: identityOf(leaf), validUntil };
   }
 }
 
@@ -171,37 +142,6 @@ function identityOf(leaf: X509Certificate): Verdict {
     [CREDENTIAL_ID_EXTRA]: [`X509SHA256=${createHash('sha256').update(leaf.raw).digest('hex')}`],
   };
   return { kind: 'user', user: freezeUser(withAuthenticatedGroup(user)) };
-}
-
-/** The leaf and what the client sent after it, as Node exposes them (leaf first). */
-function peerChain(socket: PeerSocket): X509Certificate[] {
-  const chain: X509Certificate[] = [];
-  const seen = new Set<string>();
-  let current: PeerCertificate | undefined = socket.getPeerCertificate(true);
-  while (current?.raw && chain.length < 16) {
-    const id = current.raw.toString('base64');
-    if (seen.has(id)) break;
-    seen.add(id);
-    try {
-      chain.push(new X509Certificate(current.raw));
-    } catch {
-      break;
-    }
-    current = current.issuerCertificate;
-  }
-  return chain;
-}
-
-function isPeerSocket(socket: unknown): socket is PeerSocket {
-  return (
-    typeof socket === 'object' &&
-    socket !== null &&
-    typeof (socket as { getPeerCertificate?: unknown }).getPeerCertificate === 'function'
-  );
-}
-
-function sameBytes(a: Buffer | undefined, b: Buffer | undefined): boolean {
-  return a === b || (a !== undefined && b !== undefined && a.equals(b));
 }
 
 function serialOf(cert: X509Certificate): string {
