@@ -11,10 +11,11 @@ import type { AuthRequest } from './strategy-actions.js';
 export function parseBearerToken(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
   const value = header.trim();
-  if (value === '') return undefined;
-  const parts = value.split(' ', 3);
-  if (parts.length < 2 || parts[0]?.toLowerCase() !== 'bearer') return undefined;
-  const token = parts[1];
+  // As `strings.Split(value, " ")`: the scheme, then the token up to the next space.
+  const space = value.indexOf(' ');
+  if (space !== 6 || value.slice(0, 6).toLowerCase() !== 'bearer') return undefined;
+  const end = value.indexOf(' ', 7);
+  const token = end === -1 ? value.slice(7) : value.slice(7, end);
   return token === '' ? undefined : token;
 }
 

@@ -50,30 +50,33 @@ function hasLine(raw: readonly string[], name: string): boolean {
 
 /** `headersDistinct` from the request's raw lines as they are when it is first read. */
 function detachDistinctView(req: Lines): void {
-  if (Object.hasOwn(req, 'headersDistinct')) return;
-  const settle = (target: Lines, value: unknown): void => {
-    Object.defineProperty(target, 'headersDistinct', {
-      value,
-      writable: true,
-      configurable: true,
-      enumerable: true,
-    });
-  };
+  if (!Object.hasOwn(req, 'headersDistinct')) Object.defineProperty(req, 'headersDistinct', LAZY);
+}
+
+/** Shared by every request: nothing is allocated for the view until someone reads it. */
+const LAZY: PropertyDescriptor = Object.freeze({
+  configurable: true,
+  enumerable: true,
+  get(this: Lines): Record<string, string[]> {
+    const view: Record<string, string[]> = {};
+    const lines = this.rawHeaders ?? [];
+    for (let i = 0; i + 1 < lines.length; i += 2) {
+      const key = (lines[i] as string).toLowerCase();
+      (view[key] ??= []).push(lines[i + 1] as string);
+    }
+    settle(this, view);
+    return view;
+  },
+  set(this: Lines, value: unknown): void {
+    settle(this, value);
+  },
+});
+
+function settle(req: Lines, value: unknown): void {
   Object.defineProperty(req, 'headersDistinct', {
+    value,
+    writable: true,
     configurable: true,
     enumerable: true,
-    get(this: Lines) {
-      const view: Record<string, string[]> = {};
-      const lines = this.rawHeaders ?? [];
-      for (let i = 0; i + 1 < lines.length; i += 2) {
-        const key = (lines[i] as string).toLowerCase();
-        (view[key] ??= []).push(lines[i + 1] as string);
-      }
-      settle(this, view);
-      return view;
-    },
-    set(this: Lines, value: unknown) {
-      settle(this, value);
-    },
   });
 }

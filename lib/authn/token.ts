@@ -67,6 +67,7 @@ export class TokenReviewStrategy
 {
   private readonly authenticator: TokenAuthenticator;
   private readonly users = new WeakMap<KubeUser, KubeUser>();
+  private readonly outcomes = new WeakMap<KubeUser, AuthnOutcome>();
   private readonly logger: Logger;
 
   constructor(options: TokenReviewStrategyOptions = {}) {
@@ -145,7 +146,12 @@ export class TokenReviewStrategy
     const user = this.userOf(result);
     if (!user) return this.refuse(req, 'invalid bearer token');
     accepted(req);
-    return { kind: 'user', user };
+    let outcome = this.outcomes.get(user);
+    if (!outcome) {
+      outcome = Object.freeze({ kind: 'user', user });
+      this.outcomes.set(user, outcome);
+    }
+    return outcome;
   }
 
   /** One frozen user per cached result (with `system:authenticated`): requests with the token share it. */

@@ -111,7 +111,22 @@ export function kubeletRequestAttributes(
   options: KubeletAttributesOptions,
 ): Attributes[] {
   const verb = kubeletVerb(method);
-  return kubeletSubresources(path, options.fineGrained ?? true).map((subresource) => ({
+  const name = options.nodeName;
+  const fallback = firstMatch(ALWAYS, path) ?? 'proxy';
+  const first = (options.fineGrained ?? true) ? firstMatch(FINE_GRAINED, path) : undefined;
+  const last = nodeRecord(user, verb, fallback, name, path);
+  return first === undefined ? [last] : [nodeRecord(user, verb, first, name, path), last];
+}
+
+/** One `nodes/<subresource>` record of the node. */
+function nodeRecord(
+  user: KubeUser,
+  verb: string,
+  subresource: string,
+  name: string,
+  path: string,
+): Attributes {
+  return {
     user,
     verb,
     namespace: '',
@@ -119,8 +134,8 @@ export function kubeletRequestAttributes(
     apiVersion: 'v1',
     resource: 'nodes',
     subresource,
-    name: options.nodeName,
+    name,
     resourceRequest: true,
     path,
-  }));
+  };
 }

@@ -42,8 +42,7 @@ export function cachedTokenAuthenticator(
 ): TokenAuthenticator {
   const { ttlMs } = options;
   const failureTtlMs = options.failureTtlMs ?? ttlMs;
-  const hmacKey = randomBytes(32);
-  const audiences = inner.audiences ?? [];
+  const tokenKey = tokenKeyFunction(randomBytes(32), inner.audiences ?? []);
   const staleMs = options.staleIfErrorMs ?? 0;
   const cache = new ExpiringCache<TokenResult>({
     maxEntries: options.maxEntries ?? DEFAULT_CACHE_SIZE,
@@ -75,12 +74,12 @@ export function cachedTokenAuthenticator(
   return {
     audiences: inner.audiences,
     peekToken(token: string): TokenResult | undefined {
-      const hit = cache.fresh(tokenKey(hmacKey, token, audiences));
+      const hit = cache.fresh(tokenKey(token));
       if (hit) lookup?.('token', 'hit');
       return hit;
     },
     authenticateToken(token: string): Promise<TokenResult> {
-      const key = tokenKey(hmacKey, token, audiences);
+      const key = tokenKey(token);
       const hit = cache.fresh(key);
       lookup?.('token', hit ? 'hit' : 'miss');
       if (hit) return Promise.resolve(hit);
@@ -91,24 +90,33 @@ export function cachedTokenAuthenticator(
 
 /**
  * HMAC-SHA256 over length-prefixed token and audiences, as upstream: the prefixes keep
- * `("ab", ["c"])` and `("a", ["bc"])` apart.
+ * `("ab", ["c"])` and `("a", ["bc"])` apart. The audiences' part is the same for every token of
+ * a cache, so it is encoded once.
  */
-function tokenKey(hmacKey: Buffer, token: string, audiences: readonly string[]): string {
-  const mac = createHmac('sha256', hmacKey);
-  writeField(mac, token);
-  mac.update(u32(audiences.length));
-  for (const audience of audiences) writeField(mac, audience);
-  return mac.digest('base64');
-}
-
-function writeField(mac: ReturnType<typeof createHmac>, value: string): void {
-  const bytes = Buffer.from(value, 'utf8');
-  mac.update(u32(bytes.length));
-  mac.update(bytes);
+function tokenKeyFunction(
+  hmacKey: Buffer,
+  audiences: readonly string[],
+): (token: string) => string {
+  const parts: Buffer[] = [u32(audiences.length)];
+  for (const audience of audiences) {
+    const bytes = Buffer.from(audience, 'utf8');
+    parts.push(u32(bytes.length), bytes);
+  }
+  const suffix = Buffer.concat(parts);
+  // Hmac#update consumes its input at once, so one length buffer serves every call.
+  const length = Buffer.alloc(4);
+  return function tokenKey(token: string): string {
+    const mac = createHmac('sha256', hmacKey);
+    length.writeUInt32BE(Buffer.byteLength(token, 'utf8'));
+    mac.update(length);
+    mac.update(token, 'utf8');
+    mac.update(suffix);
+    return mac.digest('base64');
+  };
 }
 
 function u32(n: number): Buffer {
-  const b = Buffer.allocUnsafe(4);
+  const b = Buffer.alloc(4);
   b.writeUInt32BE(n);
   return b;
 }
