@@ -3,7 +3,8 @@ import type { TokenAuthenticator, TokenResult } from '../../lib/authn/token-auth
 import type { Attributes } from '../../lib/authz/attributes.js';
 import type { AuthorizationResult, Authorizer } from '../../lib/authz/authorizer.js';
 import { cachedAuthorizer, decisionKey } from '../../lib/cache/decision-cache.js';
-import { cachedTokenAuthenticator } from '../../lib/cache/token-cache.js';
+import { cachedTokenAuthenticator, tokenKeyFunction } from '../../lib/cache/token-cache.js';
+import { createHmac, randomBytes } from 'node:crypto';
 import { silentLogger } from '../../lib/logger.js';
 
 /** A token authenticator over a fixed table that counts its calls; `fail` makes it throw. */
@@ -246,5 +247,40 @@ describe('stale-if-error', () => {
     await expect(cached.authenticateToken('other')).rejects.toThrow('API server down');
     time.advance(6_001);
     await expect(cached.authenticateToken('good')).rejects.toThrow('API server down');
+  });
+});
+
+describe('token cache key (spec §2.8b)', () => {
+  /** The upstream construction, written out independently. */
+  function reference(key: Buffer, token: string, audiences: string[]): string {
+    const u32 = (n: number) => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32BE(n);
+      return b;
+    };
+    const field = (s: string) => [u32(Buffer.byteLength(s)), Buffer.from(s, 'utf8')];
+    const message = Buffer.concat([
+      ...field(token),
+      u32(audiences.length),
+      ...audiences.flatMap(field),
+    ]);
+    return createHmac('sha256', key).update(message).digest('base64');
+  }
+
+  it.each([
+    ['ascii token, no audiences', 'abc.def.ghi', []],
+    ['non-ASCII token (byte length, not characters)', 'tökén-ü', []],
+    ['audiences', 'abc', ['https://kubernetes.default.svc', 'reports.example.com']],
+    ['empty token', '', ['a']],
+  ])('is HMAC-SHA256 of the length-prefixed token and audiences: %s', (_n, token, audiences) => {
+    const key = randomBytes(32);
+    expect(tokenKeyFunction(key, audiences)(token)).toBe(reference(key, token, audiences));
+  });
+
+  it('keeps ("ab", ["c"]) and ("a", ["bc"]) apart, and audiences apart', () => {
+    const key = randomBytes(32);
+    expect(tokenKeyFunction(key, ['c'])('ab')).not.toBe(tokenKeyFunction(key, ['bc'])('a'));
+    expect(tokenKeyFunction(key, ['x'])('t')).not.toBe(tokenKeyFunction(key, [])('t'));
+    expect(tokenKeyFunction(randomBytes(32), [])('t')).not.toBe(tokenKeyFunction(key, [])('t'));
   });
 });

@@ -1,3 +1,4 @@
+import { IncomingMessage } from 'node:http';
 import type { AuthRequest } from './strategy-actions.js';
 
 type Lines = AuthRequest & { headersDistinct?: Record<string, string[]> };
@@ -5,18 +6,21 @@ type Lines = AuthRequest & { headersDistinct?: Record<string, string[]> };
 /**
  * Removes every line of header `name` (lower case) from the request's three views: `headers`,
  * `rawHeaders` and `headersDistinct`, so that no route reads it and no proxy forwards it,
- * whichever view it copies. Node builds `headersDistinct` lazily from the first N raw lines it
- * parsed; once the list is shorter that would read past its end (a TypeError in whatever route
- * asks), so the view is rebuilt from the lines that are left, when first read.
+ * whichever view it copies. Node builds `headers` and `headersDistinct` lazily from the first N
+ * raw lines it parsed, so the raw list may only shrink together with that N (see
+ * {@link lazyViews}); where that cannot be done, the distinct view is built first instead.
  */
 export function removeHeaderLines(req: Lines, name: string): void {
   delete req.headers[name];
   const raw = req.rawHeaders;
   if (!raw || !hasLine(raw, name)) return;
-  detachDistinctView(req);
+  const counted = countsRawLines(req, raw);
+  if (counted) forgetDistinct(req, name);
+  else settleDistinctView(req, name);
   for (let i = raw.length - 2; i >= 0; i -= 2) {
     if (isLine(raw[i], name)) raw.splice(i, 2);
   }
+  if (counted) setRawCount(req, raw.length);
 }
 
 /**
@@ -27,7 +31,9 @@ export function replaceHeaderLines(req: Lines, name: string, value: string): voi
   req.headers[name] = value;
   const raw = req.rawHeaders;
   if (!raw || !hasLine(raw, name)) return;
-  detachDistinctView(req);
+  const distinct = settleDistinctView(req, name);
+  if (distinct) distinct[name] = [value];
+  const counted = countsRawLines(req, raw);
   let kept = false;
   for (let i = raw.length - 2; i >= 0; i -= 2) {
     if (!isLine(raw[i], name)) continue;
@@ -37,6 +43,7 @@ export function replaceHeaderLines(req: Lines, name: string, value: string): voi
       kept = true;
     }
   }
+  if (counted) setRawCount(req, raw.length);
 }
 
 function isLine(line: string | undefined, name: string): boolean {
@@ -48,35 +55,70 @@ function hasLine(raw: readonly string[], name: string): boolean {
   return false;
 }
 
-/** `headersDistinct` from the request's raw lines as they are when it is first read. */
-function detachDistinctView(req: Lines): void {
-  if (!Object.hasOwn(req, 'headersDistinct')) Object.defineProperty(req, 'headersDistinct', LAZY);
+/**
+ * Node's `headersDistinct`, built now (while the raw list is whole) and without `name`. A
+ * request object without that view (not an `IncomingMessage`) is left alone.
+ */
+function settleDistinctView(req: Lines, name: string): Record<string, string[]> | undefined {
+  const distinct = req.headersDistinct;
+  if (typeof distinct !== 'object' || distinct === null) return undefined;
+  delete distinct[name];
+  return distinct;
 }
 
-/** Shared by every request: nothing is allocated for the view until someone reads it. */
-const LAZY: PropertyDescriptor = Object.freeze({
-  configurable: true,
-  enumerable: true,
-  get(this: Lines): Record<string, string[]> {
-    const view: Record<string, string[]> = {};
-    const lines = this.rawHeaders ?? [];
-    for (let i = 0; i + 1 < lines.length; i += 2) {
-      const key = (lines[i] as string).toLowerCase();
-      (view[key] ??= []).push(lines[i + 1] as string);
-    }
-    settle(this, view);
-    return view;
-  },
-  set(this: Lines, value: unknown): void {
-    settle(this, value);
-  },
-});
+/**
+ * Where Node keeps the number of raw lines its lazy views read, and the distinct view once built
+ * — private symbols of `IncomingMessage`, found once and trusted only if a probe behaves as
+ * expected: a probe's raw list is shortened with its count, then its views must show exactly
+ * what is left. Shrinking the count with the list keeps both views right without building
+ * either (no allocation on the request path); on a Node whose internals differ this is
+ * `undefined` and the views are built eagerly instead.
+ */
+const lazyViews = findLazyViews();
 
-function settle(req: Lines, value: unknown): void {
-  Object.defineProperty(req, 'headersDistinct', {
-    value,
-    writable: true,
-    configurable: true,
-    enumerable: true,
-  });
+type Internal = Record<symbol, unknown>;
+
+function findLazyViews(): { count: symbol; distinct: symbol } | undefined {
+  try {
+    const probe = new IncomingMessage(null as never) as unknown as Internal & {
+      rawHeaders: string[];
+      headers: Record<string, unknown>;
+      headersDistinct: Record<string, unknown>;
+      _addHeaderLines(lines: string[], n: number): void;
+    };
+    probe._addHeaderLines(['X-A', '1', 'Authorization', 'x', 'X-B', '2'], 6);
+    const symbols = Object.getOwnPropertySymbols(probe);
+    const count = symbols.find((s) => s.description === 'kHeadersCount' && probe[s] === 6);
+    if (!count) return undefined;
+    probe.rawHeaders.splice(2, 2);
+    probe[count] = 4;
+    const distinct = probe.headersDistinct;
+    const headers = probe.headers;
+    const distinctSymbol = Object.getOwnPropertySymbols(probe).find(
+      (s) => s.description === 'kHeadersDistinct' && probe[s] === distinct,
+    );
+    const ok =
+      distinctSymbol !== undefined &&
+      JSON.stringify({ ...distinct }) === '{"x-a":["1"],"x-b":["2"]}' &&
+      JSON.stringify({ ...headers }) === '{"x-a":"1","x-b":"2"}';
+    return ok ? { count, distinct: distinctSymbol } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `req` is a request whose lazy views read exactly `raw` (so the count can follow it). */
+function countsRawLines(req: Lines, raw: readonly string[]): boolean {
+  return lazyViews !== undefined && (req as unknown as Internal)[lazyViews.count] === raw.length;
+}
+
+function setRawCount(req: Lines, n: number): void {
+  if (lazyViews) (req as unknown as Internal)[lazyViews.count] = n;
+}
+
+/** Removes `name` from the distinct view if something built it already. */
+function forgetDistinct(req: Lines, name: string): void {
+  if (!lazyViews) return;
+  const built = (req as unknown as Internal)[lazyViews.distinct];
+  if (typeof built === 'object' && built !== null) delete (built as Record<string, unknown>)[name];
 }
