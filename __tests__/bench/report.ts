@@ -2,6 +2,7 @@
  * The bench's results: the document written to bench-results/bench.json and the table printed.
  */
 import type { LoadResult, StormResult } from './load.js';
+import type { InterleavedRow } from './interleaved.js';
 import type { MiddlewareAloneRow } from './middleware-alone.js';
 import type { HeapReport, ReviewCounts } from './protocol.js';
 
@@ -83,6 +84,7 @@ export interface BenchResults {
   settings: Settings;
   throughput: ThroughputRow[];
   latency?: LatencyRow;
+  interleaved?: InterleavedRow[];
   middlewareAlone?: MiddlewareAloneRow[];
   storm?: StormRow;
   tokenCacheHeap?: HeapRow;
@@ -164,6 +166,14 @@ export function render(results: BenchResults): string {
     out.push(
       `m ${m.scenario}: the middleware alone (no HTTP) ${(m.nsPerRequest / 1000).toFixed(2)} µs per request; ` +
         `${m.synchronous}/${m.calls} reached next() synchronously`,
+    );
+  }
+  for (const r of results.interleaved ?? []) {
+    out.push(
+      `i ${r.id} vs ${r.baseline}, ${r.requests} requests each, interleaved one at a time: ` +
+        `latency p50 ${r.side.p50Us.toFixed(0)} vs ${r.baselineSide.p50Us.toFixed(0)} µs ` +
+        `(added ${signed(r.addedP50Us, 0)} µs); server CPU ${r.side.cpuUs.toFixed(0)} vs ` +
+        `${r.baselineSide.cpuUs.toFixed(0)} µs/request → CPU ratio ${r.cpuRatio.toFixed(2)}×`,
     );
   }
   if (results.latency) {

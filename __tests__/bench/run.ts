@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { createCA, mintClientCert, mintServingCert } from '../../lib/testing/index.js';
 import { measureTokenCacheHeap, ServerChild } from './children.js';
 import { cannon, probe, storm } from './load.js';
+import { interleaved, type InterleavedRow } from './interleaved.js';
 import { middlewareAlone } from './middleware-alone.js';
 import type { ClientTls } from './load.js';
 import { BENCH } from './protocol.js';
@@ -63,6 +64,7 @@ const TARGET_ADDED_P99_MS = 1;
 const TARGET_HEAP_MIB = 64;
 const LATENCY_RATE = envNumber('BENCH_LATENCY_RATE', 1000);
 const LATENCY_CONNECTIONS = 10;
+const INTERLEAVED_REQUESTS = envNumber('BENCH_INTERLEAVED', 5000);
 
 interface ThroughputScenario {
   id: string;
@@ -330,6 +332,52 @@ async function latency(
   };
 }
 
+/** Scenarios 1c, 2, 3 and 4b against their baselines, request by request (interleaved.ts). */
+async function interleavedPairs(
+  pki: BenchPki,
+  client: ClientTls,
+  apiServer: ServerChild,
+): Promise<InterleavedRow[]> {
+  const rows: InterleavedRow[] = [];
+  for (const [baseId, id] of [
+    // The reference: what any one extra middleware measures at (≈ 1.00× when the method works).
+    ['1b', '1c'],
+    ['1b', '2'],
+    ['1b', '3'],
+    ['4a', '4b'],
+  ] as const) {
+    const base = SCENARIOS.find((s) => s.id === baseId);
+    const subject = SCENARIOS.find((s) => s.id === id);
+    if (!base || !subject || !selected(id)) continue;
+    log(`i ${id} vs ${baseId}, ${INTERLEAVED_REQUESTS} requests each, interleaved…`);
+    const a = await ServerChild.start(base.server, pki, apiServer.kubeconfig);
+    const b = await ServerChild.start(subject.server, pki, apiServer.kubeconfig);
+    try {
+      const side = (s: ThroughputScenario) => ({
+        headers: (s.token ? { authorization: `Bearer ${s.token}` } : {}) as Record<string, string>,
+        ...(s.clientCert
+          ? { tls: client }
+          : s.server.includes('https')
+            ? { tls: { ca: client.ca } }
+            : {}),
+      });
+      rows.push(
+        await interleaved(
+          { id, baseline: baseId },
+          { child: a, ...side(base) },
+          { child: b, ...side(subject) },
+          BENCH.path,
+          INTERLEAVED_REQUESTS,
+        ),
+      );
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  }
+  return rows;
+}
+
 async function main(): Promise<void> {
   const cpu = cpus()[0];
   const results: BenchResults = {
@@ -356,6 +404,7 @@ async function main(): Promise<void> {
         log('m the middleware alone, in this process…');
         results.middlewareAlone = await middlewareAlone(apiServer.kubeconfig);
       }
+      if (selected('i')) results.interleaved = await interleavedPairs(pki, client, apiServer);
       const latencyRow = await latency(pki, client, apiServer);
       if (latencyRow) {
         results.latency = latencyRow;
