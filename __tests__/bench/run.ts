@@ -9,7 +9,8 @@
  *
  * Environment: BENCH_ROUNDS (default 3), BENCH_DURATION (s, default 10), BENCH_WARMUP (s,
  * default 2), BENCH_CONNECTIONS (default 50), BENCH_LATENCY_RATE (req/s, default 1000),
- * BENCH_ONLY (comma-separated scenario ids, e.g. `1b,3`), BENCH_CPU_PROF (a
+ * BENCH_ONLY (comma-separated scenario ids, e.g. `1b,3`; `i` is the interleaved A/B, `m` the
+ * middleware alone), BENCH_INTERLEAVED (requests per side, default 5000), BENCH_CPU_PROF (a
  * directory: server children write a CPU profile there).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
