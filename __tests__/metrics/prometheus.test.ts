@@ -48,37 +48,32 @@ async function start(staleIfError?: string) {
   return { registry, server, auth };
 }
 
-/** The value of one series, 0 when absent. */
+/**
+ * The sum of a metric's series matching `labels` (a histogram's `_count` series with `count`),
+ * 0 when none match.
+ */
 async function value(
   registry: Registry,
   name: string,
   labels: Record<string, string> = {},
+  count = false,
 ): Promise<number> {
   const metric = registry.getSingleMetric(name);
   if (!metric) throw new Error(`${name} is not registered`);
   const { values } = await metric.get();
   const wanted = Object.entries(labels);
   return values
-    .filter((v) => !('metricName' in v) || v.metricName === name || !v.metricName)
+    .filter((v) => {
+      const series = (v as { metricName?: string }).metricName;
+      return count ? series === `${name}_count` : series === undefined || series === name;
+    })
     .filter((v) => wanted.every(([k, want]) => v.labels[k] === want))
     .reduce((sum, v) => sum + v.value, 0);
 }
 
 /** A histogram's observation count for the labels. */
-async function observations(
-  registry: Registry,
-  name: string,
-  labels: Record<string, string>,
-): Promise<number> {
-  const metric = registry.getSingleMetric(name);
-  if (!metric) throw new Error(`${name} is not registered`);
-  const { values } = await metric.get();
-  const wanted = Object.entries(labels);
-  return values
-    .filter((v) => (v as { metricName?: string }).metricName === `${name}_count`)
-    .filter((v) => wanted.every(([k, want]) => v.labels[k] === want))
-    .reduce((sum, v) => sum + v.value, 0);
-}
+const observations = (registry: Registry, name: string, labels: Record<string, string>) =>
+  value(registry, name, labels, true);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
