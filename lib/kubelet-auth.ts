@@ -58,6 +58,22 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
     metrics ? observedAuthenticator(authenticator, method, metrics) : authenticator;
   const onDecision = combineListeners(options.onDecision, metrics?.decision?.bind(metrics));
 
+  // The pieces that only check their configuration come first, so that a mistake in them throws
+  // before any file is watched or connection made.
+  // Decided in process first, as k8s.io/apiserver orders them: privileged groups, always-allow
+  // paths, static rules; then the webhook.
+  const inProcess: Authorizer[] = [];
+  if (config.alwaysAllowGroups.length > 0)
+    inProcess.push(alwaysAllowGroups(config.alwaysAllowGroups));
+  if (config.alwaysAllowPaths.length > 0) inProcess.push(alwaysAllowPaths(config.alwaysAllowPaths));
+  if (options.authorization?.static) inProcess.push(staticAuthorizer(options.authorization.static));
+  const forward = options.identityHeaders
+    ? identityHeaders({
+        ...(options.identityHeaders === true ? {} : { headers: options.identityHeaders }),
+        logger,
+      })
+    : undefined;
+
   let reviewClient: ReviewClient | undefined;
   if (config.tokenWebhook || config.mode === 'Webhook') {
     const needs = config.tokenWebhook ? 'webhook authentication' : 'webhook authorization';
@@ -71,55 +87,64 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
   // The same strategies as the passport composition, run as the kubelet's union directly:
   // no per-request passport objects, and no await when the certificate or token is known.
   const authenticators: RequestAuthenticator[] = [];
+  /** What to release on close(): the CA files watched. */
   const closers: (() => void)[] = [];
-  const { requestHeader } = options.authentication ?? {};
-  if (requestHeader !== undefined) {
-    if (
-      typeof requestHeader !== 'object' ||
-      requestHeader === null ||
-      !requestHeader.clientCAFile
-    ) {
-      throw new TypeError(
-        'authentication.requestHeader.clientCAFile: required, the front-proxy CA bundle',
-      );
-    }
-    const { clientCAFile, ...headers } = requestHeader;
-    const frontProxy = new RequestHeaderAuthenticator({
-      bundle: CABundle.fromFile(clientCAFile, {
+  try {
+    const { requestHeader } = options.authentication ?? {};
+    if (requestHeader !== undefined) {
+      if (
+        typeof requestHeader !== 'object' ||
+        requestHeader === null ||
+        !requestHeader.clientCAFile
+      ) {
+        throw new TypeError(
+          'authentication.requestHeader.clientCAFile: required, the front-proxy CA bundle',
+        );
+      }
+      const { clientCAFile, ...headers } = requestHeader;
+      const frontProxyCA = CABundle.fromFile(clientCAFile, {
         option: 'authentication.requestHeader.clientCAFile',
         logger,
-      }),
-      ...headers,
-      logger,
-    });
-    closers.push(() => frontProxy.close());
-    // First, as the API server orders them: a front proxy's own certificate must not
-    // authenticate as the proxy when its CA is also a client CA.
-    authenticators.push(observed(frontProxy, 'requestheader'));
-  }
-  let bundle: CABundle | undefined;
-  if (config.clientCAFile !== '') {
-    bundle = CABundle.fromFile(config.clientCAFile, {
-      option: 'authentication.x509.clientCAFile',
-      logger,
-    });
-    authenticators.push(observed(new ClientCertStrategy({ bundle, logger }), 'x509'));
-  }
-  if (config.tokenWebhook && reviewClient) {
-    const tokens = new TokenReviewStrategy({
-      reviewClient,
-      cacheTTL: config.tokenCacheTtlMs,
-      cacheSize: config.cacheSize,
-      audiences: config.audiences,
-      staleIfError: config.staleIfErrorMs,
-      logger,
-      ...(metrics ? { metrics } : {}),
-    });
-    // The kubelet's order: certificate, Authorization header, WebSocket subprotocol token.
-    authenticators.push(
-      observed(tokens, 'token'),
-      observed(new WebSocketTokenAuthenticator(tokens), 'websocket'),
-    );
+      });
+      closers.push(() => frontProxyCA.close());
+      const frontProxy = new RequestHeaderAuthenticator({
+        bundle: frontProxyCA,
+        ...headers,
+        logger,
+      });
+      // First, as the API server orders them: a front proxy's own certificate must not
+      // authenticate as the proxy when its CA is also a client CA.
+      authenticators.push(observed(frontProxy, 'requestheader'));
+    }
+    if (config.clientCAFile !== '') {
+      const bundle = CABundle.fromFile(config.clientCAFile, {
+        option: 'authentication.x509.clientCAFile',
+        logger,
+      });
+      closers.push(() => bundle.close());
+      authenticators.push(observed(new ClientCertStrategy({ bundle, logger }), 'x509'));
+    }
+    if (config.tokenWebhook && reviewClient) {
+      const tokens = new TokenReviewStrategy({
+        reviewClient,
+        cacheTTL: config.tokenCacheTtlMs,
+        cacheSize: config.cacheSize,
+        audiences: config.audiences,
+        staleIfError: config.staleIfErrorMs,
+        logger,
+        ...(metrics ? { metrics } : {}),
+      });
+      // The kubelet's order: certificate, Authorization header, WebSocket subprotocol token.
+      authenticators.push(
+        observed(tokens, 'token'),
+        observed(new WebSocketTokenAuthenticator(tokens), 'websocket'),
+      );
+    }
+  } catch (error) {
+    // A CA file that cannot be used: release what was opened before it, then fail.
+    for (const close of closers) close();
+    reviewClient?.close?.();
+    throw error;
   }
   const fallback = config.anonymous ? ANONYMOUS : NO_CREDENTIALS;
 
@@ -135,13 +160,6 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
           ...(metrics ? { metrics } : {}),
         })
       : alwaysAllow();
-  // Decided in process first, as k8s.io/apiserver orders them: privileged groups, always-allow
-  // paths, static rules; then the webhook.
-  const inProcess: Authorizer[] = [];
-  if (config.alwaysAllowGroups.length > 0)
-    inProcess.push(alwaysAllowGroups(config.alwaysAllowGroups));
-  if (config.alwaysAllowPaths.length > 0) inProcess.push(alwaysAllowPaths(config.alwaysAllowPaths));
-  if (options.authorization?.static) inProcess.push(staticAuthorizer(options.authorization.static));
   const authorizer = inProcess.length > 0 ? unionAuthorizer(...inProcess, decider) : decider;
   const authorize = authorizationStep({
     ...(options.attributes
@@ -152,12 +170,6 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
     onDecision,
   });
   const emit = notifier(onDecision, logger);
-  const forward = options.identityHeaders
-    ? identityHeaders({
-        ...(options.identityHeaders === true ? {} : { headers: options.identityHeaders }),
-        logger,
-      })
-    : undefined;
   const reportAnonymous = metrics?.authentication?.bind(metrics);
 
   /** Continues with the authentication outcome: 401, or the user on `req.user` and authorization. */
@@ -226,7 +238,6 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
   });
   Object.defineProperty(middleware, 'close', {
     value: () => {
-      bundle?.close();
       for (const close of closers) close();
       reviewClient?.close?.();
     },

@@ -333,6 +333,30 @@ describe('front proxy and identity headers in one call', () => {
     }
   }
 
+  test('a bad option met after a CA file was opened still throws at construction', () => {
+    expect(() =>
+      kubeletAuth({
+        kubeConfig: api.kubeConfig,
+        logger: silentLogger,
+        ...options(),
+        authentication: {
+          requestHeader: { clientCAFile: frontProxyCAFile, allowedNames: [''] },
+        },
+      }),
+    ).toThrow(/allowedNames/);
+    expect(() =>
+      kubeletAuth({
+        kubeConfig: api.kubeConfig,
+        logger: silentLogger,
+        ...options(),
+        authentication: {
+          requestHeader: { clientCAFile: frontProxyCAFile },
+          x509: { clientCAFile: '/nonexistent/client-ca.crt' },
+        },
+      }),
+    ).toThrow(/^authentication\.x509\.clientCAFile/);
+  });
+
   test('a trusted front proxy asserts the user; the review is for that user', async () => {
     await serveEcho(async (server) => {
       await call(server, pki, '/api/report', { cert: frontProxy })
