@@ -8,7 +8,9 @@ import { createServer } from 'node:https';
 import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { Registry } from 'prom-client';
 import { kubeletAuth } from '../lib/index.js';
+import { prometheusMetrics } from '../lib/metrics/prometheus.js';
 import type { KubeletAuthOptions } from '../lib/options.js';
 import { mintServingCert } from '../lib/testing/index.js';
 import { createKubeletApp } from './app.js';
@@ -67,6 +69,10 @@ export async function startKubelet(
     logger: { warn: (message) => options.log(`auth: ${message}`) },
   };
   if (prepared.kubeConfig) authOptions.kubeConfig = prepared.kubeConfig;
+  // The real middleware's metrics, served on /metrics beside the node's (as the kubelet serves
+  // its apiserver_delegated_* metrics there).
+  const registry = new Registry();
+  authOptions.metrics = prometheusMetrics({ registry });
 
   let auth: ReturnType<typeof kubeletAuth>;
   try {
@@ -82,6 +88,7 @@ export async function startKubelet(
       settings,
       logsRoot: options.logsRoot ?? DEFAULT_LOGS_ROOT,
       now: () => new Date(),
+      authMetrics: () => registry.metrics(),
     },
     before: [requestLog(options.log), auth, markAuthorized],
     onError: options.log,

@@ -128,6 +128,26 @@ describe('dev mode', () => {
     });
   });
 
+  it("/metrics carries the middleware's own metrics beside the node's", async () => {
+    const alice = { ca: file('ca.crt'), cert: file('alice.crt'), key: file('alice.key') };
+    const res = await httpsRequest(`${dev.kubelet.url}/metrics`, alice);
+    expect(res.status).toBe(200);
+    expect(res.body).toContain('kubelet_node_name{node="node-a"} 1');
+    // The requests of the tests above: a token reviewed once (201), certificates and tokens
+    // accepted and refused, decisions allowed and denied.
+    expect(res.body).toMatch(/^apiserver_delegated_authn_request_total\{code="201"\} [1-9]/m);
+    expect(res.body).toMatch(/^apiserver_delegated_authz_request_total\{code="201"\} [1-9]/m);
+    expect(res.body).toMatch(/^authentication_attempts\{method="token",result="failure"\} [1-9]/m);
+    expect(res.body).toMatch(/^authentication_attempts\{method="x509",result="success"\} [1-9]/m);
+    expect(res.body).toMatch(
+      /^apiserver_authorization_decisions_total\{decision="denied",resource="nodes",subresource="stats"\} [1-9]/m,
+    );
+    expect(res.body).toContain(
+      '# TYPE apiserver_delegated_authz_request_duration_seconds histogram',
+    );
+    expect(res.body).not.toContain(tokenOf('alice'));
+  });
+
   it('logs requests without tokens', () => {
     expect(logged.some((line) => line.includes('user="alice" decision=allowed status=200'))).toBe(
       true,

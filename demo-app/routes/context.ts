@@ -9,4 +9,9 @@ export interface RouteContext {
   /** The folder `/logs/` serves; nothing outside it is ever read. */
   logsRoot: string;
   now: () => Date;
+  /**
+   * The authentication and authorization metrics of the real middleware in front (Prometheus
+   * text), appended to `/metrics` as the kubelet's own delegated-auth metrics are. Optional.
+   */
+  authMetrics?: () => Promise<string>;
 }

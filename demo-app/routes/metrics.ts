@@ -23,7 +23,11 @@ export function metricsRoutes(ctx: RouteContext): Router {
     '/metrics/slis': () => sliMetrics(ctx.model.kubeletStartedAt, ctx.now()),
   };
   for (const [path, render] of Object.entries(endpoints)) {
-    router.all(path, (_req, res) => send(res, 200, PROMETHEUS_CONTENT_TYPE, render()));
+    const extra = path === '/metrics' ? ctx.authMetrics : undefined;
+    router.all(path, async (_req, res) => {
+      const text = render();
+      send(res, 200, PROMETHEUS_CONTENT_TYPE, extra ? text + (await extra()) : text);
+    });
   }
   return router;
 }
