@@ -25,7 +25,7 @@ import { resolveKubeletAuthConfig, type ResolvedKubeletAuthConfig } from './conf
 import { stderrLogger } from './logger.js';
 import type { KubeletAuthOptions } from './options.js';
 import { writeBadRequest, writeUnauthorized } from './responses.js';
-import type { DecisionListener } from './authz/decision-event.js';
+import { refusalEvent, type DecisionListener } from './authz/decision-event.js';
 import { observedAuthenticator } from './metrics/observed-authenticator.js';
 import type { AuthenticationMethod } from './metrics/observer.js';
 
@@ -182,14 +182,8 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
     startedAt: number,
   ): void {
     if (outcome.kind !== 'user') {
-      emit?.({
-        decision: 'unauthenticated',
-        method: req.method ?? '',
-        path,
-        attributes: [],
-        ...(outcome.kind === 'refused' ? { reason: outcome.reason } : {}),
-        latencyMs: performance.now() - startedAt,
-      });
+      const reason = outcome.kind === 'refused' ? outcome.reason : undefined;
+      emit?.(refusalEvent('unauthenticated', req.method, path, startedAt, reason));
       return writeUnauthorized(res);
     }
     if (outcome === ANONYMOUS) reportAnonymous?.('anonymous', 'success', 0);
@@ -211,13 +205,7 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
     const startedAt = performance.now();
     const path = requestPath(req);
     if (path === undefined) {
-      emit?.({
-        decision: 'bad-request',
-        method: req.method ?? '',
-        path: req.url ?? '',
-        attributes: [],
-        latencyMs: performance.now() - startedAt,
-      });
+      emit?.(refusalEvent('bad-request', req.method, req.url ?? '', startedAt));
       return writeBadRequest(res);
     }
     const outcome = authenticateUnion(authenticators, req, fallback);

@@ -3,6 +3,7 @@ import { Strategy } from 'passport-strategy';
 import {
   decodeExtraHeaderKey,
   inboundHeaderLines,
+  isHeaderName,
   removeHeaders,
 } from '../identity/identity-headers.js';
 import { stderrLogger, type Logger } from '../logger.js';
@@ -86,8 +87,6 @@ const ALIASES: Record<string, string> = {
   requestheaderExtraHeadersPrefix: 'extraHeaderPrefixes',
   extraHeadersPrefix: 'extraHeaderPrefixes',
 };
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** How long a refused certificate's verdict is kept before it is verified again. */
 
 /** What one connection's certificate says about the headers on its requests. */
 type Trust = { kind: 'none' } | { kind: 'trusted' } | { kind: 'refused'; reason: string };
@@ -355,7 +354,7 @@ function headerList(
   return Object.freeze(
     value.map((name: unknown) => {
       const trimmed = typeof name === 'string' ? name.trim() : '';
-      if (!TOKEN.test(trimmed)) {
+      if (!isHeaderName(trimmed)) {
         throw new TypeError(
           `RequestHeaderAuthenticator: ${option}: not a header name: ${JSON.stringify(name)}`,
         );

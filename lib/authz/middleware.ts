@@ -10,7 +10,7 @@ import {
 import { kubeUser, type KubeUser } from '../user.js';
 import { kubeletRequestAttributes, type Attributes } from './attributes.js';
 import { authorizeSafely, type AuthorizationResult, type Authorizer } from './authorizer.js';
-import type { DecisionEvent, DecisionListener } from './decision-event.js';
+import { refusalEvent, type DecisionEvent, type DecisionListener } from './decision-event.js';
 import { requestPath } from './request-path.js';
 
 /** A Connect/Express middleware. */
@@ -99,13 +99,14 @@ export function kubeletAuthz(options: KubeletAuthzOptions): Middleware {
     const user = kubeUser(req);
     const path = user ? requestPath(req) : undefined;
     if (!user || path === undefined) {
-      emit?.({
-        decision: user ? 'bad-request' : 'unauthenticated',
-        method: req.method ?? '',
-        path: req.url ?? '',
-        attributes: [],
-        latencyMs: performance.now() - startedAt,
-      });
+      emit?.(
+        refusalEvent(
+          user ? 'bad-request' : 'unauthenticated',
+          req.method,
+          req.url ?? '',
+          startedAt,
+        ),
+      );
       return user ? writeBadRequest(res) : writeUnauthorized(res);
     }
     authorize(req, res, next, user, path, startedAt);

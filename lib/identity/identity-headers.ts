@@ -47,6 +47,11 @@ export interface IdentityHeadersOptions {
 
 /** RFC 7230 `token`: the bytes a header name may hold. */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Whether `name` may be a header name (an RFC 7230 `token`). */
+export function isHeaderName(name: string): boolean {
+  return TOKEN.test(name);
+}
 /** What Node (and Go) refuse in a header value once it is bytes: control characters but tab. */
 const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
@@ -317,8 +322,9 @@ function materialize(req: HeaderRequest): {
   distinct: Record<string, string[] | undefined> | undefined;
   raw: string[] | undefined;
 } {
-  const headers = lazyView(req, 'headers');
-  const distinct = lazyView(req, 'headersDistinct');
+  // Code that shortens `rawHeaders` itself keeps these views right (see authn/header-lines.ts).
+  const headers = req.headers;
+  const distinct = req.headersDistinct;
   const raw = req.rawHeaders;
   if (!inbound.has(req)) inbound.set(req, raw ?? linesOf(headers));
   return {
@@ -326,23 +332,6 @@ function materialize(req: HeaderRequest): {
     distinct: typeof distinct === 'object' && distinct !== null ? distinct : undefined,
     raw: Array.isArray(raw) ? raw : undefined,
   };
-}
-
-/**
- * Reads one of Node's lazily built header views. Code that shortened `rawHeaders` in place before
- * the view was first read (the token strategy removing `Authorization`, for one) makes Node's
- * getter throw past the end of the shorter list — after it has cached the view it was filling,
- * which by then holds every line of that list. So a second read gives the complete view.
- */
-function lazyView<K extends 'headers' | 'headersDistinct'>(
-  req: HeaderRequest,
-  key: K,
-): HeaderRequest[K] {
-  try {
-    return req[key];
-  } catch {
-    return req[key];
-  }
 }
 
 /** Swaps `rawHeaders` for a new array; the old one is never changed (it may be the kept copy). */

@@ -177,18 +177,27 @@ function labelsOf(record: Attributes | undefined): { resource: string; subresour
   return { resource: record.resource, subresource: record.subresource };
 }
 
-function counter(registry: Registry, name: string, help: string, labelNames: string[]): Counter {
+/** The metric already registered under `name` (another middleware's), if it is of this type. */
+function registered<M>(
+  registry: Registry,
+  name: string,
+  type: abstract new (...args: never[]) => M,
+): M | undefined {
   const existing = registry.getSingleMetric(name);
-  if (existing instanceof Counter) return existing;
+  if (existing instanceof type) return existing;
   if (existing) throw new TypeError(`registry: ${name} is already registered as another type`);
-  return new Counter({ name, help, labelNames, registers: [registry] });
+  return undefined;
+}
+
+function counter(registry: Registry, name: string, help: string, labelNames: string[]): Counter {
+  return (
+    registered(registry, name, Counter) ??
+    new Counter({ name, help, labelNames, registers: [registry] })
+  );
 }
 
 function gauge(registry: Registry, name: string, help: string): Gauge {
-  const existing = registry.getSingleMetric(name);
-  if (existing instanceof Gauge) return existing;
-  if (existing) throw new TypeError(`registry: ${name} is already registered as another type`);
-  return new Gauge({ name, help, registers: [registry] });
+  return registered(registry, name, Gauge) ?? new Gauge({ name, help, registers: [registry] });
 }
 
 function histogram(
@@ -198,8 +207,8 @@ function histogram(
   labelNames: string[],
   buckets: number[],
 ): Histogram {
-  const existing = registry.getSingleMetric(name);
-  if (existing instanceof Histogram) return existing;
-  if (existing) throw new TypeError(`registry: ${name} is already registered as another type`);
-  return new Histogram({ name, help, labelNames, buckets, registers: [registry] });
+  return (
+    registered(registry, name, Histogram) ??
+    new Histogram({ name, help, labelNames, buckets, registers: [registry] })
+  );
 }
