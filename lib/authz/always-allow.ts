@@ -5,43 +5,7 @@
  * (the webhook); each knows its answer synchronously (`peek`). They authorize: they do not skip
  * authentication, so a request without valid credentials still gets 401 first.
  */
-import type { Attributes } from './attributes.js';
-import type { AuthorizationResult, Authorizer } from './authorizer.js';
-
-/** A result and the settled promise of it, both made once, shared by every request. */
-export interface Answer {
-  readonly result: AuthorizationResult;
-  readonly promise: Promise<AuthorizationResult>;
-}
-
-/**
- * A frozen result with its promise, made once at construction.
- *
- * @example const ALLOWED = answer({ decision: 'Allow', reason: 'allowed by rule 0' });
- */
-export function answer(result: AuthorizationResult): Answer {
-  const frozen = Object.freeze(result);
-  return Object.freeze({ result: frozen, promise: Promise.resolve(frozen) });
-}
-
-/** The answer of every authorizer here when it has nothing to say. */
-export const NO_OPINION: Answer = answer({ decision: 'NoOpinion' });
-
-/**
- * An authorizer from a synchronous decision: `authorize` and `peek` give the same answer.
- *
- * @example fromDecision((a) => (a.verb === 'get' ? ALLOWED : NO_OPINION))
- */
-export function fromDecision(decide: (attributes: Attributes) => Answer): Authorizer {
-  return {
-    authorize: function authorize(attributes) {
-      return decide(attributes).promise;
-    },
-    peek: function peek(attributes) {
-      return decide(attributes).result;
-    },
-  };
-}
+import { answer, fromDecision, NO_OPINION, type Answer, type Authorizer } from './authorizer.js';
 
 const DOT_SEGMENT = /(^|\/)\.{1,2}(\/|$)/;
 const DOT_SEGMENT_IN_STEM = /(^|\/)\.{1,2}\//;

@@ -24,17 +24,52 @@ export interface Authorizer {
   peek?(attributes: Attributes): AuthorizationResult | undefined;
 }
 
-const ALLOW: AuthorizationResult = Object.freeze({ decision: 'Allow' });
-const DENY: AuthorizationResult = Object.freeze({ decision: 'Deny' });
+/** A result and the settled promise of it, both made once, shared by every request. */
+export interface Answer {
+  readonly result: AuthorizationResult;
+  readonly promise: Promise<AuthorizationResult>;
+}
+
+/**
+ * A frozen result with its promise, made once at construction.
+ *
+ * @example const ALLOWED = answer({ decision: 'Allow', reason: 'allowed by rule 0' });
+ */
+export function answer(result: AuthorizationResult): Answer {
+  const frozen = Object.freeze(result);
+  return Object.freeze({ result: frozen, promise: Promise.resolve(frozen) });
+}
+
+/** The answer of an authorizer that has nothing to say. */
+export const NO_OPINION: Answer = answer({ decision: 'NoOpinion' });
+
+/**
+ * An authorizer from a synchronous decision: `authorize` and `peek` give the same answer.
+ *
+ * @example fromDecision((a) => (a.verb === 'get' ? ALLOWED : NO_OPINION))
+ */
+export function fromDecision(decide: (attributes: Attributes) => Answer): Authorizer {
+  return {
+    authorize: function authorize(attributes) {
+      return decide(attributes).promise;
+    },
+    peek: function peek(attributes) {
+      return decide(attributes).result;
+    },
+  };
+}
+
+const ALLOW = answer({ decision: 'Allow' });
+const DENY = answer({ decision: 'Deny' });
 
 /** The kubelet's `AlwaysAllow` mode: every authenticated request (anonymous included) may pass. */
 export function alwaysAllow(): Authorizer {
-  return { authorize: () => Promise.resolve(ALLOW), peek: () => ALLOW };
+  return fromDecision(() => ALLOW);
 }
 
 /** Every request is denied (403). */
 export function alwaysDeny(): Authorizer {
-  return { authorize: () => Promise.resolve(DENY), peek: () => DENY };
+  return fromDecision(() => DENY);
 }
 
 /** Runs an authorizer, turning a rejection into `NoOpinion` plus that error. */
@@ -86,9 +121,7 @@ export function unionAuthorizer(...authorizers: Authorizer[]): Authorizer {
       if (known.decision !== 'NoOpinion') return known;
       if (known.reason) reason = reason === undefined ? known.reason : `${reason}\n${known.reason}`;
     }
-    return reason === undefined ? NO_OPINION : { decision: 'NoOpinion', reason };
+    return reason === undefined ? NO_OPINION.result : { decision: 'NoOpinion', reason };
   };
   return union;
 }
-
-const NO_OPINION: AuthorizationResult = Object.freeze({ decision: 'NoOpinion' });

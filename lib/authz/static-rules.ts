@@ -3,8 +3,8 @@
  * PolicyRules with their subjects: decided in process, without a SubjectAccessReview.
  */
 import type { Attributes } from './attributes.js';
-import type { Authorizer } from './authorizer.js';
-import { answer, fromDecision, NO_OPINION, PathPatterns, type Answer } from './always-allow.js';
+import { answer, fromDecision, NO_OPINION, type Answer, type Authorizer } from './authorizer.js';
+import { PathPatterns } from './always-allow.js';
 
 /**
  * One rule of {@link staticAuthorizer}: who (`users`, `groups`), what verbs, and either resources
