@@ -272,9 +272,20 @@ describe('token cache key (spec §2.8b)', () => {
     ['non-ASCII token (byte length, not characters)', 'tökén-ü', []],
     ['audiences', 'abc', ['https://kubernetes.default.svc', 'reports.example.com']],
     ['empty token', '', ['a']],
+    ['long token (longer than the buffer first made)', 'x'.repeat(5000), []],
+    ['three- and four-byte characters', '€😀'.repeat(700), ['aud']],
   ])('is HMAC-SHA256 of the length-prefixed token and audiences: %s', (_n, token, audiences) => {
     const key = randomBytes(32);
     expect(tokenKeyFunction(key, audiences)(token)).toBe(reference(key, token, audiences));
+  });
+
+  it('is the same for a token before and after longer and shorter ones', () => {
+    const key = randomBytes(32);
+    const tokenKey = tokenKeyFunction(key, []);
+    const first = tokenKey('abc');
+    expect(tokenKey('y'.repeat(4000))).toBe(reference(key, 'y'.repeat(4000), []));
+    expect(tokenKey('ab')).toBe(reference(key, 'ab', []));
+    expect(tokenKey('abc')).toBe(first);
   });
 
   it('keeps ("ab", ["c"]) and ("a", ["bc"]) apart, and audiences apart', () => {
