@@ -1,4 +1,4 @@
-import { removeHeaderLines } from './header-lines.js';
+import { firstHeaderLine, removeHeaderLines } from './header-lines.js';
 import type { AuthRequest } from './strategy-actions.js';
 /**
  * The kubelet's reading of `Authorization: Bearer <token>` (k8s.io/apiserver `bearertoken`):
@@ -20,11 +20,8 @@ export function parseBearerToken(header: string | undefined): string | undefined
 }
 
 /** The first `Authorization` header value (Node keeps only the first of repeated ones too). */
-export function authorizationHeader(req: {
-  headers: Record<string, string | string[] | undefined>;
-}): string | undefined {
-  const value = req.headers.authorization;
-  return Array.isArray(value) ? value[0] : value;
+export function authorizationHeader(req: AuthRequest): string | undefined {
+  return firstHeaderLine(req, 'authorization');
 }
 
 /**

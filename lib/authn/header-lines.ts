@@ -11,16 +11,32 @@ type Lines = AuthRequest & { headersDistinct?: Record<string, string[]> };
  * {@link lazyViews}); where that cannot be done, the distinct view is built first instead.
  */
 export function removeHeaderLines(req: Lines, name: string): void {
-  delete req.headers[name];
   const raw = req.rawHeaders;
+  const counted = raw !== undefined && countsRawLines(req, raw);
+  // A view Node has not built yet is left alone: built later, it will not have the lines.
+  if (!counted || viewBuilt(req, 'headers')) delete req.headers[name];
   if (!raw || !hasLine(raw, name)) return;
-  const counted = countsRawLines(req, raw);
   if (counted) forgetDistinct(req, name);
   else settleDistinctView(req, name);
   for (let i = raw.length - 2; i >= 0; i -= 2) {
     if (isLine(raw[i], name)) raw.splice(i, 2);
   }
   if (counted) setRawCount(req, raw.length);
+}
+
+/**
+ * The first line of header `name` (lower case), as `req.headers[name]` shows a header of which
+ * Node keeps only the first (`authorization`, `host`, …). Read from the raw lines while Node has
+ * not built its `headers` view, so that a credential removed next never enters it.
+ */
+export function firstHeaderLine(req: Lines, name: string): string | undefined {
+  const raw = req.rawHeaders;
+  if (raw === undefined || !countsRawLines(req, raw) || viewBuilt(req, 'headers')) {
+    const value = req.headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  }
+  for (let i = 0; i < raw.length; i += 2) if (isLine(raw[i], name)) return raw[i + 1];
+  return undefined;
 }
 
 /**
@@ -78,7 +94,7 @@ const lazyViews = findLazyViews();
 
 type Internal = Record<symbol, unknown>;
 
-function findLazyViews(): { count: symbol; distinct: symbol } | undefined {
+function findLazyViews(): { count: symbol; headers: symbol; distinct: symbol } | undefined {
   try {
     const probe = new IncomingMessage(null as never) as unknown as Internal & {
       rawHeaders: string[];
@@ -92,6 +108,7 @@ function findLazyViews(): { count: symbol; distinct: symbol } | undefined {
     if (!count) return undefined;
     probe.rawHeaders.splice(2, 2);
     probe[count] = 4;
+    const headersSymbol = symbols.find((s) => s.description === 'kHeaders' && probe[s] == null);
     const distinct = probe.headersDistinct;
     const headers = probe.headers;
     const distinctSymbol = Object.getOwnPropertySymbols(probe).find(
@@ -99,9 +116,11 @@ function findLazyViews(): { count: symbol; distinct: symbol } | undefined {
     );
     const ok =
       distinctSymbol !== undefined &&
+      headersSymbol !== undefined &&
+      probe[headersSymbol] === headers &&
       JSON.stringify({ ...distinct }) === '{"x-a":["1"],"x-b":["2"]}' &&
       JSON.stringify({ ...headers }) === '{"x-a":"1","x-b":"2"}';
-    return ok ? { count, distinct: distinctSymbol } : undefined;
+    return ok ? { count, headers: headersSymbol, distinct: distinctSymbol } : undefined;
   } catch {
     return undefined;
   }
@@ -116,9 +135,16 @@ function setRawCount(req: Lines, n: number): void {
   if (lazyViews) (req as unknown as Internal)[lazyViews.count] = n;
 }
 
+/** Whether Node has built its lazy `headers` or `headersDistinct` view of `req` already. */
+function viewBuilt(req: Lines, view: 'headers' | 'distinct'): boolean {
+  if (!lazyViews) return true;
+  const built = (req as unknown as Internal)[lazyViews[view]];
+  return typeof built === 'object' && built !== null;
+}
+
 /** Removes `name` from the distinct view if something built it already. */
 function forgetDistinct(req: Lines, name: string): void {
-  if (!lazyViews) return;
-  const built = (req as unknown as Internal)[lazyViews.distinct];
-  if (typeof built === 'object' && built !== null) delete (built as Record<string, unknown>)[name];
+  if (lazyViews && viewBuilt(req, 'distinct')) {
+    delete ((req as unknown as Internal)[lazyViews.distinct] as Record<string, unknown>)[name];
+  }
 }
