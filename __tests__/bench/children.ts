@@ -33,11 +33,14 @@ function execArgv(extra: string[] = []): string[] {
 
 /**
  * Flags that make a server child write CPU profiles on exit into `<BENCH_CPU_PROF>/<scenario>/`
- * (one per thread: tsx's loader thread writes a small one beside the main thread's).
+ * (one per thread: tsx's loader thread writes a small one beside the main thread's), sampled every
+ * 100 µs: a warm request takes a few µs of the package's code, which 1 ms samples barely see.
  */
 function profileFlags(scenario: string): string[] {
   const dir = process.env['BENCH_CPU_PROF'];
-  return dir ? ['--cpu-prof', `--cpu-prof-dir=${join(dir, scenario)}`] : [];
+  return dir
+    ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${join(dir, scenario)}`]
+    : [];
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
