@@ -35,36 +35,38 @@ export class ExpiringCache<V extends object> {
   constructor(options: ExpiringCacheOptions) {
     this.now = options.now ?? (() => performance.now());
     this.staleMs = options.staleMs;
-    this.cache = new LRUCache<string, Entry<V>>({
-      max: options.maxEntries,
-      ttlAutopurge: false,
-      // lru-cache's default (1 ms) caches its clock with a one-shot timer, set again on the
-      // first lookup after it fires: on a server that is a timer and an extra event-loop wake-up
-      // per request (or per millisecond when busy). Reading the clock is cheaper than that.
-      ttlResolution: 0,
-      ...(options.now ? { perf: { now: options.now } } : {}),
-    });
+    // Expiry is this class's (each entry knows until when it is fresh): lru-cache only bounds
+    // the count. Its own TTL tracking would read the clock again on every lookup, and with its
+    // default resolution set a timer per lookup.
+    this.cache = new LRUCache<string, Entry<V>>({ max: options.maxEntries });
   }
 
-  /** The entry for `key` while it is fresh. */
+  /** The entry for `key` while it is fresh (until and including its expiry time, as upstream). */
   fresh(key: string): V | undefined {
     const entry = this.cache.get(key, GET_OPTIONS);
     if (entry === undefined) return undefined;
-    if (this.staleMs === 0 || this.now() < entry.freshUntil) return entry.value;
+    const now = this.now();
+    if (now <= entry.freshUntil) return entry.value;
+    if (now - entry.freshUntil > this.staleMs) this.cache.delete(key);
     return undefined;
   }
 
-  /** The entry for `key`, fresh or expired less than `staleMs` ago, and how long ago it expired. */
+  /** The entry for `key`, fresh or expired at most `staleMs` ago, and how long ago it expired. */
   stale(key: string): { value: V; expiredMs: number } | undefined {
     const entry = this.cache.get(key, GET_OPTIONS);
     if (entry === undefined) return undefined;
-    return { value: entry.value, expiredMs: Math.max(0, this.now() - entry.freshUntil) };
+    const expiredMs = Math.max(0, this.now() - entry.freshUntil);
+    if (expiredMs > this.staleMs) {
+      this.cache.delete(key);
+      return undefined;
+    }
+    return { value: entry.value, expiredMs };
   }
 
   /** Keeps `value` fresh for `ttlMs` (nothing is kept for 0). */
   set(key: string, value: V, ttlMs: number): void {
     if (ttlMs <= 0) return;
-    this.cache.set(key, { value, freshUntil: this.now() + ttlMs }, { ttl: ttlMs + this.staleMs });
+    this.cache.set(key, { value, freshUntil: this.now() + ttlMs });
   }
 
   get size(): number {
