@@ -124,7 +124,18 @@ export class ServerChild {
     return answer.type === 'cpu' ? answer.micros : Number.NaN;
   }
 
-  private ask(type: 'reviews' | 'cpu'): Promise<FromServer> {
+  /**
+   * The middleware's time inside the server (first middleware to route) for the requests since
+   * the previous call, which starts recording (Express scenarios).
+   */
+  async insitu(): Promise<{ count: number; p50Us: number; meanUs: number }> {
+    const answer = await this.ask('insitu');
+    return answer.type === 'insitu'
+      ? { count: answer.count, p50Us: answer.p50Us, meanUs: answer.meanUs }
+      : { count: 0, p50Us: Number.NaN, meanUs: Number.NaN };
+  }
+
+  private ask(type: 'reviews' | 'cpu' | 'insitu'): Promise<FromServer> {
     const id = ++this.nextId;
     const answer = new Promise<FromServer>((resolve) => {
       const onMessage = (message: FromServer): void => {

@@ -18,6 +18,12 @@ export interface InterleavedSide {
   meanUs: number;
   /** The server process's CPU time per request, in µs. */
   cpuUs: number;
+  /**
+   * Inside the server, from the app's first middleware to its route (the middleware under test,
+   * or nothing for a baseline), in µs: median and mean.
+   */
+  insituP50Us: number;
+  insituMeanUs: number;
 }
 
 export interface InterleavedRow {
@@ -101,6 +107,8 @@ export async function interleaved(
       await timed(a);
       await timed(b);
     }
+    await a.child.insitu();
+    await b.child.insitu();
     const cpuA0 = await a.child.cpuMicros();
     const cpuB0 = await b.child.cpuMicros();
     const la: number[] = [];
@@ -116,11 +124,25 @@ export async function interleaved(
     }
     const cpuA = ((await a.child.cpuMicros()) - cpuA0) / requests;
     const cpuB = ((await b.child.cpuMicros()) - cpuB0) / requests;
+    const inA = await a.child.insitu();
+    const inB = await b.child.insitu();
     return {
       ...ids,
       requests,
-      side: { p50Us: median(lb), meanUs: mean(lb), cpuUs: cpuB },
-      baselineSide: { p50Us: median(la), meanUs: mean(la), cpuUs: cpuA },
+      side: {
+        p50Us: median(lb),
+        meanUs: mean(lb),
+        cpuUs: cpuB,
+        insituP50Us: inB.p50Us,
+        insituMeanUs: inB.meanUs,
+      },
+      baselineSide: {
+        p50Us: median(la),
+        meanUs: mean(la),
+        cpuUs: cpuA,
+        insituP50Us: inA.p50Us,
+        insituMeanUs: inA.meanUs,
+      },
       cpuRatio: cpuA / cpuB,
       addedP50Us: median(lb.map((x, i) => x - (la[i] as number))),
     };

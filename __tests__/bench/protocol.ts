@@ -45,6 +45,11 @@ export type ToServer =
   | { type: 'start'; scenario: ServerScenario; pki: BenchPki; kubeconfig?: string }
   | { type: 'reviews'; id: number }
   | { type: 'cpu'; id: number }
+  /**
+   * The time from the app's first middleware to its route, recorded since the last `insitu`
+   * (each one starts a new recording): what the middleware under test takes inside the server.
+   */
+  | { type: 'insitu'; id: number }
   | { type: 'close' };
 
 /** Reviews that reached the stand-in API server so far. */
@@ -59,6 +64,8 @@ export type FromServer =
   | { type: 'reviews'; id: number; counts: ReviewCounts }
   /** The server process's CPU time so far (user + system), in µs. */
   | { type: 'cpu'; id: number; micros: number }
+  /** Since the previous `insitu`: requests recorded, and the median and mean time, in µs. */
+  | { type: 'insitu'; id: number; count: number; p50Us: number; meanUs: number }
   | { type: 'error'; message: string };
 
 /** Token-cache heap child → runner: the outcome of scenario 6. */

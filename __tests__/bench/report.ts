@@ -173,7 +173,10 @@ export function render(results: BenchResults): string {
       `i ${r.id} vs ${r.baseline}, ${r.requests} requests each, interleaved one at a time: ` +
         `latency p50 ${r.side.p50Us.toFixed(0)} vs ${r.baselineSide.p50Us.toFixed(0)} µs ` +
         `(added ${signed(r.addedP50Us, 0)} µs); server CPU ${r.side.cpuUs.toFixed(0)} vs ` +
-        `${r.baselineSide.cpuUs.toFixed(0)} µs/request → CPU ratio ${r.cpuRatio.toFixed(2)}×`,
+        `${r.baselineSide.cpuUs.toFixed(0)} µs/request → CPU ratio ${r.cpuRatio.toFixed(2)}×; ` +
+        `inside the server, first middleware to route: p50 ${r.side.insituP50Us.toFixed(1)} vs ` +
+        `${r.baselineSide.insituP50Us.toFixed(1)} µs, mean ${r.side.insituMeanUs.toFixed(1)} vs ` +
+        `${r.baselineSide.insituMeanUs.toFixed(1)} µs`,
     );
   }
   if (results.latency) {

@@ -35,14 +35,43 @@ function standIn(): Promise<StandInApiServer> {
 
 const noop: express.RequestHandler = (_req, _res, next) => next();
 
+/**
+ * In-server timing, on only while the runner asks for it (the interleaved A/B): from the app's
+ * first middleware to the route, i.e. the middleware under test (or nothing, for a baseline) as
+ * it runs inside a busy server rather than in a loop.
+ */
+const insitu = { recording: false, started: 0n, samples: [] as number[] };
+
+const stamp: express.RequestHandler = (_req, _res, next) => {
+  if (insitu.recording) insitu.started = process.hrtime.bigint();
+  next();
+};
+
 /** The app every Express scenario serves, with or without a middleware (kubeletAuth) in front. */
 function expressApp(auth?: express.RequestHandler | KubeletAuthMiddleware): RequestListener {
   const app = express();
+  app.use(stamp);
   if (auth) app.use(auth);
   app.get(BENCH.path, (_req, res) => {
+    if (insitu.recording) insitu.samples.push(Number(process.hrtime.bigint() - insitu.started));
     res.json(BENCH.body);
   });
   return app;
+}
+
+/** What was recorded since the last call, in µs; recording goes on afresh. */
+function insituSince(): { count: number; p50Us: number; meanUs: number } {
+  const sorted = insitu.samples.sort((a, b) => a - b);
+  insitu.samples = [];
+  insitu.recording = true;
+  const count = sorted.length;
+  if (count === 0) return { count, p50Us: Number.NaN, meanUs: Number.NaN };
+  const sum = sorted.reduce((a, b) => a + b, 0);
+  return {
+    count,
+    p50Us: (sorted[Math.floor(count / 2)] as number) / 1000,
+    meanUs: sum / count / 1000,
+  };
 }
 
 /** The limit: node:http answering the same body with nothing in between. */
@@ -198,6 +227,9 @@ process.on('message', (message: ToServer) => {
       send({ type: 'cpu', id: message.id, micros: user + system });
       break;
     }
+    case 'insitu':
+      send({ type: 'insitu', id: message.id, ...insituSince() });
+      break;
     case 'close':
       void shutdown(0);
       break;
