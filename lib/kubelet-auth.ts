@@ -200,10 +200,10 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
     res: ServerResponse,
     next: (error?: unknown) => void,
   ): void {
-    // A path the router and the authorizer could read differently is refused before anything
-    // is asked of the API server.
     // The clock is read only for someone who gets the decision's latency.
     const startedAt = emit === undefined ? 0 : performance.now();
+    // A path the router and the authorizer could read differently is refused before anything
+    // is asked of the API server.
     const path = requestPath(req);
     if (path === undefined) {
       emit?.(refusalEvent('bad-request', req.method, req.url ?? '', startedAt));
