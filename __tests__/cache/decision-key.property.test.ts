@@ -15,17 +15,28 @@ const user: fc.Arbitrary<KubeUser> = fc.record(
   },
   { requiredKeys: ['username', 'groups'] },
 );
+/** Values a custom attributes function could produce, NULs and other control characters included. */
+const odd = fc.constantFrom(
+  '\u0000',
+  'a\u0000',
+  '\u0000a',
+  'a\u0000b',
+  '\u0001',
+  'a\u0001',
+  '"',
+  '\\',
+);
 const attributes: fc.Arbitrary<Attributes> = fc.record({
   user,
-  verb: fc.constantFrom('', 'get', 'create', 'delete'),
-  namespace: fc.constantFrom('', 'default'),
+  verb: fc.oneof(fc.constantFrom('', 'get', 'create', 'delete'), odd),
+  namespace: fc.oneof(fc.constantFrom('', 'default'), odd),
   apiGroup: fc.constantFrom('', 'apps'),
   apiVersion: fc.constant('v1'),
-  resource: fc.constantFrom('nodes', 'pods'),
-  subresource: fc.constantFrom('', 'stats', 'proxy', 'pods'),
-  name: fc.constantFrom('node-a', 'node-b'),
+  resource: fc.oneof(fc.constantFrom('nodes', 'pods'), odd),
+  subresource: fc.oneof(fc.constantFrom('', 'stats', 'proxy', 'pods'), odd),
+  name: fc.oneof(fc.constantFrom('node-a', 'node-b'), odd),
   resourceRequest: fc.boolean(),
-  path: fc.constantFrom('/stats/summary', '/pods'),
+  path: fc.oneof(fc.constantFrom('/stats/summary', '/pods'), odd),
 });
 
 /** The question the API server would be asked, with group order and extra key order normalised. */
@@ -53,7 +64,53 @@ describe('decision cache keys (property)', () => {
       fc.property(attributes, attributes, (a, b) => {
         expect(decisionKey(a) === decisionKey(b)).toBe(canonical(a) === canonical(b));
       }),
-      { numRuns: 2000 },
+      { numRuns: 5000 },
+    );
+  });
+
+  it('moving characters between neighbouring attributes changes the key', () => {
+    // Tiny values, so that two questions which differ only in where a boundary falls (`a` + `` vs
+    // `` + `a`, a NUL on either side) come up often; same user, all else equal.
+    const tiny = fc.constantFrom('', 'a', 'ab', '\u0000', 'a\u0000', '\u0000a', '\u0001');
+    const fields = [
+      'verb',
+      'namespace',
+      'apiGroup',
+      'apiVersion',
+      'resource',
+      'subresource',
+      'name',
+      'path',
+    ] as const;
+    const question = fc.record({
+      verb: tiny,
+      namespace: tiny,
+      apiGroup: tiny,
+      apiVersion: tiny,
+      resource: tiny,
+      subresource: tiny,
+      name: tiny,
+      resourceRequest: fc.boolean(),
+      path: tiny,
+    });
+    fc.assert(
+      fc.property(
+        user,
+        question,
+        fc.integer({ min: 0, max: fields.length - 2 }),
+        tiny,
+        tiny,
+        (u, q, i, left, right) => {
+          const a: Attributes = { user: u, ...q };
+          const b: Attributes = {
+            ...a,
+            [fields[i] as string]: left,
+            [fields[i + 1] as string]: right,
+          };
+          expect(decisionKey(a) === decisionKey(b)).toBe(canonical(a) === canonical(b));
+        },
+      ),
+      { numRuns: 20_000 },
     );
   });
 
