@@ -43,24 +43,27 @@ export class ExpiringCache<V extends object> {
 
   /** The entry for `key` while it is fresh (until and including its expiry time, as upstream). */
   fresh(key: string): V | undefined {
-    const entry = this.cache.get(key, GET_OPTIONS);
-    if (entry === undefined) return undefined;
     const now = this.now();
-    if (now <= entry.freshUntil) return entry.value;
-    if (now - entry.freshUntil > this.staleMs) this.cache.delete(key);
-    return undefined;
+    const entry = this.kept(key, now);
+    return entry !== undefined && now <= entry.freshUntil ? entry.value : undefined;
   }
 
   /** The entry for `key`, fresh or expired at most `staleMs` ago, and how long ago it expired. */
   stale(key: string): { value: V; expiredMs: number } | undefined {
-    const entry = this.cache.get(key, GET_OPTIONS);
+    const now = this.now();
+    const entry = this.kept(key, now);
     if (entry === undefined) return undefined;
-    const expiredMs = Math.max(0, this.now() - entry.freshUntil);
-    if (expiredMs > this.staleMs) {
+    return { value: entry.value, expiredMs: Math.max(0, now - entry.freshUntil) };
+  }
+
+  /** The entry for `key` unless it expired more than `staleMs` ago (then it is dropped). */
+  private kept(key: string, now: number): Entry<V> | undefined {
+    const entry = this.cache.get(key, GET_OPTIONS);
+    if (entry !== undefined && now - entry.freshUntil > this.staleMs) {
       this.cache.delete(key);
       return undefined;
     }
-    return { value: entry.value, expiredMs };
+    return entry;
   }
 
   /** Keeps `value` fresh for `ttlMs` (nothing is kept for 0). */
