@@ -88,15 +88,7 @@ export interface PathRulesOptions {
 }
 
 /** A {@link ResourceRule} with its defaults filled in; `verb` `''` means "from the method". */
-interface Template {
-  verb: string;
-  namespace: string;
-  apiGroup: string;
-  apiVersion: string;
-  resource: string;
-  subresource: string;
-  name: string;
-}
+type Template = Omit<Attributes, 'user' | 'resourceRequest' | 'path'>;
 
 type Derive = (
   req: IncomingMessage & { originalUrl?: string },
