@@ -125,14 +125,12 @@ export class ServerChild {
   }
 
   /**
-   * The middleware's time inside the server (first middleware to route) for the requests since
-   * the previous call, which starts recording (Express scenarios).
+   * The middleware's time inside the server (first middleware to route) of each request since
+   * the previous call, which starts recording (Express scenarios), in µs.
    */
-  async insitu(): Promise<{ count: number; p50Us: number; meanUs: number }> {
+  async insitu(): Promise<number[]> {
     const answer = await this.ask('insitu');
-    return answer.type === 'insitu'
-      ? { count: answer.count, p50Us: answer.p50Us, meanUs: answer.meanUs }
-      : { count: 0, p50Us: Number.NaN, meanUs: Number.NaN };
+    return answer.type === 'insitu' ? answer.samplesUs : [];
   }
 
   private ask(type: 'reviews' | 'cpu' | 'insitu'): Promise<FromServer> {

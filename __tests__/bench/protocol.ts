@@ -64,8 +64,8 @@ export type FromServer =
   | { type: 'reviews'; id: number; counts: ReviewCounts }
   /** The server process's CPU time so far (user + system), in µs. */
   | { type: 'cpu'; id: number; micros: number }
-  /** Since the previous `insitu`: requests recorded, and the median and mean time, in µs. */
-  | { type: 'insitu'; id: number; count: number; p50Us: number; meanUs: number }
+  /** Since the previous `insitu`: the time of each request recorded, in µs. */
+  | { type: 'insitu'; id: number; samplesUs: number[] }
   | { type: 'error'; message: string };
 
 /** Token-cache heap child → runner: the outcome of scenario 6. */
