@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
 import { checkRequestPath, PATH_REFUSALS, requestPath } from '../../lib/authz/request-path.js';
 
 describe('requestPath: the decoded URL path the kubelet authorizes', () => {
@@ -55,7 +56,29 @@ describe('checkRequestPath: the rule behind each 400', () => {
     ['/stats/%2e%2e/exec', { refused: PATH_REFUSALS.dotSegment }],
     ['/stats/../exec', { refused: PATH_REFUSALS.dotSegment }],
     ['http://[bad/x', { refused: PATH_REFUSALS.unparseable }],
+    ['/../x%01', { refused: PATH_REFUSALS.control }],
   ])('%j → %j', (url, expected) => {
     expect(checkRequestPath({ url })).toEqual(expected);
+  });
+
+  it('refuses control characters, then "." and ".." segments, exactly where these patterns match', () => {
+    // The rules as patterns (an independent statement of them): a control character anywhere;
+    // a segment that is exactly "." or "..".
+    // eslint-disable-next-line no-control-regex
+    const control = /[\u0000-\u001f\u007f]/;
+    const dotSegment = /(^|\/)\.{1,2}(\/|$)/;
+    const piece = fc.constantFrom('/', '.', '..', 'a', 'é', ' ', '\u0000', '\u001f', '\u007f', '~');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }), (pieces) => {
+        const path = `/${pieces.join('')}`;
+        const expected = control.test(path)
+          ? { refused: PATH_REFUSALS.control }
+          : dotSegment.test(path)
+            ? { refused: PATH_REFUSALS.dotSegment }
+            : path;
+        expect(checkRequestPath({ url: path })).toEqual(expected);
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
