@@ -56,18 +56,27 @@ export function isSubpath(subpath: string, path: string): boolean {
   return subpath === prefix || (subpath.startsWith(prefix) && subpath[prefix.length] === '/');
 }
 
+/** A table row: the path prefix (one trailing `/` already removed, as `isSubpath` would) and its subresource. */
 type Rule = readonly [prefix: string, subresource: string];
 
+/** The rows as written (prefixes as the kubelet spells them), prepared for {@link firstMatch}. */
+function rules(rows: readonly Rule[]): readonly Rule[] {
+  return rows.map(([prefix, subresource]) => [
+    prefix.endsWith('/') ? prefix.slice(0, -1) : prefix,
+    subresource,
+  ]);
+}
+
 /** Asked first, and only with fine-grained authorization; falls back to the table below. */
-const FINE_GRAINED: readonly Rule[] = [
+const FINE_GRAINED = rules([
   ['/pods', 'pods'],
   ['/healthz', 'healthz'],
   ['/configz', 'configz'],
   ['/runningpods/', 'pods'],
-];
+]);
 
 /** The one attribute every request gets (first match wins; `proxy` otherwise). */
-const ALWAYS: readonly Rule[] = [
+const ALWAYS = rules([
   ['/stats/', 'stats'],
   ['/metrics', 'metrics'],
   ['/logs/', 'log'],
@@ -76,10 +85,15 @@ const ALWAYS: readonly Rule[] = [
   ['/flagz', 'configz'],
   // Documented by the kubelet's original table; harmless where no /spec route exists.
   ['/spec/', 'spec'],
-];
+]);
 
-function firstMatch(rules: readonly Rule[], path: string): string | undefined {
-  for (const [prefix, subresource] of rules) if (isSubpath(path, prefix)) return subresource;
+/** `isSubpath(path, prefix)` for each row in order, with the prefixes trimmed beforehand. */
+function firstMatch(table: readonly Rule[], path: string): string | undefined {
+  for (const [prefix, subresource] of table) {
+    if (path === prefix || (path.startsWith(prefix) && path.charCodeAt(prefix.length) === 0x2f)) {
+      return subresource;
+    }
+  }
   return undefined;
 }
 
