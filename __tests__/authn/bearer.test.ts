@@ -30,6 +30,9 @@ describe('parseBearerToken (the kubelet’s header reading, spec §2.5)', () => 
     ['Bearer\ttok'], // tabs are not separators
     ['Basic dXNlcjpwYXNz'],
     ['Token tok'],
+    ['Bearez tok'],
+    ['Bearers tok'],
+    ['Bearer\u0130 tok'], // a letter that lower-cases to more than one character
     ['tok'],
   ])('%j → no bearer token (not an error)', (header) => {
     expect(parseBearerToken(header)).toBeUndefined();

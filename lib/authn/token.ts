@@ -67,7 +67,8 @@ export class TokenReviewStrategy
 {
   private readonly authenticator: TokenAuthenticator;
   private readonly users = new WeakMap<KubeUser, KubeUser>();
-  private readonly outcomes = new WeakMap<KubeUser, AuthnOutcome>();
+  /** One outcome per cached result: requests with the token share it. */
+  private readonly outcomes = new WeakMap<TokenResult, AuthnOutcome>();
   private readonly logger: Logger;
 
   constructor(options: TokenReviewStrategyOptions = {}) {
@@ -143,14 +144,14 @@ export class TokenReviewStrategy
     result: TokenResult,
     accepted: (req: AuthRequest) => void,
   ): AuthnOutcome {
-    const user = this.userOf(result);
-    if (!user) return this.refuse(req, 'invalid bearer token');
-    accepted(req);
-    let outcome = this.outcomes.get(user);
+    let outcome = this.outcomes.get(result);
     if (!outcome) {
+      const user = this.userOf(result);
+      if (!user) return this.refuse(req, 'invalid bearer token');
       outcome = Object.freeze({ kind: 'user', user });
-      this.outcomes.set(user, outcome);
+      this.outcomes.set(result, outcome);
     }
+    accepted(req);
     return outcome;
   }
 
