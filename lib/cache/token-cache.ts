@@ -130,15 +130,19 @@ export function tokenKeyFunction(
     }
     const length = inner.write(token, TOKEN_AT, 'utf8');
     inner.writeUInt32BE(length, BLOCK);
-    suffix.copy(inner, TOKEN_AT + length);
-    const end = TOKEN_AT + length + suffix.length;
+    // A few bytes (4 without audiences): stored one by one, not through Buffer's copy.
+    const at = TOKEN_AT + length;
+    for (let i = 0; i < suffix.length; i++) inner[at + i] = suffix[i] as number;
+    const end = at + suffix.length;
     const digest = hash('sha256', inner.subarray(0, end), 'binary');
-    inner.fill(0, TOKEN_AT, end);
+    // The typed array's own fill: Buffer's checks its arguments first, which these need not.
+    fillZero.call(inner, 0, TOKEN_AT, end);
     outer.write(digest, BLOCK, 'latin1');
     return hash('sha256', outer, 'base64');
   };
 }
 
+const fillZero = Uint8Array.prototype.fill;
 /** SHA-256's block size, in bytes. */
 const BLOCK = 64;
 /** Where the token starts in the inner input: after `K ⊕ ipad` and its length. */
