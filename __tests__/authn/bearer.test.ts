@@ -78,10 +78,12 @@ describe('removeAuthorizationHeader', () => {
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       try {
         const { port } = server.address() as AddressInfo;
-        // Two Authorization lines (Node keeps the first), and other headers around them.
+        // Two Authorization lines (Node keeps the first) in two spellings, and other headers
+        // around them, one of them a name of the same length.
         const request =
           'GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nAuthorization: Bearer one\r\n' +
-          'X-B: 2\r\nauthorization: Bearer two\r\nConnection: close\r\n\r\n';
+          'X-B: 2\r\naUTHORIZATION: Bearer two\r\nAuthorizatio0: kept\r\n' +
+          'Connection: close\r\n\r\n';
         const answer = await new Promise<string>((resolve, reject) => {
           const socket = connect(port, '127.0.0.1', () => socket.end(request));
           let text = '';
@@ -92,9 +94,32 @@ describe('removeAuthorizationHeader', () => {
         expect(answer.startsWith('HTTP/1.1 200')).toBe(true);
         expect(seen).toEqual({
           before: 'Bearer one',
-          headers: { host: 'h', 'x-a': '1', 'x-b': '2', connection: 'close' },
-          distinct: { host: ['h'], 'x-a': ['1'], 'x-b': ['2'], connection: ['close'] },
-          raw: ['Host', 'h', 'X-A', '1', 'X-B', '2', 'Connection', 'close'],
+          headers: {
+            host: 'h',
+            'x-a': '1',
+            'x-b': '2',
+            authorizatio0: 'kept',
+            connection: 'close',
+          },
+          distinct: {
+            host: ['h'],
+            'x-a': ['1'],
+            'x-b': ['2'],
+            authorizatio0: ['kept'],
+            connection: ['close'],
+          },
+          raw: [
+            'Host',
+            'h',
+            'X-A',
+            '1',
+            'X-B',
+            '2',
+            'Authorizatio0',
+            'kept',
+            'Connection',
+            'close',
+          ],
         });
       } finally {
         server.close();

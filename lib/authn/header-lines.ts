@@ -15,13 +15,19 @@ export function removeHeaderLines(req: Lines, name: string): void {
   const counted = raw !== undefined && countsRawLines(req, raw);
   // A view Node has not built yet is left alone: built later, it will not have the lines.
   if (!counted || viewBuilt(req, 'headers')) delete req.headers[name];
-  if (!raw || !hasLine(raw, name)) return;
-  if (counted) forgetDistinct(req, name);
-  else settleDistinctView(req, name);
+  if (!raw) return;
+  if (!counted) {
+    // The distinct view reads the raw list when first asked for: built now, while it is whole.
+    if (!hasLine(raw, name)) return;
+    settleDistinctView(req, name);
+  }
+  const before = raw.length;
   for (let i = raw.length - 2; i >= 0; i -= 2) {
     if (isLine(raw[i], name)) raw.splice(i, 2);
   }
-  if (counted) setRawCount(req, raw.length);
+  if (!counted || raw.length === before) return;
+  forgetDistinct(req, name);
+  setRawCount(req, raw.length);
 }
 
 /**
@@ -62,8 +68,20 @@ export function replaceHeaderLines(req: Lines, name: string, value: string): voi
   if (counted) setRawCount(req, raw.length);
 }
 
+/**
+ * Whether raw header name `line` is `name` (lower case) in any case. Compared character by
+ * character, so no lower-cased copy is made per line and request; a non-ASCII character (never
+ * in a name Node's parser accepts) falls back to `toLowerCase`, as Node's own matching does.
+ */
 function isLine(line: string | undefined, name: string): boolean {
-  return line !== undefined && line.length === name.length && line.toLowerCase() === name;
+  if (line === undefined || line.length !== name.length) return false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === name.charCodeAt(i)) continue;
+    if (c >= 0x80) return line.toLowerCase() === name;
+    if (c < 0x41 || c > 0x5a || (c | 0x20) !== name.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 function hasLine(raw: readonly string[], name: string): boolean {
@@ -138,7 +156,11 @@ function setRawCount(req: Lines, n: number): void {
 /** Whether Node has built its lazy `headers` or `headersDistinct` view of `req` already. */
 function viewBuilt(req: Lines, view: 'headers' | 'distinct'): boolean {
   if (!lazyViews) return true;
-  const built = (req as unknown as Internal)[lazyViews[view]];
+  // One load per view (each site then sees one key only): this runs on every request.
+  const built =
+    view === 'headers'
+      ? (req as unknown as Internal)[lazyViews.headers]
+      : (req as unknown as Internal)[lazyViews.distinct];
   return typeof built === 'object' && built !== null;
 }
 
