@@ -10,6 +10,8 @@ export type ServerScenario =
   | 'noop-middleware'
   | 'anonymous-always-allow'
   | 'token-webhook'
+  /** Scenario 3's required work alone, inline: its lower bound (floor.ts). */
+  | 'token-floor'
   | 'bare-https'
   | 'cert-webhook'
   | 'storm'

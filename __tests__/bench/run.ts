@@ -7,6 +7,9 @@
  * measured in BENCH_ROUNDS interleaved rounds (baseline and scenario close together in time),
  * each ratio is taken within its round, and the medians are reported.
  *
+ * Scenario 3f is not one of the issue's: it does scenario 3's required work alone, inline
+ * (floor.ts), so that scenario 3's figures can be read against the least that work costs here.
+ *
  * Environment: BENCH_ROUNDS (default 3), BENCH_DURATION (s, default 10), BENCH_WARMUP (s,
  * default 2), BENCH_CONNECTIONS (default 50), BENCH_LATENCY_RATE (req/s, default 1000),
  * BENCH_ONLY (comma-separated scenario ids, e.g. `1b,3`; `i` is the interleaved A/B, `m` the
@@ -119,6 +122,13 @@ const SCENARIOS: ThroughputScenario[] = [
         met: ratioMet === null || p99Met === null ? null : ratioMet && p99Met,
       };
     },
+  },
+  {
+    id: '3f',
+    name: "floor: 3's required work alone, inline",
+    server: 'token-floor',
+    baseline: '1b',
+    token: BENCH.warmToken,
   },
   {
     id: '4a',
@@ -345,6 +355,7 @@ async function interleavedPairs(
     ['1b', '1c'],
     ['1b', '2'],
     ['1b', '3'],
+    ['1b', '3f'],
     ['4a', '4b'],
   ] as const) {
     const base = SCENARIOS.find((s) => s.id === baseId);
