@@ -4,6 +4,7 @@ import { X509Certificate } from 'node:crypto';
 export interface PeerSocket {
   getPeerCertificate(detailed: true): PeerCertificate;
   getFinished?(): Buffer | undefined;
+  getProtocol?(): string | null;
 }
 
 interface PeerCertificate {
@@ -54,14 +55,20 @@ export interface Verified<V> {
 
 interface Remembered<V> extends Verified<V> {
   bundleVersion: number;
-  /** The handshake it belongs to (a renegotiation may bring another certificate). */
+  /**
+   * The handshake it belongs to (a renegotiation may bring another certificate), or `undefined`
+   * on TLS 1.3, which has no renegotiation: the certificate cannot change on the connection.
+   */
   finished: Buffer | undefined;
+  /** Whether the connection may renegotiate (below TLS 1.3, or a version not known). */
+  renegotiable: boolean;
 }
 
 /**
  * One verdict per TLS connection: keep-alive clients send many requests on one, and the
  * certificate is verified for the first only — again when the CA bundle changes (its version),
- * the verdict's time runs out, or a renegotiation brings another handshake.
+ * the verdict's time runs out, or (below TLS 1.3) a renegotiation brings another handshake.
+ * On TLS 1.3 no handshake message is fetched per request (Node copies it into a new Buffer).
  */
 export class ConnectionVerdicts<V> {
   private readonly remembered = new WeakMap<object, Remembered<V>>();
@@ -73,18 +80,19 @@ export class ConnectionVerdicts<V> {
     now: number,
     verify: (previous: V | undefined) => Verified<V>,
   ): V {
-    const finished = socket.getFinished?.();
     const known = this.remembered.get(socket);
     if (
       known &&
       known.bundleVersion === bundleVersion &&
       now <= known.validUntil &&
-      sameBytes(known.finished, finished)
+      (!known.renegotiable || sameBytes(known.finished, socket.getFinished?.()))
     ) {
       return known.value;
     }
+    const renegotiable = socket.getProtocol?.() !== 'TLSv1.3';
+    const finished = renegotiable ? socket.getFinished?.() : undefined;
     const { value, validUntil } = verify(known?.value);
-    this.remembered.set(socket, { value, validUntil, bundleVersion, finished });
+    this.remembered.set(socket, { value, validUntil, bundleVersion, finished, renegotiable });
     return value;
   }
 }
