@@ -3,6 +3,7 @@
  */
 import type { LoadResult, StormResult } from './load.js';
 import type { InterleavedRow } from './interleaved.js';
+import type { SlicedRow } from './sliced.js';
 import type { MiddlewareAloneRow } from './middleware-alone.js';
 import type { HeapReport, ReviewCounts } from './protocol.js';
 
@@ -85,6 +86,7 @@ export interface BenchResults {
   throughput: ThroughputRow[];
   latency?: LatencyRow;
   interleaved?: InterleavedRow[];
+  sliced?: SlicedRow[];
   middlewareAlone?: MiddlewareAloneRow[];
   storm?: StormRow;
   tokenCacheHeap?: HeapRow;
@@ -177,6 +179,16 @@ export function render(results: BenchResults): string {
         `inside the server, first middleware to route: p50 ${r.side.insituP50Us.toFixed(1)} vs ` +
         `${r.baselineSide.insituP50Us.toFixed(1)} µs, mean ${r.side.insituMeanUs.toFixed(1)} vs ` +
         `${r.baselineSide.insituMeanUs.toFixed(1)} µs`,
+    );
+  }
+  for (const r of results.sliced ?? []) {
+    const pairs = r.pairRatios;
+    out.push(
+      `s ${r.id} vs ${r.baseline}, ${r.slices} slices of ${r.sliceS} s each at saturation, taking turns: ` +
+        `${r.side.reqPerSec.toFixed(0)} vs ${r.baselineSide.reqPerSec.toFixed(0)} req/s → ${r.ratio.toFixed(2)}× ` +
+        `(pairs ${Math.min(...pairs).toFixed(2)}–${Math.max(...pairs).toFixed(2)}); server CPU ` +
+        `${r.side.cpuUs.toFixed(0)} vs ${r.baselineSide.cpuUs.toFixed(0)} µs/request → ${r.cpuRatio.toFixed(2)}×` +
+        (r.failures > 0 ? `; ${r.failures} failed or non-2xx responses` : ''),
     );
   }
   if (results.latency) {

@@ -1,0 +1,110 @@
+/**
+ * Sliced A/B at saturation: a baseline server and a scenario server, both started and warmed
+ * once, take turns under the full load (autocannon, the rounds' connections) in short slices,
+ * A B B A A B …, so that slow swings of a shared VM fall on both alike. The ratio is the
+ * scenario's requests over the baseline's, summed over the slices: the issue's throughput ratio,
+ * with the machine's drift cancelled instead of sampled three times.
+ */
+import type { ServerChild } from './children.js';
+import { cannon, type ClientTls } from './load.js';
+
+export interface SlicedSide {
+  /** Mean over the slices of requests per second. */
+  reqPerSec: number;
+  /** The server process's CPU time per request, over all slices, in µs. */
+  cpuUs: number;
+}
+
+export interface SlicedRow {
+  id: string;
+  baseline: string;
+  /** Slices per side, and the length of each, in s. */
+  slices: number;
+  sliceS: number;
+  side: SlicedSide;
+  baselineSide: SlicedSide;
+  /** Scenario requests per second over the baseline's, all slices together. */
+  ratio: number;
+  /** The same ratio for each adjacent pair of slices, in order: how much it moves. */
+  pairRatios: number[];
+  /** `baselineSide.cpuUs / side.cpuUs`. */
+  cpuRatio: number;
+  /** Errors, timeouts and non-2xx responses on both sides (a run with any measures nothing). */
+  failures: number;
+}
+
+interface Side {
+  child: ServerChild;
+  headers: Record<string, string>;
+  tls?: ClientTls;
+}
+
+interface Slice {
+  rate: number;
+  requests: number;
+  cpuUs: number;
+  failures: number;
+}
+
+async function slice(side: Side, path: string, durationS: number, connections: number) {
+  const cpu = await side.child.cpuMicros();
+  const result = await cannon({
+    url: side.child.url + path,
+    durationS,
+    connections,
+    headers: side.headers,
+    ...(side.tls ? { tls: side.tls } : {}),
+  });
+  return {
+    rate: result.requests / Math.max(result.durationS, 1e-9),
+    requests: result.requests,
+    cpuUs: (await side.child.cpuMicros()) - cpu,
+    failures: result.errors + result.timeouts + result.non2xx,
+  } satisfies Slice;
+}
+
+function summary(slices: Slice[]): SlicedSide {
+  const requests = slices.reduce((n, s) => n + s.requests, 0);
+  return {
+    reqPerSec: slices.reduce((n, s) => n + s.rate, 0) / slices.length,
+    cpuUs: slices.reduce((n, s) => n + s.cpuUs, 0) / Math.max(1, requests),
+  };
+}
+
+/** `slices` slices of `sliceS` seconds per side, after one unmeasured slice each. */
+export async function sliced(
+  ids: { id: string; baseline: string },
+  baseline: Side,
+  subject: Side,
+  path: string,
+  options: { slices: number; sliceS: number; connections: number },
+): Promise<SlicedRow> {
+  const { slices, sliceS, connections } = options;
+  await slice(baseline, path, sliceS, connections);
+  await slice(subject, path, sliceS, connections);
+  const a: Slice[] = [];
+  const b: Slice[] = [];
+  for (let i = 0; i < slices; i++) {
+    // A B, then B A: a drift within a pair favours neither side over the run.
+    if (i % 2 === 0) {
+      a.push(await slice(baseline, path, sliceS, connections));
+      b.push(await slice(subject, path, sliceS, connections));
+    } else {
+      b.push(await slice(subject, path, sliceS, connections));
+      a.push(await slice(baseline, path, sliceS, connections));
+    }
+  }
+  const side = summary(b);
+  const baselineSide = summary(a);
+  return {
+    ...ids,
+    slices,
+    sliceS,
+    side,
+    baselineSide,
+    ratio: b.reduce((n, s) => n + s.rate, 0) / a.reduce((n, s) => n + s.rate, 0),
+    pairRatios: b.map((s, i) => s.rate / (a[i] as Slice).rate),
+    cpuRatio: baselineSide.cpuUs / side.cpuUs,
+    failures: [...a, ...b].reduce((n, s) => n + s.failures, 0),
+  };
+}
