@@ -50,6 +50,25 @@ describe('removeAuthorizationHeader', () => {
     expect(req.rawHeaders).toEqual(['Host', 'x']);
   });
 
+  it('keeps the other lines in order, and a trailing name without a value', () => {
+    const req = {
+      headers: {} as Record<string, string>,
+      rawHeaders: [
+        'Authorization',
+        'Bearer a',
+        'X-A',
+        '1',
+        'authorization',
+        'b',
+        'X-B',
+        '2',
+        'X-C',
+      ],
+    };
+    removeAuthorizationHeader(req);
+    expect(req.rawHeaders).toEqual(['X-A', '1', 'X-B', '2', 'X-C']);
+  });
+
   it.each([
     ['no view built before', []],
     ['headers read before', ['headers']],

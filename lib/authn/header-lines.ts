@@ -22,12 +22,30 @@ export function removeHeaderLines(req: Lines, name: string): void {
     settleDistinctView(req, name);
   }
   const before = raw.length;
-  for (let i = raw.length - 2; i >= 0; i -= 2) {
-    if (isLine(raw[i], name)) raw.splice(i, 2);
-  }
+  dropLines(raw, name);
   if (!counted || raw.length === before) return;
   forgetDistinct(req, name);
   setRawCount(req, raw.length);
+}
+
+/**
+ * Removes the lines of header `name` from `raw` in place, keeping the others in order (no
+ * array is made for what is removed, as `splice` would on every request).
+ */
+function dropLines(raw: string[], name: string): void {
+  let kept = 0;
+  let i = 0;
+  for (; i + 1 < raw.length; i += 2) {
+    if (isLine(raw[i], name)) continue;
+    if (kept !== i) {
+      raw[kept] = raw[i] as string;
+      raw[kept + 1] = raw[i + 1] as string;
+    }
+    kept += 2;
+  }
+  // A name without a value (not from Node's parser) stays, as it was.
+  if (i < raw.length) raw[kept++] = raw[i] as string;
+  raw.length = kept;
 }
 
 /**
