@@ -56,10 +56,13 @@ export function isSubpath(subpath: string, path: string): boolean {
   return subpath === prefix || (subpath.startsWith(prefix) && subpath[prefix.length] === '/');
 }
 
-/** A table row: the path prefix (one trailing `/` already removed, as `isSubpath` would) and its subresource. */
+/** A table row: a path prefix and its subresource. */
 type Rule = readonly [prefix: string, subresource: string];
 
-/** The rows as written (prefixes as the kubelet spells them), prepared for {@link firstMatch}. */
+/**
+ * The rows as the kubelet spells them, prepared for {@link firstMatch}: one trailing `/` taken
+ * off each prefix once, as `isSubpath` would on every call.
+ */
 function rules(rows: readonly Rule[]): readonly Rule[] {
   return rows.map(([prefix, subresource]) => [
     prefix.endsWith('/') ? prefix.slice(0, -1) : prefix,
