@@ -136,13 +136,15 @@ export function tokenKeyFunction(
     const end = at + suffix.length;
     const digest = hash('sha256', inner.subarray(0, end), 'binary');
     // The typed array's own fill: Buffer's checks its arguments first, which these need not.
-    fillZero.call(inner, 0, TOKEN_AT, end);
+    typedArrayFill.call(inner, 0, TOKEN_AT, end);
     outer.write(digest, BLOCK, 'latin1');
     return hash('sha256', outer, 'base64');
   };
 }
 
-const fillZero = Uint8Array.prototype.fill;
+/** `Uint8Array`'s `fill`, which `Buffer` overrides with one that validates its arguments. */
+const typedArrayFill = Uint8Array.prototype.fill;
+
 /** SHA-256's block size, in bytes. */
 const BLOCK = 64;
 /** Where the token starts in the inner input: after `K ⊕ ipad` and its length. */
