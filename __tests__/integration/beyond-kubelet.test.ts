@@ -311,9 +311,18 @@ describe('front proxy and identity headers in one call', () => {
     identityHeaders: true,
   });
 
+  /** The middleware with this block's options; `authentication`, when given, replaces theirs. */
+  const build = (authentication?: KubeletAuthOptions['authentication']) =>
+    kubeletAuth({
+      kubeConfig: api.kubeConfig,
+      logger: silentLogger,
+      ...options(),
+      ...(authentication ? { authentication } : {}),
+    });
+
   /** An app that shows the identity headers it receives, every line of them. */
   async function serveEcho(run: (server: Server) => Promise<void>): Promise<void> {
-    const auth = kubeletAuth({ kubeConfig: api.kubeConfig, logger: silentLogger, ...options() });
+    const auth = build();
     const app = express();
     app.use(auth);
     app.all('/{*rest}', (req, res) => {
@@ -335,24 +344,12 @@ describe('front proxy and identity headers in one call', () => {
 
   test('a bad option met after a CA file was opened still throws at construction', () => {
     expect(() =>
-      kubeletAuth({
-        kubeConfig: api.kubeConfig,
-        logger: silentLogger,
-        ...options(),
-        authentication: {
-          requestHeader: { clientCAFile: frontProxyCAFile, allowedNames: [''] },
-        },
-      }),
+      build({ requestHeader: { clientCAFile: frontProxyCAFile, allowedNames: [''] } }),
     ).toThrow(/allowedNames/);
     expect(() =>
-      kubeletAuth({
-        kubeConfig: api.kubeConfig,
-        logger: silentLogger,
-        ...options(),
-        authentication: {
-          requestHeader: { clientCAFile: frontProxyCAFile },
-          x509: { clientCAFile: '/nonexistent/client-ca.crt' },
-        },
+      build({
+        requestHeader: { clientCAFile: frontProxyCAFile },
+        x509: { clientCAFile: '/nonexistent/client-ca.crt' },
       }),
     ).toThrow(/^authentication\.x509\.clientCAFile/);
   });
