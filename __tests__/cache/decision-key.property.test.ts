@@ -114,6 +114,58 @@ describe('decision cache keys (property)', () => {
     );
   });
 
+  it("one user's questions in any order get the keys a newcomer would (the last key is reused safely)", () => {
+    const question = fc.record({
+      verb: fc.constantFrom('get', 'create', '\u0000'),
+      namespace: fc.constantFrom('', 'default'),
+      apiGroup: fc.constant(''),
+      apiVersion: fc.constant('v1'),
+      resource: fc.constantFrom('nodes', 'pods'),
+      subresource: fc.constantFrom('stats', 'proxy', ''),
+      name: fc.constantFrom('node-a', 'node-b'),
+      resourceRequest: fc.boolean(),
+      path: fc.constantFrom('/stats/summary', '/pods', ''),
+    });
+    fc.assert(
+      fc.property(user, fc.array(question, { minLength: 1, maxLength: 12 }), (u, questions) => {
+        // Repeats on purpose: the same question twice in a row is the reuse case.
+        for (const q of questions.flatMap((q) => [q, q])) {
+          const asked = decisionKey({ user: u, ...q });
+          // A structurally equal user object the cache has never seen: no reuse possible.
+          expect(asked).toBe(decisionKey({ user: { ...u }, ...q }));
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('a record changed in place after being asked gets its new key', () => {
+    const a: Attributes = {
+      user: { username: 'alice', groups: ['g'] },
+      verb: 'get',
+      namespace: '',
+      apiGroup: '',
+      apiVersion: 'v1',
+      resource: 'nodes',
+      subresource: 'stats',
+      name: 'node-a',
+      resourceRequest: true,
+      path: '/stats/summary',
+    };
+    const stats = decisionKey(a);
+    a.subresource = 'proxy';
+    const proxy = decisionKey(a);
+    expect(proxy).not.toBe(stats);
+    expect(proxy).toBe(decisionKey({ ...a, user: { username: 'alice', groups: ['g'] } }));
+    // A resource request's path is not part of the question; a non-resource request's is.
+    a.path = '/other';
+    expect(decisionKey(a)).toBe(proxy);
+    a.resourceRequest = false;
+    const other = decisionKey(a);
+    a.path = '/stats/summary';
+    expect(decisionKey(a)).not.toBe(other);
+  });
+
   it('a cached decision is never served to a different question', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(attributes, { minLength: 2, maxLength: 8 }), async (questions) => {
