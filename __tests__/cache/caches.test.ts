@@ -288,6 +288,17 @@ describe('token cache key (spec §2.8b)', () => {
     expect(tokenKey('abc')).toBe(first);
   });
 
+  it('is right for many token lengths, each seen again, past the lengths it keeps a view for', () => {
+    const key = randomBytes(32);
+    const tokenKey = tokenKeyFunction(key, ['aud']);
+    const tokens = Array.from({ length: 150 }, (_, i) =>
+      String.fromCharCode(97 + (i % 26)).repeat(i + 1),
+    );
+    for (const token of [...tokens, ...tokens.reverse()]) {
+      expect(tokenKey(token)).toBe(reference(key, token, ['aud']));
+    }
+  });
+
   it('keeps ("ab", ["c"]) and ("a", ["bc"]) apart, and audiences apart', () => {
     const key = randomBytes(32);
     expect(tokenKeyFunction(key, ['c'])('ab')).not.toBe(tokenKeyFunction(key, ['bc'])('a'));

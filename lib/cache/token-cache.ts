@@ -96,8 +96,8 @@ export function cachedTokenAuthenticator(
  * The HMAC is computed as RFC 2104 defines it, `H(K ⊕ opad ‖ H(K ⊕ ipad ‖ message))`, with two
  * one-shot `crypto.hash` calls on buffers made once: the message is written after `K ⊕ ipad`,
  * the inner digest comes back as a string and is written after `K ⊕ opad`. No memory for bytes
- * and no native handle is taken per call (only a view of the buffer), which on the warm path of a
- * busy server costs several times the hashing. The bytes of the token are wiped from the buffer
+ * and no native handle is taken per call (a view of the buffer, kept per length), which on the
+ * warm path of a busy server costs several times the hashing. The bytes of the token are wiped from the buffer
  * before returning, so no token outlives its request here.
  */
 export function tokenKeyFunction(
@@ -113,6 +113,9 @@ export function tokenKeyFunction(
   const suffix = Buffer.concat(parts);
   // Inner input: K ⊕ ipad, the token's length, the token, the audiences (grown for long tokens).
   let inner = Buffer.alloc(TOKEN_AT + 3 * 1024 + suffix.length);
+  // Views of the inner input by length, made once for the first few lengths seen: a client
+  // sends one token again and again, and a view per call allocates more than the rest.
+  let views = new Map<number, Buffer>();
   // Outer input: K ⊕ opad, then the inner digest.
   const outer = Buffer.alloc(BLOCK + 32);
   for (let i = 0; i < BLOCK; i++) {
@@ -127,6 +130,7 @@ export function tokenKeyFunction(
       const bigger = Buffer.alloc(Math.max(room, inner.length * 2));
       inner.copy(bigger, 0, 0, BLOCK);
       inner = bigger;
+      views = new Map();
     }
     const length = inner.write(token, TOKEN_AT, 'utf8');
     inner.writeUInt32BE(length, BLOCK);
@@ -134,7 +138,12 @@ export function tokenKeyFunction(
     const at = TOKEN_AT + length;
     for (let i = 0; i < suffix.length; i++) inner[at + i] = suffix[i] as number;
     const end = at + suffix.length;
-    const digest = hash('sha256', inner.subarray(0, end), 'binary');
+    let view = views.get(end);
+    if (view === undefined) {
+      view = inner.subarray(0, end);
+      if (views.size < MAX_VIEWS) views.set(end, view);
+    }
+    const digest = hash('sha256', view, 'binary');
     // The typed array's own fill: Buffer's checks its arguments first, which these need not.
     typedArrayFill.call(inner, 0, TOKEN_AT, end);
     outer.write(digest, BLOCK, 'latin1');
@@ -144,6 +153,9 @@ export function tokenKeyFunction(
 
 /** `Uint8Array`'s `fill`, which `Buffer` overrides with one that validates its arguments. */
 const typedArrayFill = Uint8Array.prototype.fill;
+
+/** How many token lengths get a view of their own (each one ~100 bytes). */
+const MAX_VIEWS = 64;
 
 /** SHA-256's block size, in bytes. */
 const BLOCK = 64;
