@@ -28,6 +28,7 @@ import { writeBadRequest, writeUnauthorized } from './responses.js';
 import { refusalEvent, type DecisionListener } from './authz/decision-event.js';
 import { observedAuthenticator } from './metrics/observed-authenticator.js';
 import type { AuthenticationMethod } from './metrics/observer.js';
+import type { KubeUser } from './user.js';
 
 /** The middleware {@link kubeletAuth} returns, with a way to release what it holds. */
 export interface KubeletAuthMiddleware extends Middleware {
@@ -189,10 +190,25 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
     if (outcome === ANONYMOUS) reportAnonymous?.('anonymous', 'success', 0);
     (req as IncomingMessage & { user?: unknown }).user = outcome.user;
     if (forward === undefined) return authorize(req, res, next, outcome.user, path, startedAt);
-    // Allowed requests get the identity headers rewritten on their way to the app.
+    authorizeThenForward(forward, req, res, next, outcome.user, path, startedAt);
+  }
+
+  /**
+   * Allowed requests get the identity headers rewritten on their way to the app. A function of
+   * its own, so that the callback's variables are allocated only when identity headers are on.
+   */
+  function authorizeThenForward(
+    forward: Middleware,
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: (error?: unknown) => void,
+    user: KubeUser,
+    path: string,
+    startedAt: number,
+  ): void {
     const forwarded = (error?: unknown): void =>
       error === undefined ? forward(req, res, next) : next(error);
-    authorize(req, res, forwarded, outcome.user, path, startedAt);
+    authorize(req, res, forwarded, user, path, startedAt);
   }
 
   const middleware = function kubeletAuthMiddleware(
@@ -211,6 +227,21 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
     }
     const outcome = authenticateUnion(authenticators, req, fallback);
     if (!(outcome instanceof Promise)) return proceed(outcome, req, res, next, path, startedAt);
+    proceedLater(outcome, req, res, next, path, startedAt);
+  } as KubeletAuthMiddleware;
+
+  /**
+   * {@link proceed} once the API server answered. A function of its own, so that the callbacks'
+   * shared variables are only allocated for a request that waits.
+   */
+  function proceedLater(
+    outcome: Promise<AuthnOutcome>,
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: (error?: unknown) => void,
+    path: string,
+    startedAt: number,
+  ): void {
     outcome
       .then((settled) => proceed(settled, req, res, next, path, startedAt))
       .catch((error: unknown) => {
@@ -219,7 +250,7 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
         );
         writeUnauthorized(res);
       });
-  } as KubeletAuthMiddleware;
+  }
 
   Object.defineProperty(middleware, 'config', {
     value: Object.freeze({ ...config }),

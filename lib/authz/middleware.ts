@@ -251,9 +251,8 @@ function kubeletAttributesFunction(options: KubeletAuthzOptions): AttributesFunc
       'kubeletAuthz: nodeName is required (the name of the Node the kubelet serves)',
     );
   }
-  const fineGrained = options.fineGrained ?? true;
-  return (req, user, path) =>
-    kubeletRequestAttributes(user, req.method ?? '', path, { nodeName, fineGrained });
+  const kubelet = { nodeName, fineGrained: options.fineGrained ?? true };
+  return (req, user, path) => kubeletRequestAttributes(user, req.method ?? '', path, kubelet);
 }
 
 /** `nodes/proxy`, `/healthz`: what a record asks about, for log lines. */
