@@ -29,22 +29,27 @@ export interface KubeletAttributesOptions {
 }
 
 /**
- * HTTP method → verb, exact and case-sensitive as the kubelet compares Go's `r.Method`. HEAD is
- * `get`, as the kubelet's documented table and the API server say (the kubelet's code gives ''),
- * so a route readable with GET is readable with HEAD; every other method gets the empty verb.
+ * The verb the kubelet derives from an HTTP method: exact and case-sensitive, as the kubelet
+ * compares Go's `r.Method`. HEAD is `get`, as the kubelet's documented table and the API server
+ * say (the kubelet's code gives ''), so a route readable with GET is readable with HEAD; every
+ * other method gets the empty verb. (A switch: no property lookup with a request's string.)
  */
-const VERBS: Readonly<Record<string, string>> = {
-  POST: 'create',
-  GET: 'get',
-  HEAD: 'get',
-  PUT: 'update',
-  PATCH: 'patch',
-  DELETE: 'delete',
-};
-
-/** The verb the kubelet derives from an HTTP method. */
 export function kubeletVerb(method: string): string {
-  return Object.hasOwn(VERBS, method) ? (VERBS[method] as string) : '';
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+      return 'get';
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return 'delete';
+    default:
+      return '';
+  }
 }
 
 /**
