@@ -73,12 +73,16 @@ interface Remembered<V> extends Verified<V> {
 export class ConnectionVerdicts<V> {
   private readonly remembered = new WeakMap<object, Remembered<V>>();
 
-  /** The verdict for `socket`: remembered, or `verify(previous)`'s, then remembered. */
-  get(
-    socket: PeerSocket,
+  /**
+   * The verdict for `socket`: remembered, or `verify(previous, socket, now)`'s, then remembered.
+   * (`socket` and `now` are passed on so that a caller can give a function made once, rather
+   * than a new closure per request.)
+   */
+  get<S extends PeerSocket>(
+    socket: S,
     bundleVersion: number,
     now: number,
-    verify: (previous: V | undefined) => Verified<V>,
+    verify: (previous: V | undefined, socket: S, now: number) => Verified<V>,
   ): V {
     const known = this.remembered.get(socket);
     if (
@@ -91,7 +95,7 @@ export class ConnectionVerdicts<V> {
     }
     const renegotiable = socket.getProtocol?.() !== 'TLSv1.3';
     const finished = renegotiable ? socket.getFinished?.() : undefined;
-    const { value, validUntil } = verify(known?.value);
+    const { value, validUntil } = verify(known?.value, socket, now);
     this.remembered.set(socket, { value, validUntil, bundleVersion, finished, renegotiable });
     return value;
   }

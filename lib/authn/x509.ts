@@ -98,8 +98,15 @@ export class ClientCertStrategy extends Strategy implements RequestAuthenticator
   private verdictFor(socket: unknown): Verdict {
     if (!isPeerSocket(socket)) return NO_CREDENTIALS;
     const now = this.now();
-    return this.verdicts.get(socket, this.bundle.version, now, () => this.verify(socket, now));
+    return this.verdicts.get(socket, this.bundle.version, now, this.verifyConnection);
   }
+
+  /** Made once: the per-connection cache calls it when it has no verdict it can use. */
+  private readonly verifyConnection = (
+    _previous: Verdict | undefined,
+    socket: PeerSocket,
+    now: number,
+  ): Verified<Verdict> => this.verify(socket, now);
 
   private verify(socket: PeerSocket, now: number): Verified<Verdict> {
     const sent = peerChain(socket);
