@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import type { Attributes } from '../../lib/authz/attributes.js';
+import { kubeletRequestAttributes, type Attributes } from '../../lib/authz/attributes.js';
 import type { AuthorizationResult, Authorizer } from '../../lib/authz/authorizer.js';
 import { cachedAuthorizer, decisionKey } from '../../lib/cache/decision-cache.js';
 import type { KubeUser } from '../../lib/user.js';
@@ -140,18 +140,12 @@ describe('decision cache keys (property)', () => {
   });
 
   it('a record changed in place after being asked gets its new key', () => {
-    const a: Attributes = {
-      user: { username: 'alice', groups: ['g'] },
-      verb: 'get',
-      namespace: '',
-      apiGroup: '',
-      apiVersion: 'v1',
-      resource: 'nodes',
-      subresource: 'stats',
-      name: 'node-a',
-      resourceRequest: true,
-      path: '/stats/summary',
-    };
+    const [a] = kubeletRequestAttributes(
+      { username: 'alice', groups: ['g'] },
+      'GET',
+      '/stats/summary',
+      { nodeName: 'node-a' },
+    ) as [Attributes];
     const stats = decisionKey(a);
     a.subresource = 'proxy';
     const proxy = decisionKey(a);

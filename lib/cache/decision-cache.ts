@@ -117,20 +117,11 @@ interface UserKeys {
   last: LastQuestion | undefined;
 }
 
-/** A question's fields, copied (the caller's record may change), and its key. */
-interface LastQuestion {
-  verb: string;
-  namespace: string;
-  apiGroup: string;
-  apiVersion: string;
-  resource: string;
-  subresource: string;
-  name: string;
-  resourceRequest: boolean;
-  /** `''` for a resource request, whose path is not part of the question. */
-  path: string;
-  key: string;
-}
+/**
+ * A question's fields, copied (the caller's record may change), and its key. `path` is `''` for a
+ * resource request, whose path is not part of the question.
+ */
+type LastQuestion = Omit<Attributes, 'user'> & { key: string };
 
 const userKeys = new WeakMap<object, UserKeys>();
 
