@@ -5,13 +5,14 @@
  *
  * Done, as the package must: read the bearer token; HMAC-SHA256 it under a per-process key (with
  * the package's own `tokenKeyFunction`, the cheapest HMAC found); one lookup in a bounded LRU
- * (lru-cache); remove the `Authorization` header; put the user on `req.user`; derive the verb and
- * `nodes/<subresource>`; one lookup in a second LRU under a key holding the whole user and the
- * attributes; call `next()`.
+ * (lru-cache); delete the `Authorization` header from Node's `headers` object; put the user on
+ * `req.user`; derive the verb and `nodes/<subresource>`; one lookup in a second LRU under a key
+ * holding the whole user and the attributes; call `next()`.
  *
  * Left out, which the package does: expiry checks, path validation (400s), the kubelet's full
  * path tables, fine-grained records, other authenticators, anonymous, events and metrics,
- * keeping the header out of Node's lazy `headers` object, errors.
+ * removing the header from `rawHeaders` too (and keeping it out of Node's lazy `headers` object),
+ * errors. (A repeated question's decision key is built anew each time; the package reuses it.)
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';

@@ -95,10 +95,10 @@ export function cachedTokenAuthenticator(
  *
  * The HMAC is computed as RFC 2104 defines it, `H(K ⊕ opad ‖ H(K ⊕ ipad ‖ message))`, with two
  * one-shot `crypto.hash` calls on buffers made once: the message is written after `K ⊕ ipad`,
- * the inner digest comes back as a (latin1) string and is copied after `K ⊕ opad`. No memory for bytes
- * and no native handle is taken per call (a view of the buffer, kept per length), which on the
- * warm path of a busy server costs several times the hashing. The bytes of the token are wiped from the buffer
- * before returning, so no token outlives its request here.
+ * the inner digest comes back as a (latin1) string and is copied after `K ⊕ opad`. No memory
+ * for bytes and no native handle is taken per call (a view of the buffer, kept per length),
+ * which on the warm path of a busy server costs several times the hashing. The bytes of the
+ * token are wiped from the buffer before returning, so no token outlives its request here.
  */
 export function tokenKeyFunction(
   hmacKey: Buffer,
