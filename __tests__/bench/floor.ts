@@ -6,8 +6,8 @@
  * Done, as the package must: read the bearer token; HMAC-SHA256 it under a per-process key (with
  * the package's own `tokenKeyFunction`, the cheapest HMAC found); one lookup in a bounded LRU
  * (lru-cache); delete the `Authorization` header from Node's `headers` object; put the user on
- * `req.user`; derive the verb and `nodes/<subresource>`; one lookup in a second LRU under a key
- * holding the whole user and the attributes; call `next()`.
+ * `req.user`; derive the verb (the package's `kubeletVerb`) and `nodes/<subresource>`; one lookup
+ * in a second LRU under a key holding the whole user and the attributes; call `next()`.
  *
  * Left out, which the package does: expiry checks, path validation (400s), the kubelet's full
  * path tables, fine-grained records, other authenticators, anonymous, events and metrics,
@@ -17,6 +17,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LRUCache } from 'lru-cache';
+import { kubeletVerb } from '../../lib/authz/attributes.js';
 import { tokenKeyFunction } from '../../lib/cache/token-cache.js';
 import { BENCH } from './protocol.js';
 
@@ -27,15 +28,6 @@ interface FloorUser {
   uid: string;
   groups: string[];
 }
-
-const VERBS: Record<string, string> = {
-  GET: 'get',
-  HEAD: 'get',
-  POST: 'create',
-  PUT: 'update',
-  PATCH: 'patch',
-  DELETE: 'delete',
-};
 
 /** The floor middleware, its caches filled as scenario 3's are once warm. */
 export function tokenFloor(): Middleware {
@@ -68,7 +60,7 @@ export function tokenFloor(): Middleware {
     const url = req.url ?? '/';
     const slash = url.indexOf('/', 1);
     const subresource = url.slice(1, slash === -1 ? undefined : slash);
-    const verb = VERBS[req.method ?? ''] ?? '';
+    const verb = kubeletVerb(req.method ?? '');
     const decision = decisions.get(
       `${userKey}\u0000${verb}\u0000nodes\u0000${subresource}\u0000${BENCH.nodeName}`,
     );
