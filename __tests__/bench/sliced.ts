@@ -102,7 +102,8 @@ export async function sliced(
     sliceS,
     side,
     baselineSide,
-    ratio: b.reduce((n, s) => n + s.rate, 0) / a.reduce((n, s) => n + s.rate, 0),
+    // Both sides have `slices` slices: the ratio of the means is that of the sums.
+    ratio: side.reqPerSec / baselineSide.reqPerSec,
     pairRatios: b.map((s, i) => s.rate / (a[i] as Slice).rate),
     cpuRatio: baselineSide.cpuUs / side.cpuUs,
     failures: [...a, ...b].reduce((n, s) => n + s.failures, 0),
