@@ -12,20 +12,25 @@ type Lines = AuthRequest & { headersDistinct?: Record<string, string[]> };
  */
 export function removeHeaderLines(req: Lines, name: string): void {
   const raw = req.rawHeaders;
-  const counted = raw !== undefined && countsRawLines(req, raw);
+  if (raw === undefined || !countsRawLines(req, raw)) return removeEagerly(req, raw, name);
   // A view Node has not built yet is left alone: built later, it will not have the lines.
-  if (!counted || viewBuilt(req, 'headers')) delete req.headers[name];
-  if (!raw) return;
-  if (!counted) {
-    // The distinct view reads the raw list when first asked for: built now, while it is whole.
-    if (!hasLine(raw, name)) return;
-    settleDistinctView(req, name);
-  }
+  const headers = builtView(req, 'headers');
+  if (headers) delete headers[name];
   const before = raw.length;
   dropLines(raw, name);
-  if (!counted || raw.length === before) return;
-  forgetDistinct(req, name);
+  if (raw.length === before) return;
   setRawCount(req, raw.length);
+  const distinct = builtView(req, 'distinct');
+  if (distinct) delete distinct[name];
+}
+
+/** {@link removeHeaderLines} where the raw list cannot shrink with Node's count. */
+function removeEagerly(req: Lines, raw: string[] | undefined, name: string): void {
+  delete req.headers[name];
+  // The distinct view reads the raw list when first asked for: built now, while it is whole.
+  if (!raw || !hasLine(raw, name)) return;
+  settleDistinctView(req, name);
+  dropLines(raw, name);
 }
 
 /**
@@ -45,7 +50,8 @@ function dropLines(raw: string[], name: string): void {
   }
   // A name without a value (not from Node's parser) stays, as it was.
   if (i < raw.length) raw[kept++] = raw[i] as string;
-  raw.length = kept;
+  // `pop`, which the compiler inlines, rather than the `length` setter (a call into the runtime).
+  while (raw.length > kept) raw.pop();
 }
 
 /**
@@ -55,7 +61,7 @@ function dropLines(raw: string[], name: string): void {
  */
 export function firstHeaderLine(req: Lines, name: string): string | undefined {
   const raw = req.rawHeaders;
-  if (raw === undefined || !countsRawLines(req, raw) || viewBuilt(req, 'headers')) {
+  if (raw === undefined || !countsRawLines(req, raw) || builtView(req, 'headers')) {
     const value = req.headers[name];
     return Array.isArray(value) ? value[0] : value;
   }
@@ -171,20 +177,15 @@ function setRawCount(req: Lines, n: number): void {
   if (lazyViews) (req as unknown as Internal)[lazyViews.count] = n;
 }
 
-/** Whether Node has built its lazy `headers` or `headersDistinct` view of `req` already. */
-function viewBuilt(req: Lines, view: 'headers' | 'distinct'): boolean {
-  if (!lazyViews) return true;
+/** Node's lazy `headers` or `headersDistinct` view of `req` if it has built it already. */
+function builtView(req: Lines, view: 'headers' | 'distinct'): Record<string, unknown> | undefined {
+  if (!lazyViews) return undefined;
   // One load per view (each site then sees one key only): this runs on every request.
   const built =
     view === 'headers'
       ? (req as unknown as Internal)[lazyViews.headers]
       : (req as unknown as Internal)[lazyViews.distinct];
-  return typeof built === 'object' && built !== null;
-}
-
-/** Removes `name` from the distinct view if something built it already. */
-function forgetDistinct(req: Lines, name: string): void {
-  if (lazyViews && viewBuilt(req, 'distinct')) {
-    delete ((req as unknown as Internal)[lazyViews.distinct] as Record<string, unknown>)[name];
-  }
+  return typeof built === 'object' && built !== null
+    ? (built as Record<string, unknown>)
+    : undefined;
 }
