@@ -183,10 +183,13 @@ export function render(results: BenchResults): string {
   }
   for (const r of results.sliced ?? []) {
     const pairs = r.pairRatios;
+    const repeats = r.repeatRatios;
     out.push(
-      `s ${r.id} vs ${r.baseline}, ${r.slices} slices of ${r.sliceS} s each at saturation, taking turns: ` +
+      `s ${r.id} vs ${r.baseline}, ${repeats.length} × ${r.slices} slices of ${r.sliceS} s each at saturation, taking turns: ` +
         `${r.side.reqPerSec.toFixed(0)} vs ${r.baselineSide.reqPerSec.toFixed(0)} req/s → ${r.ratio.toFixed(2)}× ` +
-        `(pairs ${Math.min(...pairs).toFixed(2)}–${Math.max(...pairs).toFixed(2)}); server CPU ` +
+        (r.standardError === null ? '' : `± ${r.standardError.toFixed(2)} `) +
+        `(repeats ${repeats.map((x) => x.toFixed(2)).join(', ')}; ` +
+        `pairs ${Math.min(...pairs).toFixed(2)}–${Math.max(...pairs).toFixed(2)}); server CPU ` +
         `${r.side.cpuUs.toFixed(0)} vs ${r.baselineSide.cpuUs.toFixed(0)} µs/request → ${r.cpuRatio.toFixed(2)}×` +
         (r.failures > 0 ? `; ${r.failures} failed or non-2xx responses` : ''),
     );

@@ -20,7 +20,8 @@
  * default 2), BENCH_CONNECTIONS (default 50), BENCH_LATENCY_RATE (req/s, default 1000),
  * BENCH_ONLY (comma-separated scenario ids, e.g. `1b,3`; `i` is the interleaved A/B, `s` the
  * sliced A/B, `m` the middleware alone), BENCH_INTERLEAVED (requests per side, default 5000),
- * BENCH_SLICES (slices per side, default 8), BENCH_SLICE (s, default 2), BENCH_CPU_PROF (a
+ * BENCH_SLICES (slices per side, default 6), BENCH_SLICE (s, default 2), BENCH_SLICED_REPEATS
+ * (times the sliced A/B is repeated with fresh processes, default 3), BENCH_CPU_PROF (a
  * directory: server children write a CPU profile there).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,7 +37,7 @@ import type { ClientTls } from './load.js';
 import { BENCH } from './protocol.js';
 import type { BenchPki, ReviewCounts, ServerScenario } from './protocol.js';
 import { mib, render } from './report.js';
-import { sliced, type SlicedRow } from './sliced.js';
+import { combineRepeats, sliced, type SlicedRow } from './sliced.js';
 import type {
   BenchResults,
   HeapRow,
@@ -77,7 +78,8 @@ const TARGET_HEAP_MIB = 64;
 const LATENCY_RATE = envNumber('BENCH_LATENCY_RATE', 1000);
 const LATENCY_CONNECTIONS = 10;
 const INTERLEAVED_REQUESTS = envNumber('BENCH_INTERLEAVED', 5000);
-const SLICES = Math.round(envNumber('BENCH_SLICES', 8));
+const SLICES = Math.round(envNumber('BENCH_SLICES', 6));
+const SLICED_REPEATS = Math.round(envNumber('BENCH_SLICED_REPEATS', 3));
 const SLICE_S = envNumber('BENCH_SLICE', 2);
 
 interface ThroughputScenario {
@@ -444,15 +446,32 @@ function interleavedPairs(pki: BenchPki, client: ClientTls, apiServer: ServerChi
   );
 }
 
-/** Each pair at saturation, in alternating slices (sliced.ts). */
-function slicedPairs(pki: BenchPki, client: ClientTls, apiServer: ServerChild) {
-  return eachPair('s', pki, client, apiServer, (ids, base, subject) =>
-    sliced(ids, base, subject, BENCH.path, {
-      slices: SLICES,
-      sliceS: SLICE_S,
-      connections: settings.connections,
-    }),
-  );
+/**
+ * Each pair at saturation, in alternating slices (sliced.ts), repeated with fresh processes:
+ * every pair once, then every pair again, so that a pair's repeats are spread over the run.
+ */
+async function slicedPairs(
+  pki: BenchPki,
+  client: ClientTls,
+  apiServer: ServerChild,
+): Promise<SlicedRow[]> {
+  const byId = new Map<string, SlicedRow[]>();
+  for (let repeat = 0; repeat < SLICED_REPEATS; repeat++) {
+    const rows = await eachPair(
+      `s (${repeat + 1}/${SLICED_REPEATS})`,
+      pki,
+      client,
+      apiServer,
+      (ids, base, subject) =>
+        sliced(ids, base, subject, BENCH.path, {
+          slices: SLICES,
+          sliceS: SLICE_S,
+          connections: settings.connections,
+        }),
+    );
+    for (const row of rows) byId.set(row.id, [...(byId.get(row.id) ?? []), row]);
+  }
+  return [...byId.values()].map(combineRepeats);
 }
 
 async function main(): Promise<void> {

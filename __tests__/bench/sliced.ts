@@ -4,6 +4,10 @@
  * A B B A A B …, so that slow swings of a shared VM fall on both alike. The ratio is the
  * scenario's requests over the baseline's, summed over the slices: the issue's throughput ratio,
  * with the machine's drift cancelled instead of sampled three times.
+ *
+ * One such A/B still moves by ±5 % on this VM (an A/A of two identical servers read 0.98–1.08):
+ * besides the machine, each pair of processes has its own luck (memory layout, which core). So
+ * the A/B is repeated with fresh processes ({@link combineRepeats}) and the repeats averaged.
  */
 import type { ServerChild } from './children.js';
 import { cannon, type ClientTls } from './load.js';
@@ -18,13 +22,17 @@ export interface SlicedSide {
 export interface SlicedRow {
   id: string;
   baseline: string;
-  /** Slices per side, and the length of each, in s. */
+  /** Slices per side in each repeat, and the length of each, in s. */
   slices: number;
   sliceS: number;
   side: SlicedSide;
   baselineSide: SlicedSide;
-  /** Scenario requests per second over the baseline's, all slices together. */
+  /** Scenario requests per second over the baseline's: all slices together, then repeats averaged. */
   ratio: number;
+  /** Each repeat's ratio (fresh processes each time), in order. */
+  repeatRatios: number[];
+  /** Standard error of `ratio` over the repeats (`null` with one repeat). */
+  standardError: number | null;
   /** The same ratio for each adjacent pair of slices, in order: how much it moves. */
   pairRatios: number[];
   /** `baselineSide.cpuUs / side.cpuUs`. */
@@ -96,16 +104,50 @@ export async function sliced(
   }
   const side = summary(b);
   const baselineSide = summary(a);
+  // Both sides have `slices` slices: the ratio of the means is that of the sums.
+  const ratio = side.reqPerSec / baselineSide.reqPerSec;
   return {
     ...ids,
     slices,
     sliceS,
     side,
     baselineSide,
-    // Both sides have `slices` slices: the ratio of the means is that of the sums.
-    ratio: side.reqPerSec / baselineSide.reqPerSec,
+    ratio,
+    repeatRatios: [ratio],
+    standardError: null,
     pairRatios: b.map((s, i) => s.rate / (a[i] as Slice).rate),
     cpuRatio: baselineSide.cpuUs / side.cpuUs,
     failures: [...a, ...b].reduce((n, s) => n + s.failures, 0),
+  };
+}
+
+const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
+
+/** Two sides' averages over repeats. */
+function meanSide(sides: SlicedSide[]): SlicedSide {
+  return { reqPerSec: mean(sides.map((s) => s.reqPerSec)), cpuUs: mean(sides.map((s) => s.cpuUs)) };
+}
+
+/**
+ * One row from the repeats of one A/B (each with fresh processes): ratios averaged, with their
+ * standard error; every pair of slices kept; failures added up.
+ */
+export function combineRepeats(rows: SlicedRow[]): SlicedRow {
+  const [first] = rows;
+  if (!first) throw new Error('combineRepeats: no repeats');
+  const ratios = rows.flatMap((r) => r.repeatRatios);
+  const ratio = mean(ratios);
+  const n = ratios.length;
+  const variance = n > 1 ? ratios.reduce((a, r) => a + (r - ratio) ** 2, 0) / (n - 1) : 0;
+  return {
+    ...first,
+    side: meanSide(rows.map((r) => r.side)),
+    baselineSide: meanSide(rows.map((r) => r.baselineSide)),
+    ratio,
+    repeatRatios: ratios,
+    standardError: n > 1 ? Math.sqrt(variance / n) : null,
+    pairRatios: rows.flatMap((r) => r.pairRatios),
+    cpuRatio: mean(rows.map((r) => r.cpuRatio)),
+    failures: rows.reduce((a, r) => a + r.failures, 0),
   };
 }
