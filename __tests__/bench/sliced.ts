@@ -35,7 +35,7 @@ export interface SlicedRow {
   standardError: number | null;
   /** The same ratio for each adjacent pair of slices, in order: how much it moves. */
   pairRatios: number[];
-  /** `baselineSide.cpuUs / side.cpuUs`. */
+  /** `baselineSide.cpuUs / side.cpuUs` in each repeat, averaged over the repeats. */
   cpuRatio: number;
   /** Errors, timeouts and non-2xx responses on both sides (a run with any measures nothing). */
   failures: number;
