@@ -11,6 +11,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { ServerChild } from './children.js';
 import type { ClientTls } from './load.js';
+import { mean } from './stats.js';
 
 export interface InterleavedSide {
   /** Latency per request, in µs. */
@@ -86,8 +87,6 @@ function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
-
-const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
 
 /**
  * Alternates `requests` requests between `baseline` and `subject` (which comes first alternates

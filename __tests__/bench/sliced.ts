@@ -11,6 +11,7 @@
  */
 import type { ServerChild } from './children.js';
 import { cannon, type ClientTls } from './load.js';
+import { mean } from './stats.js';
 
 export interface SlicedSide {
   /** Mean over the slices of requests per second. */
@@ -74,7 +75,7 @@ async function slice(side: Side, path: string, durationS: number, connections: n
 function summary(slices: Slice[]): SlicedSide {
   const requests = slices.reduce((n, s) => n + s.requests, 0);
   return {
-    reqPerSec: slices.reduce((n, s) => n + s.rate, 0) / slices.length,
+    reqPerSec: mean(slices.map((s) => s.rate)),
     cpuUs: slices.reduce((n, s) => n + s.cpuUs, 0) / Math.max(1, requests),
   };
 }
@@ -120,8 +121,6 @@ export async function sliced(
     failures: [...a, ...b].reduce((n, s) => n + s.failures, 0),
   };
 }
-
-const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
 
 /** Two sides' averages over repeats. */
 function meanSide(sides: SlicedSide[]): SlicedSide {
