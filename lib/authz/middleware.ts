@@ -11,6 +11,7 @@ import { kubeUser, type KubeUser } from '../user.js';
 import { kubeletRequestAttributes, type Attributes } from './attributes.js';
 import { authorizeSafely, type AuthorizationResult, type Authorizer } from './authorizer.js';
 import { refusalEvent, type DecisionEvent, type DecisionListener } from './decision-event.js';
+import { rememberLastQuestion } from './last-question.js';
 import { requestPath } from './request-path.js';
 
 /** A Connect/Express middleware. */
@@ -252,7 +253,9 @@ function kubeletAttributesFunction(options: KubeletAuthzOptions): AttributesFunc
     );
   }
   const kubelet = { nodeName, fineGrained: options.fineGrained ?? true };
-  return (req, user, path) => kubeletRequestAttributes(user, req.method ?? '', path, kubelet);
+  return rememberLastQuestion((user, method, path) =>
+    kubeletRequestAttributes(user, method, path, kubelet),
+  );
 }
 
 /** `nodes/proxy`, `/healthz`: what a record asks about, for log lines. */
