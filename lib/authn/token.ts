@@ -69,6 +69,8 @@ export class TokenReviewStrategy
   private readonly users = new WeakMap<KubeUser, KubeUser>();
   /** One outcome per cached result: requests with the token share it. */
   private readonly outcomes = new WeakMap<TokenResult, AuthnOutcome>();
+  private lastResult: TokenResult | undefined;
+  private lastOutcome: AuthnOutcome | undefined;
   private readonly logger: Logger;
 
   constructor(options: TokenReviewStrategyOptions = {}) {
@@ -144,12 +146,18 @@ export class TokenReviewStrategy
     result: TokenResult,
     accepted: (req: AuthRequest) => void,
   ): AuthnOutcome {
-    let outcome = this.outcomes.get(result);
+    // The last result's outcome is at hand without a lookup: a busy client sends one token.
+    let outcome = result === this.lastResult ? this.lastOutcome : undefined;
     if (!outcome) {
-      const user = this.userOf(result);
-      if (!user) return this.refuse(req, 'invalid bearer token');
-      outcome = Object.freeze({ kind: 'user', user });
-      this.outcomes.set(result, outcome);
+      outcome = this.outcomes.get(result);
+      if (!outcome) {
+        const user = this.userOf(result);
+        if (!user) return this.refuse(req, 'invalid bearer token');
+        outcome = Object.freeze({ kind: 'user', user });
+        this.outcomes.set(result, outcome);
+      }
+      this.lastResult = result;
+      this.lastOutcome = outcome;
     }
     accepted(req);
     return outcome;
