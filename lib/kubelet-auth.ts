@@ -123,7 +123,9 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
         logger,
       });
       closers.push(() => bundle.close());
-      authenticators.push(observed(new ClientCertStrategy({ bundle, logger }), 'x509'));
+      authenticators.push(
+        observed(new ClientCertStrategy({ bundle, logger, cacheSize: config.cacheSize }), 'x509'),
+      );
     }
     if (config.tokenWebhook && reviewClient) {
       const tokens = new TokenReviewStrategy({

@@ -121,7 +121,7 @@ export interface KubeletAuthOptions extends ApiServerOptions {
   fineGrained?: boolean;
   /** TokenReview `spec.audiences`. Default: none sent, as the kubelet. */
   audiences?: string[];
-  /** Most entries in each cache (tokens, decisions). Default: `10000`. */
+  /** Most entries in each cache (tokens, decisions, client certificate chains). Default: `10000`. */
   cacheSize?: number;
   /** Most reviews in flight to the API server at once; more wait (within `timeout`). Default: `64`. */
   maxConcurrentReviews?: number;

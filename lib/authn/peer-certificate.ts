@@ -24,20 +24,30 @@ export function isPeerSocket(socket: unknown): socket is PeerSocket {
 /** The leaf and what the client sent after it, as Node exposes them (leaf first). */
 export function peerChain(socket: PeerSocket): X509Certificate[] {
   const chain: X509Certificate[] = [];
-  const seen = new Set<string>();
-  let current: PeerCertificate | undefined = socket.getPeerCertificate(true);
-  while (current?.raw && chain.length < 16) {
-    const id = current.raw.toString('base64');
-    if (seen.has(id)) break;
-    seen.add(id);
+  for (const der of sentCertificates(socket)) {
     try {
-      chain.push(new X509Certificate(current.raw));
+      chain.push(new X509Certificate(der));
     } catch {
       break;
     }
-    current = current.issuerCertificate;
   }
   return chain;
+}
+
+/**
+ * The DER bytes of the leaf and of what the client sent after it (leaf first), at most 16,
+ * ending where Node's chain repeats itself (a self-signed certificate is its own issuer).
+ */
+export function sentCertificates(socket: PeerSocket): Buffer[] {
+  const sent: Buffer[] = [];
+  let current: PeerCertificate | undefined = socket.getPeerCertificate(true);
+  while (current?.raw && sent.length < 16) {
+    const der = current.raw;
+    if (sent.some((seen) => seen.equals(der))) break;
+    sent.push(der);
+    current = current.issuerCertificate;
+  }
+  return sent;
 }
 
 /** How long a refused certificate's verdict holds: until it becomes valid, or a minute. */

@@ -21,6 +21,7 @@ import {
   type RequestAuthenticator,
 } from './request-authenticator.js';
 import { settle, type AuthRequest } from './strategy-actions.js';
+import { cachedChainVerifier, type ChainVerifier } from '../cache/chain-cache.js';
 
 /** The `extra` key the API server fills with a certificate's fingerprint. */
 export const CREDENTIAL_ID_EXTRA = 'authentication.kubernetes.io/credential-id';
@@ -37,6 +38,11 @@ export interface ClientCertStrategyOptions {
   logger?: Logger;
   /** The clock (for tests). Default: `Date.now`. */
   now?: () => number;
+  /**
+   * Most certificate chains whose verdict is kept across connections (a client that connects
+   * again with the same certificate is not verified again). Default: 10000.
+   */
+  cacheSize?: number;
 }
 
 /** The outcome for one TLS connection's certificate. */
@@ -51,7 +57,7 @@ type Verdict =
  * the next strategy is tried. A certificate that fails verification: the request fails with
  * 401 unless a later strategy (a valid token) succeeds; it never becomes anonymous.
  * Each connection's certificate is verified once and re-checked when the bundle changes or the
- * chain expires.
+ * chain expires; a verdict also serves later connections that send the same certificates.
  *
  * @example passport.use(new ClientCertStrategy({ clientCAFile: '/etc/kubernetes/pki/ca.crt' }));
  */
@@ -61,6 +67,8 @@ export class ClientCertStrategy extends Strategy implements RequestAuthenticator
   private readonly logger: Logger;
   private readonly now: () => number;
   private readonly verdicts = new ConnectionVerdicts<Verdict>();
+  /** The chain's verification, cached by the certificates sent and the bundle's version. */
+  private readonly verifyChain: ChainVerifier<Verdict>;
 
   constructor(options: ClientCertStrategyOptions) {
     super();
@@ -74,6 +82,12 @@ export class ClientCertStrategy extends Strategy implements RequestAuthenticator
       );
     this.logger = options.logger ?? stderrLogger;
     this.now = options.now ?? Date.now;
+    const bundle = this.bundle;
+    this.verifyChain = cachedChainVerifier((socket, now) => this.verify(socket, now), {
+      bundleVersion: () => bundle.version,
+      now: this.now,
+      ...(options.cacheSize !== undefined ? { maxEntries: options.cacheSize } : {}),
+    });
   }
 
   /** Stops watching the CA file. */
@@ -106,7 +120,7 @@ export class ClientCertStrategy extends Strategy implements RequestAuthenticator
     _previous: Verdict | undefined,
     socket: PeerSocket,
     now: number,
-  ): Verified<Verdict> => this.verify(socket, now);
+  ): Verified<Verdict> => this.verifyChain(socket, now);
 
   private verify(socket: PeerSocket, now: number): Verified<Verdict> {
     const sent = peerChain(socket);

@@ -1,0 +1,179 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { X509Certificate } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, request as httpsRequest, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { PeerSocket, Verified } from '../../lib/authn/peer-certificate.js';
+import { ClientCertStrategy } from '../../lib/authn/x509.js';
+import { cachedChainVerifier } from '../../lib/cache/chain-cache.js';
+import { silentLogger } from '../../lib/logger.js';
+import type { KubeUser } from '../../lib/user.js';
+import { close, makePki, type Pki } from '../integration/harness.js';
+
+let pki: Pki;
+beforeAll(async () => {
+  pki = await makePki();
+});
+
+/** A connection's socket as Node shows it: the certificates sent, leaf first, as DER. */
+function socketSending(...pems: string[]): PeerSocket {
+  const ders = pems.map((pem) => new X509Certificate(pem).raw);
+  type Legacy = { raw?: Buffer; issuerCertificate?: Legacy };
+  let chain: Legacy = {};
+  for (const raw of [...ders].reverse()) chain = { raw, issuerCertificate: chain };
+  return { getPeerCertificate: () => chain as never, getProtocol: () => 'TLSv1.3' };
+}
+
+/** PEM blocks of an `IssuedCertificate.chain` (leaf first). */
+const pemsOf = (chain: string): string[] =>
+  chain.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
+
+/** A verifier that counts its calls and answers a verdict per leaf, valid for `validFor` ms. */
+function counting(validFor = 60_000) {
+  const calls: string[] = [];
+  const verify = (socket: PeerSocket, now: number): Verified<{ leaf: string }> => {
+    const raw = socket.getPeerCertificate(true).raw;
+    const leaf = raw ? new X509Certificate(raw).subject : '(none)';
+    calls.push(leaf);
+    return { value: { leaf }, validUntil: now + validFor };
+  };
+  return { verify, calls };
+}
+
+describe('cachedChainVerifier', () => {
+  it('verifies a certificate once for many connections, and another certificate on its own', () => {
+    const { verify, calls } = counting();
+    const cached = cachedChainVerifier(verify, { bundleVersion: () => 1, now: () => 1_000 });
+    const first = cached(socketSending(pki.certs.alice.cert), 1_000);
+    const second = cached(socketSending(pki.certs.alice.cert), 1_000);
+    const admin = cached(socketSending(pki.certs.admin.cert), 1_000);
+    expect(second).toBe(first);
+    expect(admin.value.leaf).toContain('CN=root');
+    expect(first.value.leaf).toContain('CN=alice');
+    expect(calls).toHaveLength(2);
+  });
+
+  it('tells a chain from its leaf alone: the intermediates sent are part of the key', () => {
+    const { verify, calls } = counting();
+    const cached = cachedChainVerifier(verify, { bundleVersion: () => 1, now: () => 0 });
+    cached(socketSending(...pemsOf(pki.certs.viaIntermediate.chain)), 0);
+    cached(socketSending(pki.certs.viaIntermediate.cert), 0);
+    cached(socketSending(...pemsOf(pki.certs.viaIntermediate.chain)), 0);
+    expect(pemsOf(pki.certs.viaIntermediate.chain)).toHaveLength(2);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('verifies again when the CA bundle changes, and when the verdict runs out', () => {
+    const { verify, calls } = counting(500);
+    let version = 1;
+    let clock = 0;
+    const cached = cachedChainVerifier(verify, {
+      bundleVersion: () => version,
+      now: () => clock,
+    });
+    const alice = () => cached(socketSending(pki.certs.alice.cert), clock);
+    alice();
+    alice();
+    expect(calls).toHaveLength(1);
+    version = 2;
+    alice();
+    expect(calls).toHaveLength(2);
+    clock = 500; // still valid at its last millisecond
+    alice();
+    expect(calls).toHaveLength(2);
+    clock = 501;
+    alice();
+    expect(calls).toHaveLength(3);
+  });
+
+  it('keeps at most maxEntries chains, dropping the least recently used', () => {
+    const { verify, calls } = counting();
+    const cached = cachedChainVerifier(verify, {
+      bundleVersion: () => 1,
+      now: () => 0,
+      maxEntries: 2,
+    });
+    const ask = (pem: string) => cached(socketSending(pem), 0);
+    ask(pki.certs.alice.cert);
+    ask(pki.certs.admin.cert);
+    ask(pki.certs.alice.cert); // alice is now the most recent
+    ask(pki.certs.withUid.cert); // drops admin
+    expect(calls).toHaveLength(3);
+    ask(pki.certs.alice.cert);
+    expect(calls).toHaveLength(3);
+    ask(pki.certs.admin.cert);
+    expect(calls).toHaveLength(4);
+  });
+
+  it('does not cache a connection without a certificate', () => {
+    const { verify, calls } = counting();
+    const cached = cachedChainVerifier(verify, { bundleVersion: () => 1, now: () => 0 });
+    const none: PeerSocket = { getPeerCertificate: () => ({}) as never };
+    cached(none, 0);
+    cached(none, 0);
+    expect(calls).toEqual(['(none)', '(none)']);
+  });
+});
+
+describe('ClientCertStrategy over real TLS connections', () => {
+  let server: Server | undefined;
+  afterAll(async () => {
+    if (server) await close(server);
+  });
+
+  it('a client reconnecting with its certificate is the same user; a refused one stays refused', async () => {
+    const strategy = new ClientCertStrategy({
+      clientCAFile: pki.clientCAFile,
+      logger: silentLogger,
+    });
+    const users: KubeUser[] = [];
+    server = createServer(
+      {
+        key: pki.serving.key,
+        cert: pki.serving.cert,
+        requestCert: true,
+        rejectUnauthorized: false,
+      },
+      (req: IncomingMessage, res: ServerResponse) => {
+        const outcome = strategy.authenticateRequest(req as never);
+        if (outcome.kind === 'user') users.push(outcome.user);
+        res.end(outcome.kind === 'user' ? outcome.user.username : outcome.kind);
+      },
+    );
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    // A new connection for each request (agent: false).
+    const get = (cert: { cert: string; key: string }) =>
+      new Promise<string>((resolve, reject) => {
+        const req = httpsRequest(
+          {
+            host: '127.0.0.1',
+            port,
+            path: '/',
+            servername: 'localhost',
+            agent: false,
+            ca: pki.serving.cert,
+            cert: cert.cert,
+            key: cert.key,
+          },
+          (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (c: string) => (body += c));
+            res.on('end', () => resolve(body));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await get(pki.certs.alice)).toBe('alice');
+    expect(await get(pki.certs.wrongCA)).toBe('refused');
+    expect(await get(pki.certs.alice)).toBe('alice');
+    expect(await get(pki.certs.wrongCA)).toBe('refused');
+    expect(await get(pki.certs.admin)).toBe('root');
+    expect(users).toHaveLength(3);
+    expect(users[1]).toBe(users[0]);
+    expect(users[2]).not.toBe(users[0]);
+    strategy.close();
+  });
+});

@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+import { sentCertificates, type PeerSocket, type Verified } from '../authn/peer-certificate.js';
+import { ExpiringCache } from './expiring-cache.js';
+import { DEFAULT_CACHE_SIZE } from './token-cache.js';
+
+/** Verifies the client certificate of a TLS connection, at `now`. */
+export type ChainVerifier<V> = (socket: PeerSocket, now: number) => Verified<V>;
+
+/** Options of {@link cachedChainVerifier}. */
+export interface ChainCacheOptions {
+  /** The CA bundle's version: a verdict made under another version is not used. */
+  bundleVersion: () => number;
+  /** The verifier's clock, in ms (verdicts' `validUntil` are on it). */
+  now: () => number;
+  /** Most chains whose verdict is kept; the least recently used goes first. Default: 10000. */
+  maxEntries?: number;
+}
+
+/**
+ * Wraps a client-certificate verifier with a bounded cache keyed by what the verdict depends on:
+ * the certificates the client sent (a SHA-256 over their DER bytes, not the bytes themselves)
+ * and the CA bundle's version. A client that opens many connections with one certificate (the
+ * API server, a scraper) has its chain parsed and verified once, not once per connection; each
+ * verdict is kept until its own `validUntil` (the chain's earliest expiry, or a refusal's
+ * minute). A connection without a certificate goes straight to the verifier.
+ */
+export function cachedChainVerifier<V extends object>(
+  verify: ChainVerifier<V>,
+  options: ChainCacheOptions,
+): ChainVerifier<V> {
+  const cache = new ExpiringCache<Verified<V>>({
+    maxEntries: options.maxEntries ?? DEFAULT_CACHE_SIZE,
+    staleMs: 0,
+    now: options.now,
+  });
+  return (socket, now) => {
+    const sent = sentCertificates(socket);
+    if (sent.length === 0) return verify(socket, now);
+    const hash = createHash('sha256');
+    for (const der of sent) hash.update(u32(der.length)).update(der);
+    const key = `${options.bundleVersion()}:${hash.digest('base64')}`;
+    const known = cache.fresh(key);
+    if (known !== undefined) return known;
+    const verified = verify(socket, now);
+    cache.set(key, verified, verified.validUntil - now);
+    return verified;
+  };
+}
+
+/** `n` as four bytes: each certificate's length goes before it, so no two chains hash alike. */
+function u32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n);
+  return b;
+}
