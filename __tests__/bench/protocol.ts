@@ -14,6 +14,8 @@ export type ServerScenario =
   | 'token-floor'
   | 'bare-https'
   | 'cert-webhook'
+  /** Scenario 4b's required work alone, inline: its lower bound (floor.ts). */
+  | 'cert-floor'
   | 'storm'
   /** The stand-in API server alone, in a process of its own (as a real one is elsewhere). */
   | 'apiserver';

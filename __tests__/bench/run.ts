@@ -9,8 +9,8 @@
  * (sliced.ts) measures the same ratios with both servers up at once, taking turns in short
  * slices; when it ran, the targets are judged on it.
  *
- * Scenario 3f is not one of the issue's: it does scenario 3's required work alone, inline
- * (floor.ts), so that scenario 3's figures can be read against the least that work costs here.
+ * Scenarios 3f and 4f are not the issue's: each does scenario 3's or 4b's required work alone,
+ * inline (floor.ts), so that their figures can be read against the least that work costs here.
  * Scenarios 3 and 3f are compared with bare Express answering the same requests, token included
  * (1t), as 4b is with bare HTTPS receiving the same certificate (4a): both sides then parse the
  * same bytes, and the ratio is the middleware's. 1t against 1b shows what sending the token costs
@@ -179,6 +179,13 @@ const SCENARIOS: ThroughputScenario[] = [
     clientCert: true,
     countReviews: true,
     verdict: (row) => ({ target: ratioTarget(row), met: ratioAtLeast(row) }),
+  },
+  {
+    id: '4f',
+    name: "floor: 4b's required work alone, inline",
+    server: 'cert-floor',
+    baseline: '4a',
+    clientCert: true,
   },
 ];
 
@@ -386,6 +393,7 @@ const PAIRS = [
   ['1t', '3'],
   ['1t', '3f'],
   ['4a', '4b'],
+  ['4a', '4f'],
 ] as const;
 
 /** What a client sends to a scenario's server: its token, its TLS material. */

@@ -4,6 +4,7 @@
  * answers `ready` with the port; answers `reviews` with what reached the stand-in API server;
  * exits on `close` (or when the runner goes away).
  */
+import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import type { RequestListener, Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -15,7 +16,7 @@ import type { KubeletAuthMiddleware } from '../../lib/index.js';
 import { silentLogger } from '../../lib/logger.js';
 import { startApiServer } from '../../lib/testing/index.js';
 import type { StandInApiServer } from '../../lib/testing/index.js';
-import { tokenFloor } from './floor.js';
+import { certFloor, tokenFloor } from './floor.js';
 import { BENCH } from './protocol.js';
 import type { BenchPki, FromServer, ReviewCounts, ServerScenario, ToServer } from './protocol.js';
 
@@ -139,6 +140,12 @@ async function build(
       return { server: http(expressApp(tokenFloor())), protocol: 'http' };
     case 'bare-https':
       return { server: https(expressApp()), protocol: 'https' };
+    case 'cert-floor':
+      // The least that scenario 4b's work can cost (floor.ts).
+      return {
+        server: https(expressApp(certFloor(readFileSync(pki.clientCAFile, 'utf8')))),
+        protocol: 'https',
+      };
     case 'cert-webhook': {
       const auth = kubeletAuth({
         nodeName: BENCH.nodeName,
