@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { X509Certificate } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer, request as httpsRequest, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:https';
 import type { PeerSocket, Verified } from '../../lib/authn/peer-certificate.js';
 import { ClientCertStrategy } from '../../lib/authn/x509.js';
 import { cachedChainVerifier } from '../../lib/cache/chain-cache.js';
 import { silentLogger } from '../../lib/logger.js';
 import type { KubeUser } from '../../lib/user.js';
-import { close, makePki, type Pki } from '../integration/harness.js';
+import type { IssuedCertificate } from '../../lib/testing/index.js';
+import { close, listen, makePki, rawRequest, type Pki } from '../integration/harness.js';
 
 let pki: Pki;
 beforeAll(async () => {
@@ -127,45 +127,15 @@ describe('ClientCertStrategy over real TLS connections', () => {
       logger: silentLogger,
     });
     const users: KubeUser[] = [];
-    server = createServer(
-      {
-        key: pki.serving.key,
-        cert: pki.serving.cert,
-        requestCert: true,
-        rejectUnauthorized: false,
-      },
-      (req: IncomingMessage, res: ServerResponse) => {
-        const outcome = strategy.authenticateRequest(req as never);
-        if (outcome.kind === 'user') users.push(outcome.user);
-        res.end(outcome.kind === 'user' ? outcome.user.username : outcome.kind);
-      },
-    );
-    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    // A new connection for each request (agent: false).
-    const get = (cert: { cert: string; key: string }) =>
-      new Promise<string>((resolve, reject) => {
-        const req = httpsRequest(
-          {
-            host: '127.0.0.1',
-            port,
-            path: '/',
-            servername: 'localhost',
-            agent: false,
-            ca: pki.serving.cert,
-            cert: cert.cert,
-            key: cert.key,
-          },
-          (res) => {
-            let body = '';
-            res.setEncoding('utf8');
-            res.on('data', (c: string) => (body += c));
-            res.on('end', () => resolve(body));
-          },
-        );
-        req.on('error', reject);
-        req.end();
-      });
+    server = await listen(pki, (req: IncomingMessage, res: ServerResponse) => {
+      const outcome = strategy.authenticateRequest(req as never);
+      if (outcome.kind === 'user') users.push(outcome.user);
+      res.end(outcome.kind === 'user' ? outcome.user.username : outcome.kind);
+    });
+    const live = server;
+    // A new TLS connection for each request (rawRequest sends Connection: close).
+    const get = async (cert: IssuedCertificate) =>
+      (await rawRequest(live, pki, 'GET / HTTP/1.1', cert)).body;
     expect(await get(pki.certs.alice)).toBe('alice');
     expect(await get(pki.certs.wrongCA)).toBe('refused');
     expect(await get(pki.certs.alice)).toBe('alice');
