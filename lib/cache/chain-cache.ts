@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sentCertificates, type PeerSocket, type Verified } from '../authn/peer-certificate.js';
 import { ExpiringCache } from './expiring-cache.js';
-import { DEFAULT_CACHE_SIZE } from './token-cache.js';
+import { DEFAULT_CACHE_SIZE, u32 } from './token-cache.js';
 
 /** Verifies the client certificate of a TLS connection, at `now`. */
 export type ChainVerifier<V> = (socket: PeerSocket, now: number) => Verified<V>;
@@ -37,6 +37,7 @@ export function cachedChainVerifier<V extends object>(
     const sent = sentCertificates(socket);
     if (sent.length === 0) return verify(socket, now);
     const hash = createHash('sha256');
+    // Each certificate's length goes before it, so no two chains hash alike.
     for (const der of sent) hash.update(u32(der.length)).update(der);
     const key = `${options.bundleVersion()}:${hash.digest('base64')}`;
     const known = cache.fresh(key);
@@ -45,11 +46,4 @@ export function cachedChainVerifier<V extends object>(
     cache.set(key, verified, verified.validUntil - now);
     return verified;
   };
-}
-
-/** `n` as four bytes: each certificate's length goes before it, so no two chains hash alike. */
-function u32(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n);
-  return b;
 }

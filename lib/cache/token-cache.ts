@@ -163,7 +163,8 @@ const BLOCK = 64;
 /** Where the token starts in the inner input: after `K ⊕ ipad` and its length. */
 const TOKEN_AT = BLOCK + 4;
 
-function u32(n: number): Buffer {
+/** `n` as four big-endian bytes: the length prefix of the keys' hashed parts. */
+export function u32(n: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeUInt32BE(n);
   return b;
