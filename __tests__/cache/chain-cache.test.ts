@@ -31,8 +31,8 @@ const pemsOf = (chain: string): string[] =>
 /** A verifier that counts its calls and answers a verdict per leaf, valid for `validFor` ms. */
 function counting(validFor = 60_000) {
   const calls: string[] = [];
-  const verify = (socket: PeerSocket, now: number): Verified<{ leaf: string }> => {
-    const raw = socket.getPeerCertificate(true).raw;
+  const verify = (sent: readonly Buffer[], now: number): Verified<{ leaf: string }> => {
+    const raw = sent[0];
     const leaf = raw ? new X509Certificate(raw).subject : '(none)';
     calls.push(leaf);
     return { value: { leaf }, validUntil: now + validFor };

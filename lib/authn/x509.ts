@@ -10,7 +10,7 @@ import { parseSubject } from './subject.js';
 import {
   ConnectionVerdicts,
   isPeerSocket,
-  peerChain,
+  parseChain,
   refusalValidUntil,
   type PeerSocket,
   type Verified,
@@ -21,7 +21,7 @@ import {
   type RequestAuthenticator,
 } from './request-authenticator.js';
 import { settle, type AuthRequest } from './strategy-actions.js';
-import { cachedChainVerifier, type ChainVerifier } from '../cache/chain-cache.js';
+import { cachedChainVerifier, type ConnectionVerifier } from '../cache/chain-cache.js';
 
 /** The `extra` key the API server fills with a certificate's fingerprint. */
 export const CREDENTIAL_ID_EXTRA = 'authentication.kubernetes.io/credential-id';
@@ -68,7 +68,7 @@ export class ClientCertStrategy extends Strategy implements RequestAuthenticator
   private readonly now: () => number;
   private readonly verdicts = new ConnectionVerdicts<Verdict>();
   /** The chain's verification, cached by the certificates sent and the bundle's version. */
-  private readonly verifyChain: ChainVerifier<Verdict>;
+  private readonly verifyChain: ConnectionVerifier<Verdict>;
 
   constructor(options: ClientCertStrategyOptions) {
     super();
@@ -83,7 +83,7 @@ export class ClientCertStrategy extends Strategy implements RequestAuthenticator
     this.logger = options.logger ?? stderrLogger;
     this.now = options.now ?? Date.now;
     const bundle = this.bundle;
-    this.verifyChain = cachedChainVerifier((socket, now) => this.verify(socket, now), {
+    this.verifyChain = cachedChainVerifier((sent, now) => this.verify(sent, now), {
       bundleVersion: () => bundle.version,
       now: this.now,
       ...(options.cacheSize !== undefined ? { maxEntries: options.cacheSize } : {}),
@@ -122,11 +122,11 @@ export class ClientCertStrategy extends Strategy implements RequestAuthenticator
     now: number,
   ): Verified<Verdict> => this.verifyChain(socket, now);
 
-  private verify(socket: PeerSocket, now: number): Verified<Verdict> {
-    const sent = peerChain(socket);
-    const leaf = sent[0];
+  private verify(sent: readonly Buffer[], now: number): Verified<Verdict> {
+    const chain = parseChain(sent);
+    const leaf = chain[0];
     if (!leaf) return { value: NO_CREDENTIALS, validUntil: Infinity };
-    const result = verifyClientChain(leaf, sent.slice(1), this.bundle.certificates, new Date(now));
+    const result = verifyClientChain(leaf, chain.slice(1), this.bundle.certificates, new Date(now));
     if (!result.ok) {
       return {
         value: {
