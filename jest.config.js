@@ -14,8 +14,15 @@ export default {
       },
     ],
   },
-  // Sources import './x.js' (NodeNext style); map those to the .ts files.
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: {
+    // Sources import './x.js' (NodeNext style); map those to the .ts files.
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    // EKA_CLIENT_NODE=2 runs everything against client-node 2.x (installed as `client-node-v2`;
+    // it needs Node ≥ 22.19), the default is the 1.x the lockfile installs by its own name.
+    ...(process.env.EKA_CLIENT_NODE === '2'
+      ? { '^@kubernetes/client-node$': 'client-node-v2' }
+      : {}),
+  },
   testMatch: ['<rootDir>/__tests__/**/*.test.ts'],
   testTimeout: 20000,
   setupFilesAfterEnv: ['<rootDir>/__tests__/support/no-secrets.setup.ts'],

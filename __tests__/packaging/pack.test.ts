@@ -8,13 +8,19 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * The package as users get it: `npm pack`, installed from the tarball into an empty project
- * without the network, then imported from ESM and from CommonJS, and type-checked for both entry
- * points with `skipLibCheck` off, so the published declarations must stand on their own.
+ * (with its peers from the registry, as a user's install would), then imported from ESM and
+ * from CommonJS, and type-checked for both entry points with `skipLibCheck` off, so the published
+ * declarations must stand on their own. The client-node major is the one the run asks for
+ * (EKA_CLIENT_NODE=2 in `npm run test:matrix`), at the version the lockfile pins.
  */
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const tsc = join(root, 'node_modules/typescript/bin/tsc');
 const clientNodeVersion = (
-  createRequire(import.meta.url)('@kubernetes/client-node/package.json') as { version: string }
+  createRequire(import.meta.url)(
+    process.env.EKA_CLIENT_NODE === '2'
+      ? 'client-node-v2/package.json'
+      : '@kubernetes/client-node/package.json',
+  ) as { version: string }
 ).version;
 const promClientVersion = (
   createRequire(import.meta.url)('prom-client/package.json') as { version: string }
@@ -50,13 +56,12 @@ beforeAll(() => {
     'npm',
     [
       'install',
-      '--offline',
       '--no-audit',
       '--no-fund',
       tarball,
       `@kubernetes/client-node@${clientNodeVersion}`,
       `prom-client@${promClientVersion}`,
-      '@types/node@20',
+      `@types/node@${process.versions.node.split('.')[0]}`,
     ],
     consumer,
   );

@@ -635,8 +635,9 @@ subjects:
 
     it('reset: the client-node call fails with a premature close', async () => {
       server.setFault({ type: 'reset', times: 1 });
+      // node-fetch (client-node 1.x) and undici (2.x) name the cut-short answer differently.
       await expect(authn.createTokenReview({ body: tokenReview('bob-token') })).rejects.toThrow(
-        /Premature close/,
+        /Premature close|terminated/,
       );
       expect(
         (await authn.createTokenReview({ body: tokenReview('bob-token') })).status?.authenticated,
@@ -650,13 +651,14 @@ subjects:
       );
     });
 
-    it('reset with content-length framing: client-node never settles without a timeout of its own', async () => {
+    it('reset with content-length framing: client-node fails, 1.x only through a timeout of its own', async () => {
       server.setFault({ type: 'reset', framing: 'content-length', times: 1 });
       const call = authn.createTokenReview(
         { body: tokenReview('bob-token') },
         withSignal(AbortSignal.timeout(300)),
       );
-      await expect(call).rejects.toThrow(/abort/i);
+      // 1.x (node-fetch) never settles by itself; 2.x (undici) sees the socket close.
+      await expect(call).rejects.toThrow(/abort|terminated/i);
     });
 
     it('hang: no answer; the client gives up through its AbortSignal', async () => {

@@ -55,7 +55,7 @@ export function createReviewClient(
     throw new TypeError(`maxConcurrent: expected a whole number ≥ 1, got ${String(maxConcurrent)}`);
   }
   const limiter = new Limiter(maxConcurrent);
-  const agents = new KeepAliveAgents();
+  const agents = new KeepAliveAgents(kubeConfig);
   const metrics = options.metrics;
   const authentication = kubeConfig.makeApiClient(AuthenticationV1Api);
   const authorization = kubeConfig.makeApiClient(AuthorizationV1Api);
@@ -150,16 +150,16 @@ export function createReviewClient(
   };
 }
 
-/**
- * Per-call client-node options: the deadline's AbortSignal, and the shared keep-alive agent in
- * place of the one client-node made for this request. The object-parameter API (1.x and 2.x)
- * runs per-call middleware on its Observable API, after the kubeconfig's credentials were applied.
- */
 /** The HTTP status of the latest answer (0 before one came), for metrics. */
 interface Seen {
   status: number;
 }
 
+/**
+ * Per-call client-node options: the deadline's AbortSignal, and the shared keep-alive pool in
+ * place of the one client-node made for this request. The object-parameter API (1.x and 2.x)
+ * runs per-call middleware on its Observable API, after the kubeconfig's credentials were applied.
+ */
 function perCallOptions(
   signal: AbortSignal,
   agents: KeepAliveAgents,
@@ -170,8 +170,7 @@ function perCallOptions(
       {
         pre(context: RequestContext) {
           context.setSignal(signal);
-          const agent = context.getAgent();
-          if (agent) context.setAgent(agents.reuse(agent) as typeof agent);
+          agents.apply(context);
           return new Observable(Promise.resolve(context));
         },
         post(response: ResponseContext) {

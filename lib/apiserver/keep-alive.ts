@@ -1,54 +1,116 @@
+import { bufferFromFileOrString, type KubeConfig } from '@kubernetes/client-node';
 import { Agent } from 'node:https';
 
-type AgentOptions = Agent['options'];
-
-/** The TLS settings that make two agents interchangeable. */
-const TLS_KEYS = [
-  'ca',
-  'cert',
-  'key',
-  'pfx',
-  'passphrase',
-  'rejectUnauthorized',
-  'servername',
-] as const;
-
 /**
- * client-node builds a new `https.Agent` for every request, so every TokenReview and
- * SubjectAccessReview pays a TCP and TLS handshake. This keeps one keep-alive agent per set of
- * TLS settings and hands it out instead, as long as the settings are the same (credentials read
- * from files may rotate: new settings get a new agent). Proxy agents are left alone.
+ * client-node builds a new connection pool for every request (1.x: an `https.Agent` without
+ * keep-alive; 2.x: an undici `Agent`), so every TokenReview and SubjectAccessReview would pay a
+ * TCP and TLS handshake. This hands out one pool per set of TLS settings instead, and a new one
+ * when the settings change (credentials read from files may rotate). Proxies are left alone.
+ *
+ * It works on the request context of either major through what both expose: 1.x has
+ * `getAgent`/`setAgent`, 2.x `getDispatcher`/`setDispatcher`.
  */
 export class KeepAliveAgents {
-  private current: { options: AgentOptions; agent: Agent } | undefined;
+  private current: { settings: TlsSettings; pool: unknown; close: () => void } | undefined;
 
-  /** The shared agent to use in place of `fresh`, or `fresh` itself when it is not a plain https.Agent. */
-  reuse(fresh: unknown): unknown {
-    if (!(fresh instanceof Agent) || fresh.constructor !== Agent) return fresh;
-    const options = fresh.options;
-    if (this.current && sameTls(this.current.options, options)) return this.current.agent;
-    this.current?.agent.destroy();
-    const agent = new Agent({ ...options, keepAlive: true, scheduling: 'lifo' });
-    this.current = { options, agent };
-    return agent;
+  constructor(private readonly kubeConfig: KubeConfig) {}
+
+  /** Puts the shared pool in `context` in place of the one client-node made for this request. */
+  apply(context: object): void {
+    const ctx = context as TransportContext;
+    if (typeof ctx.getAgent === 'function' && typeof ctx.setAgent === 'function') {
+      const fresh = ctx.getAgent();
+      // Only a plain https.Agent is replaced: proxy agents carry more than TLS settings.
+      if (!(fresh instanceof Agent) || fresh.constructor !== Agent) return;
+      const settings = tlsSettings(this.kubeConfig);
+      const make = (): Agent => new Agent({ ...settings, keepAlive: true, scheduling: 'lifo' });
+      ctx.setAgent(this.pool(settings, make, (agent) => agent.destroy()));
+    } else if (typeof ctx.getDispatcher === 'function' && typeof ctx.setDispatcher === 'function') {
+      const fresh = ctx.getDispatcher();
+      // No dispatcher: client-node lets fetch use its global pool, which keeps connections alive.
+      if (!isDispatcher(fresh) || this.kubeConfig.getCurrentCluster()?.proxyUrl) return;
+      const settings = tlsSettings(this.kubeConfig);
+      const shared = this.pool(
+        settings,
+        () => fresh,
+        (dispatcher) => void dispatcher.close().catch(() => undefined),
+      );
+      // undici dispatchers keep connections alive; the one client-node made is adopted the first
+      // time, and closed (it never connected) when a shared one serves instead.
+      if (shared !== fresh) void fresh.close().catch(() => undefined);
+      ctx.setDispatcher(shared);
+    }
   }
 
   /** Closes idle connections (lets a process or a test exit). */
   destroy(): void {
-    this.current?.agent.destroy();
+    this.current?.close();
     this.current = undefined;
   }
-}
 
-function sameTls(a: AgentOptions, b: AgentOptions): boolean {
-  return TLS_KEYS.every((key) => sameValue(a[key], b[key]));
-}
-
-function sameValue(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a) && Array.isArray(b)) {
-    return a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
+  /** The pool for `settings`: the current one, or a new one from `make` (the old one closed). */
+  private pool<P>(settings: TlsSettings, make: () => P, close: (pool: P) => void): P {
+    if (this.current && sameSettings(this.current.settings, settings)) {
+      return this.current.pool as P;
+    }
+    this.current?.close();
+    const pool = make();
+    this.current = { settings, pool, close: () => close(pool) };
+    return pool;
   }
-  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b);
-  return false;
+}
+
+/** What the two majors' `RequestContext`s offer for connections. */
+interface TransportContext {
+  getAgent?(): unknown;
+  setAgent?(agent: unknown): void;
+  getDispatcher?(): unknown;
+  setDispatcher?(dispatcher: unknown): void;
+}
+
+interface Dispatcher {
+  close(): Promise<void>;
+}
+
+function isDispatcher(value: unknown): value is Dispatcher {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { close?: unknown }).close === 'function' &&
+    typeof (value as { dispatch?: unknown }).dispatch === 'function'
+  );
+}
+
+/** The TLS settings client-node derives from the current cluster and user. */
+interface TlsSettings {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  rejectUnauthorized?: boolean;
+  servername?: string;
+}
+
+function tlsSettings(kubeConfig: KubeConfig): TlsSettings {
+  const cluster = kubeConfig.getCurrentCluster();
+  const user = kubeConfig.getCurrentUser();
+  const settings: TlsSettings = {};
+  const ca = cluster ? bufferFromFileOrString(cluster.caFile, cluster.caData) : null;
+  const cert = user ? bufferFromFileOrString(user.certFile, user.certData) : null;
+  const key = user ? bufferFromFileOrString(user.keyFile, user.keyData) : null;
+  if (ca) settings.ca = ca;
+  if (cert) settings.cert = cert;
+  if (key) settings.key = key;
+  if (cluster?.skipTLSVerify) settings.rejectUnauthorized = false;
+  if (cluster?.tlsServerName) settings.servername = cluster.tlsServerName;
+  return settings;
+}
+
+const TLS_KEYS = ['ca', 'cert', 'key', 'rejectUnauthorized', 'servername'] as const;
+
+function sameSettings(a: TlsSettings, b: TlsSettings): boolean {
+  return TLS_KEYS.every((name) => {
+    const x = a[name];
+    const y = b[name];
+    return x === y || (Buffer.isBuffer(x) && Buffer.isBuffer(y) && x.equals(y));
+  });
 }

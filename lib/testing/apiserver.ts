@@ -120,6 +120,8 @@ export interface StandInApiServer {
   resetReviews(): void;
   /** HTTP requests received, of any kind and outcome. */
   readonly requestCount: number;
+  /** TLS connections accepted so far (a client that keeps connections alive opens few). */
+  readonly connectionCount: number;
   /** Injects a fault, or clears it when called without one. */
   setFault(fault?: Fault): void;
   /** Replaces the policy; throws a `TypeError` when it is malformed (and keeps the old one). */
@@ -192,6 +194,7 @@ export async function startApiServer(
     subjectAccessReviews: [] as SubjectAccessReviewBody[],
   };
   let requestCount = 0;
+  let connectionCount = 0;
   let fault: Fault | undefined;
   let faultRemaining = Infinity;
 
@@ -227,6 +230,7 @@ export async function startApiServer(
     },
   );
   server.on('connection', (socket: Socket) => {
+    connectionCount += 1;
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
@@ -386,6 +390,9 @@ export async function startApiServer(
     },
     get requestCount() {
       return requestCount;
+    },
+    get connectionCount() {
+      return connectionCount;
     },
     setFault(next?: Fault) {
       fault = next;

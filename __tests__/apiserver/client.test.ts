@@ -1,0 +1,130 @@
+/**
+ * The review client against the stand-in API server over real HTTPS, through whichever
+ * client-node major Jest resolves (1.x by default; 2.x with EKA_CLIENT_NODE=2, as
+ * `npm run test:matrix` and CI run it): answers, keep-alive, retries, timeouts and metrics.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { RequestContext } from '@kubernetes/client-node';
+import { createReviewClient, type ReviewClientOptions } from '../../lib/apiserver/client.js';
+import type { ReviewClient } from '../../lib/apiserver/reviews.js';
+import type { ReviewKind } from '../../lib/metrics/observer.js';
+import { startApiServer, type StandInApiServer } from '../../lib/testing/index.js';
+
+/** 2.x's request context carries an undici dispatcher; 1.x's an https.Agent. */
+const major = 'getDispatcher' in RequestContext.prototype ? 2 : 1;
+const FAST_RETRY = { initialMs: 1, factor: 1, jitter: 0, attempts: 3 };
+
+let api: StandInApiServer;
+const clients: ReviewClient[] = [];
+const finished: [ReviewKind, string][] = [];
+
+function client(options: ReviewClientOptions = {}): ReviewClient {
+  const made = createReviewClient(api.kubeConfig, {
+    backoff: FAST_RETRY,
+    metrics: { reviewFinished: (kind, code) => finished.push([kind, code]) },
+    ...options,
+  });
+  clients.push(made);
+  return made;
+}
+
+beforeAll(async () => {
+  api = await startApiServer({
+    tokens: { 'alice-token': { username: 'alice', groups: ['viewers'] } },
+    policy: {
+      rbac: `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: { name: alice-admin }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin }
+subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: alice }]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: { name: cluster-admin }
+rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }]
+`,
+    },
+  });
+});
+
+afterAll(async () => {
+  for (const made of clients) made.close?.();
+  await api.close();
+});
+
+beforeEach(() => {
+  api.setFault();
+  finished.length = 0;
+});
+
+describe(`review client on client-node ${major}.x`, () => {
+  it('runs on the major the matrix asked for', () => {
+    expect(major).toBe(process.env.EKA_CLIENT_NODE === '2' ? 2 : 1);
+  });
+
+  it('sends a TokenReview and returns its status', async () => {
+    const status = await client().tokenReview({ token: 'alice-token' });
+    expect(status).toMatchObject({
+      authenticated: true,
+      user: { username: 'alice', groups: ['viewers'] },
+    });
+    expect(api.reviews.tokenReviews.at(-1)?.spec).toEqual({ token: 'alice-token' });
+  });
+
+  it('sends a SubjectAccessReview and returns its status', async () => {
+    const status = await client().subjectAccessReview({
+      user: 'alice',
+      resourceAttributes: { verb: 'get', resource: 'nodes', subresource: 'stats', name: 'n' },
+    });
+    expect(status.allowed).toBe(true);
+  });
+
+  it('keeps one connection alive across reviews', async () => {
+    const reviews = client();
+    // undici (2.x) may open a second connection for the second request while the first one is
+    // being released; after that, no review opens one.
+    await reviews.tokenReview({ token: 'alice-token' });
+    await reviews.tokenReview({ token: 'alice-token' });
+    const before = api.connectionCount;
+    for (let i = 0; i < 5; i++) await reviews.tokenReview({ token: 'alice-token' });
+    expect(api.connectionCount).toBe(before);
+  });
+
+  it('fails on an answer cut short, without retrying it (as upstream: not a connection reset)', async () => {
+    api.setFault({ type: 'reset', times: 1 });
+    const before = api.requestCount;
+    await expect(client().tokenReview({ token: 'alice-token' })).rejects.toMatchObject({
+      code: 'ERR_TOKEN_REVIEW_FAILED',
+    });
+    expect(api.requestCount - before).toBe(1);
+    expect(finished).toEqual([['TokenReview', '<error>']]);
+  });
+
+  it('retries a 500, and reports its status code', async () => {
+    api.setFault({ type: 'status', status: 500, times: 2 });
+    const status = await client().tokenReview({ token: 'alice-token' });
+    expect(status.authenticated).toBe(true);
+    expect(finished.map(([, code]) => code)).toEqual(['500', '500', '201']);
+  });
+
+  it('does not retry a 403 for the reviewer itself', async () => {
+    api.setFault({ type: 'status', status: 403 });
+    const before = api.requestCount;
+    await expect(client().tokenReview({ token: 'alice-token' })).rejects.toMatchObject({
+      code: 'ERR_TOKEN_REVIEW_FAILED',
+      status: 403,
+    });
+    expect(api.requestCount - before).toBe(1);
+  });
+
+  it('gives up at its deadline when the API server does not answer', async () => {
+    api.setFault({ type: 'hang' });
+    await expect(
+      client({ timeoutMs: 200 }).subjectAccessReview({
+        user: 'alice',
+        nonResourceAttributes: { path: '/healthz', verb: 'get' },
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_REVIEW_TIMEOUT' });
+    expect(finished).toEqual([['SubjectAccessReview', '<error>']]);
+  });
+});
