@@ -175,3 +175,31 @@ export const used = [auth.kubeletAuth, testing.startApiServer, user];\n`,
     );
   });
 });
+
+describe('a Node.js / client-node pair that cannot work', () => {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  const tooOld = major < 22 || (major === 22 && minor < 19);
+  (tooOld ? it : it.skip)(
+    'client-node 2.x on this Node.js: the import fails with one clear error, before client-node loads',
+    () => {
+      const client2 = (
+        createRequire(import.meta.url)('client-node-v2/package.json') as { version: string }
+      ).version;
+      run(
+        'npm',
+        ['install', '--no-audit', '--no-fund', `@kubernetes/client-node@${client2}`],
+        consumer,
+      );
+      let stderr = '';
+      try {
+        run(process.execPath, ['esm.mjs'], consumer);
+      } catch (error) {
+        stderr = String((error as { stderr?: string }).stderr);
+      }
+      expect(stderr).toContain(
+        `KubeletAuthError: @kubernetes/client-node ${client2} needs Node.js 22.19 or newer, and this is Node.js ${process.versions.node}`,
+      );
+      expect(stderr).not.toMatch(/undici|reading 'bind'/);
+    },
+  );
+});

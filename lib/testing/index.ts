@@ -2,6 +2,8 @@
  * express-kubelet-auth/testing: real certificates, a stand-in kube-apiserver and an RBAC policy
  * evaluator, so that applications using express-kubelet-auth can be tested end to end.
  */
+// First, so that an unsupported Node.js / client-node pair fails before client-node loads.
+import '../runtime-check.js';
 export { createCA, mintClientCert, mintServingCert, UID_OID } from './pki.js';
 export type {
   CertificateAuthority,
