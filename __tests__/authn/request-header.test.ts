@@ -285,11 +285,20 @@ describe('an untrusted certificate: headers ignored, refused (never anonymous), 
     ]);
   });
 
-  it('an untrusted certificate without identity headers is refused without a log line', async () => {
-    const seen = await send([], pki.certs.alice);
-    expect(seen.outcome.kind).toBe('refused');
-    expect(warnings).toEqual([]);
-  });
+  it.each<[string, string[]]>([
+    ['no identity header', []],
+    ['an empty user name header', ['X-Remote-User:']],
+    ['groups without a user name', ['X-Remote-Group: system:masters']],
+  ])(
+    'an untrusted certificate with %s: refused (never anonymous), not a front-proxy attempt, no log line',
+    async (_name, lines) => {
+      const seen = await send(lines, pki.certs.alice);
+      const reason = 'x509: certificate signed by unknown authority';
+      expect(seen.outcome).toEqual({ kind: 'refused', reason, attempted: false });
+      expect(seen.rejected).toBe(reason);
+      expect(warnings).toEqual([]);
+    },
+  );
 
   it('15 same-key CAs named like the front-proxy CA: refused after a bounded number of checks', async () => {
     const first = await createCA({ commonName: 'front-proxy-ca' });
