@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { X509Certificate } from 'node:crypto';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Agent, request as httpsRequest, type Server } from 'node:https';
@@ -7,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CABundle } from '../../lib/authn/ca-bundle.js';
+import { CHAIN_WORK_CHANNEL, type ChainWork } from '../../lib/authn/chain.js';
 import { credentialsRejection } from '../../lib/authn/rejection.js';
 import {
   RequestHeaderAuthenticator,
@@ -283,10 +285,46 @@ describe('an untrusted certificate: headers ignored, refused (never anonymous), 
     ]);
   });
 
-  it('an untrusted certificate without identity headers is refused without a log line', async () => {
-    const seen = await send([], pki.certs.alice);
-    expect(seen.outcome.kind).toBe('refused');
-    expect(warnings).toEqual([]);
+  it.each<[string, string[]]>([
+    ['no identity header', []],
+    ['an empty user name header', ['X-Remote-User:']],
+    ['groups without a user name', ['X-Remote-Group: system:masters']],
+  ])(
+    'an untrusted certificate with %s: refused (never anonymous), not a front-proxy attempt, no log line',
+    async (_name, lines) => {
+      const seen = await send(lines, pki.certs.alice);
+      const reason = 'x509: certificate signed by unknown authority';
+      expect(seen.outcome).toEqual({ kind: 'refused', reason, attempted: false });
+      expect(seen.rejected).toBe(reason);
+      expect(warnings).toEqual([]);
+    },
+  );
+
+  it('15 same-key CAs named like the front-proxy CA: refused after a bounded number of checks', async () => {
+    const first = await createCA({ commonName: 'front-proxy-ca' });
+    const rest = await Promise.all(
+      Array.from({ length: 14 }, () =>
+        createCA({ commonName: 'front-proxy-ca', keys: first.keys }),
+      ),
+    );
+    const flood = await mintClientCert({ ca: first, user: 'mallory', chain: [first, ...rest] });
+    registerSecrets(flood.key);
+    const checks: number[] = [];
+    const onWork = (message: unknown): void => {
+      checks.push((message as ChainWork).signatureChecks);
+    };
+    subscribe(CHAIN_WORK_CHANNEL, onWork);
+    try {
+      const seen = await send(['X-Remote-User: mallory'], { ...flood, cert: flood.chain });
+      expect(seen.outcome).toEqual({
+        kind: 'refused',
+        reason: 'x509: certificate signed by unknown authority',
+      });
+    } finally {
+      unsubscribe(CHAIN_WORK_CHANNEL, onWork);
+    }
+    // One verification, one check per CA sent (they are one issuer to a chain).
+    expect(checks).toEqual([15]);
   });
 
   it('no client certificate: no credentials, whatever the headers say', async () => {

@@ -1,10 +1,19 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import express from 'express';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Registry, register as globalRegistry } from 'prom-client';
-import { kubeletAuth } from '../../lib/index.js';
+import { kubeletAuth, type DecisionEvent } from '../../lib/index.js';
 import { prometheusMetrics, METRIC_NAMES } from '../../lib/metrics/prometheus.js';
-import type { StandInApiServer } from '../../lib/testing/index.js';
+import {
+  createCA,
+  mintClientCert,
+  type IssuedCertificate,
+  type StandInApiServer,
+} from '../../lib/testing/index.js';
+import { registerSecrets } from '../support/secrets.js';
 import { silentLogger } from '../../lib/logger.js';
 import {
   call,
@@ -168,6 +177,85 @@ describe('prometheusMetrics through kubeletAuth', () => {
     expect(await decisions({ decision: 'error', subresource: 'metrics' })).toBe(1);
     // 401s are authentication outcomes, not authorization decisions.
     expect(await decisions({})).toBe(4);
+  });
+});
+
+describe('front-proxy attempts', () => {
+  let server: Server;
+  let registry: Registry;
+  let auth: ReturnType<typeof kubeletAuth>;
+  let frontProxy: IssuedCertificate;
+  const events: DecisionEvent[] = [];
+
+  beforeAll(async () => {
+    const frontProxyCA = await createCA({ commonName: 'front-proxy-ca' });
+    frontProxy = await mintClientCert({ ca: frontProxyCA, user: 'front-proxy-client' });
+    registerSecrets(frontProxyCA.key, frontProxy.key);
+    const dir = mkdtempSync(join(tmpdir(), 'eka-metrics-'));
+    const frontProxyCAFile = join(dir, 'front-proxy-ca.crt');
+    writeFileSync(frontProxyCAFile, frontProxyCA.cert);
+    registry = new Registry();
+    auth = kubeletAuth({
+      nodeName: 'node-a',
+      kubeConfig: api.kubeConfig,
+      authentication: {
+        requestHeader: { clientCAFile: frontProxyCAFile, allowedNames: ['front-proxy-client'] },
+        x509: { clientCAFile: pki.clientCAFile },
+        anonymous: { enabled: true },
+      },
+      logger: silentLogger,
+      metrics: prometheusMetrics({ registry }),
+      onDecision: (event) => events.push(event),
+    });
+    const app = express().use(auth);
+    app.get('/{*rest}', (_req, res) => res.send('ok'));
+    server = await listen(pki, app);
+  });
+  afterAll(async () => {
+    auth.close();
+    await close(server);
+  });
+
+  const attempts = (labels: Record<string, string>) =>
+    value(registry, METRIC_NAMES.authenticationAttempts, labels);
+
+  test('only requests naming a user in a front-proxy header count as requestheader attempts', async () => {
+    const statsSummary = () => call(server, pki, '/stats/summary', { cert: pki.certs.alice });
+    // Ordinary client-certificate traffic: no front-proxy attempt, whatever the certificate.
+    await statsSummary().expect(200);
+    await statsSummary().expect(200);
+    await call(server, pki, '/stats/summary', { cert: pki.certs.wrongCA }).expect(401);
+    await call(server, pki, '/stats/summary', { authorization: 'Bearer alice-token' }).expect(200);
+    expect(await attempts({ method: 'requestheader' })).toBe(0);
+    expect(await attempts({ method: 'x509', result: 'success' })).toBe(2);
+    expect(await attempts({ method: 'x509', result: 'failure' })).toBe(1);
+
+    // A user name header sent with a certificate that is not a front proxy's: a failed attempt
+    // (the client certificate then authenticates the request).
+    await statsSummary().set('X-Remote-User', 'root').expect(200);
+    // From the front proxy: a successful one.
+    await call(server, pki, '/stats/summary', { cert: frontProxy })
+      .set('X-Remote-User', 'alice')
+      .expect(200);
+    // The front proxy's certificate without a user name: no attempt (and not a client's either).
+    await call(server, pki, '/stats/summary', { cert: frontProxy }).expect(401);
+    expect(await attempts({ method: 'requestheader', result: 'failure' })).toBe(1);
+    expect(await attempts({ method: 'requestheader', result: 'success' })).toBe(1);
+    expect(await attempts({ method: 'requestheader' })).toBe(2);
+  });
+
+  test('a certificate no authenticator accepts still never becomes anonymous', async () => {
+    // Signed by the client CA, but without a CN: the client-certificate authenticator finds no
+    // user in it, and the front-proxy one refuses it, as upstream does.
+    await call(server, pki, '/stats/summary', { cert: pki.certs.emptyCN }).expect(401);
+    expect(await attempts({ method: 'anonymous' })).toBe(0);
+  });
+
+  test('a 401 names the refusal of the credentials the request tried', async () => {
+    events.length = 0;
+    await call(server, pki, '/stats/summary', { cert: pki.certs.wrongCA }).expect(401);
+    expect(events).toHaveLength(1);
+    expect(events[0]?.reason).toMatch(/^verifying certificate SN=\d+ failed: x509: /);
   });
 });
 

@@ -99,6 +99,26 @@ describe('createCA', () => {
     );
   });
 
+  it('re-issues a CA with the key pair it is given', async () => {
+    const again = await createCA({ keys: root.keys });
+    const [a, b] = [root.cert, again.cert].map((pem) => new X509Certificate(pem));
+    expect(b?.raw.equals(a?.raw as Buffer)).toBe(false);
+    expect(b?.publicKey.equals(a?.publicKey as never)).toBe(true);
+    // Each verifies the other: same name, same key.
+    expect(a?.checkIssued(b as X509Certificate)).toBe(true);
+    expect(a?.verify(b?.publicKey as never)).toBe(true);
+  });
+
+  it('leaves the key identifiers out when asked, and stays a CA Node accepts', async () => {
+    const bare = await createCA({ keyIdentifiers: false });
+    const cert = parse(bare.cert);
+    expect(cert.getExtension(x509.SubjectKeyIdentifierExtension)).toBeNull();
+    expect(cert.getExtension(x509.AuthorityKeyIdentifierExtension)).toBeNull();
+    expect(new X509Certificate(bare.cert).ca).toBe(true);
+    const leaf = new X509Certificate((await mintClientCert({ ca: bare, user: 'u' })).cert);
+    expect(leaf.checkIssued(new X509Certificate(bare.cert))).toBe(true);
+  });
+
   it('honours explicit validity dates', async () => {
     const notBefore = new Date('2020-01-01T00:00:00Z');
     const notAfter = new Date('2021-01-01T00:00:00Z');

@@ -1,4 +1,5 @@
 import type { X509Certificate } from 'node:crypto';
+import { channel } from 'node:diagnostics_channel';
 
 /** Extended key usage OIDs. */
 export const EKU_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
@@ -7,7 +8,33 @@ const EKU_ANY = '2.5.29.37.0';
 /** Longest chain followed, leaf and root included (a client may send anything). */
 const MAX_CHAIN_LENGTH = 10;
 
+/**
+ * Most candidate issuers weighed in one verification, as Go's chain builder caps its signature
+ * checks: the certificates after the leaf are the client's to choose, and without a cap they can
+ * be arranged so that the paths through them grow factorially.
+ */
+const MAX_CANDIDATES = 100;
+
+const LIMIT_REACHED = 'signature check attempts limit reached while verifying certificate chain';
+
 export type ChainResult = { ok: true; chain: X509Certificate[] } | { ok: false; reason: string };
+
+/**
+ * The `node:diagnostics_channel` on which each {@link verifyClientChain} call publishes the work
+ * it did ({@link ChainWork}): the certificates are the client's to choose, so the work is worth
+ * watching. Nothing is published while no one subscribes.
+ */
+export const CHAIN_WORK_CHANNEL = 'express-kubelet-auth:client-chain';
+
+/** What one chain verification published on {@link CHAIN_WORK_CHANNEL}. */
+export interface ChainWork {
+  /** Signatures verified (each a public-key operation). */
+  signatureChecks: number;
+  /** Whether a chain to a trusted root was found. */
+  ok: boolean;
+}
+
+const chainWork = channel(CHAIN_WORK_CHANNEL);
 
 /**
  * Verifies a client certificate as Go's `x509.Certificate.Verify` does for the kubelet: roots
@@ -16,6 +43,15 @@ export type ChainResult = { ok: true; chain: X509Certificate[] } | { ok: false; 
  * every certificate that carries an extended key usage must allow client authentication.
  * Not checked (as in Go's defaults for this use): host names, revocation. Path-length and name
  * constraints are not checked either (Node does not expose them).
+ *
+ * The work is bounded whatever the client sends, as Go bounds it: certificates sent twice count
+ * once, a chain never holds the same subject and key twice, at most 100 candidate issuers are
+ * weighed (then the reason is that the limit was reached), each issuer/child signature is checked
+ * at most once, and chains are at most 10 long.
+ *
+ * @example
+ * const result = verifyClientChain(leaf, sentAfterLeaf, bundle.certificates, new Date());
+ * if (!result.ok) console.warn(`x509: ${result.reason}`);
  */
 export function verifyClientChain(
   leaf: X509Certificate,
@@ -25,38 +61,137 @@ export function verifyClientChain(
 ): ChainResult {
   const leafProblem = problemWith(leaf, now);
   if (leafProblem) return { ok: false, reason: leafProblem };
-  let lastReason = 'certificate signed by unknown authority';
-  const search = (chain: X509Certificate[]): X509Certificate[] | undefined => {
-    const current = chain[chain.length - 1] as X509Certificate;
-    for (const root of roots) {
-      if (!issues(root, current)) continue;
-      const problem = problemWith(root, now);
-      if (problem) {
-        lastReason = problem;
-        continue;
-      }
-      return [...chain, root];
-    }
-    if (chain.length + 1 >= MAX_CHAIN_LENGTH) return undefined;
-    for (const candidate of intermediates) {
-      if (chain.includes(candidate) || !issues(candidate, current)) continue;
-      const problem = problemWith(candidate, now);
-      if (problem) {
-        lastReason = problem;
-        continue;
-      }
-      const found = search([...chain, candidate]);
-      if (found) return found;
-    }
-    return undefined;
-  };
-  const chain = search([leaf]);
-  return chain ? { ok: true, chain } : { ok: false, reason: lastReason };
+  const search = new ChainSearch(leaf, intermediates, roots, now);
+  const result = search.run();
+  if (chainWork.hasSubscribers) {
+    const work: ChainWork = { signatureChecks: search.signatureChecks, ok: result.ok };
+    chainWork.publish(work);
+  }
+  return result;
 }
 
-/** `parent` is a CA that issued and signed `child` (name, key identifiers, key usage, signature). */
-function issues(parent: X509Certificate, child: X509Certificate): boolean {
-  return parent.ca && child.checkIssued(parent) && child.verify(parent.publicKey);
+/**
+ * One verification's depth-first search from the leaf to a root, as Go's `buildChains`: the
+ * candidates for a certificate's issuer are those whose subject is its issuer name (trusted roots
+ * first), then the cheap checks (CA, name, key identifiers, key usage), then the signature.
+ */
+class ChainSearch {
+  /** Signatures verified so far. */
+  signatureChecks = 0;
+  /** Candidate issuers weighed so far (a remembered signature verdict included). */
+  private weighed = 0;
+  private reason = 'certificate signed by unknown authority';
+  private readonly roots: Map<string, X509Certificate[]>;
+  private readonly intermediates: Map<string, X509Certificate[]>;
+  /** Signature verdicts: parent → child → whether the parent's key signed the child. */
+  private readonly signed = new Map<X509Certificate, Map<X509Certificate, boolean>>();
+
+  constructor(
+    private readonly leaf: X509Certificate,
+    intermediates: readonly X509Certificate[],
+    roots: readonly X509Certificate[],
+    private readonly now: Date,
+  ) {
+    this.roots = bySubject(roots, []);
+    this.intermediates = bySubject(intermediates, [leaf]);
+  }
+
+  run(): ChainResult {
+    const chain = this.extend([this.leaf]);
+    return chain ? { ok: true, chain } : { ok: false, reason: this.reason };
+  }
+
+  private get exhausted(): boolean {
+    return this.weighed > MAX_CANDIDATES;
+  }
+
+  /** A chain to a root that starts with `chain`, or `undefined`. */
+  private extend(chain: X509Certificate[]): X509Certificate[] | undefined {
+    const current = chain[chain.length - 1] as X509Certificate;
+    for (const root of this.roots.get(current.issuer) ?? []) {
+      if (!this.issues(root, current)) {
+        if (this.exhausted) return undefined;
+        continue;
+      }
+      const problem = problemWith(root, this.now);
+      if (problem === undefined) return [...chain, root];
+      this.reason = problem;
+    }
+    if (chain.length + 1 >= MAX_CHAIN_LENGTH) return undefined;
+    for (const candidate of this.intermediates.get(current.issuer) ?? []) {
+      if (chain.some((cert) => sameEntity(cert, candidate))) continue;
+      if (!this.issues(candidate, current)) {
+        if (this.exhausted) return undefined;
+        continue;
+      }
+      const problem = problemWith(candidate, this.now);
+      if (problem !== undefined) {
+        this.reason = problem;
+        continue;
+      }
+      const found = this.extend([...chain, candidate]);
+      if (found || this.exhausted) return found;
+    }
+    return undefined;
+  }
+
+  /**
+   * `parent` is a CA that issued and signed `child`. Only a candidate that passes the checks
+   * without a public-key operation is weighed against the cap; its signature is checked once.
+   */
+  private issues(parent: X509Certificate, child: X509Certificate): boolean {
+    if (!parent.ca || !child.checkIssued(parent)) return false;
+    if (++this.weighed > MAX_CANDIDATES) {
+      this.reason = LIMIT_REACHED;
+      return false;
+    }
+    let verdicts = this.signed.get(parent);
+    if (verdicts === undefined) {
+      verdicts = new Map();
+      this.signed.set(parent, verdicts);
+    }
+    let verdict = verdicts.get(child);
+    if (verdict === undefined) {
+      this.signatureChecks++;
+      verdict = child.verify(parent.publicKey);
+      verdicts.set(child, verdict);
+    }
+    return verdict;
+  }
+}
+
+/**
+ * Certificates by subject, each DER once and none of `excluded`, in the order given. Go matches
+ * the issuer's bytes exactly; the printed subject is as strict, and `checkIssued` decides after.
+ */
+function bySubject(
+  certs: readonly X509Certificate[],
+  excluded: readonly X509Certificate[],
+): Map<string, X509Certificate[]> {
+  const seen = new Set(excluded.map((cert) => cert.fingerprint256));
+  const index = new Map<string, X509Certificate[]>();
+  for (const cert of certs) {
+    const fingerprint = cert.fingerprint256;
+    if (seen.has(fingerprint)) continue;
+    seen.add(fingerprint);
+    const named = index.get(cert.subject);
+    if (named) named.push(cert);
+    else index.set(cert.subject, [cert]);
+  }
+  return index;
+}
+
+/**
+ * Go's `alreadyInChain`: the same subject, public key and alternative names are one certificate
+ * to a chain, so re-issued or cross-signed copies of a CA cannot make a loop.
+ */
+function sameEntity(a: X509Certificate, b: X509Certificate): boolean {
+  return (
+    a === b ||
+    (a.subject === b.subject &&
+      a.subjectAltName === b.subjectAltName &&
+      a.publicKey.equals(b.publicKey))
+  );
 }
 
 /** Why `cert` cannot stand in a client chain at `now`, or `undefined`. */

@@ -9,8 +9,13 @@ import type { AuthRequest } from './strategy-actions.js';
 export type AuthnOutcome =
   | { kind: 'none' }
   | { kind: 'user'; user: KubeUser }
-  /** `error`: the credentials could not be checked (the review failed), rather than refused. */
-  | { kind: 'refused'; reason: string; error?: boolean };
+  /**
+   * `error`: the credentials could not be checked (the review failed), rather than refused.
+   * `attempted: false`: the request did not try this kind of authentication (a certificate that
+   * is not a front proxy's, sent without a user name header); the refusal still keeps it from
+   * becoming anonymous, but it is not this authenticator's failed attempt (metrics, 401 reason).
+   */
+  | { kind: 'refused'; reason: string; error?: boolean; attempted?: false };
 
 /**
  * Authenticates one request. Answers synchronously when it can (a certificate already verified
@@ -56,16 +61,24 @@ function tryFrom(
       return outcome.then((settled) =>
         settled.kind === 'user'
           ? settled
-          : tryFrom(
-              authenticators,
-              i + 1,
-              req,
-              refused ?? (settled.kind === 'refused' ? settled : undefined),
-            ),
+          : tryFrom(authenticators, i + 1, req, firstRefusal(refused, settled)),
       );
     }
     if (outcome.kind === 'user') return outcome;
-    if (outcome.kind === 'refused') refused ??= outcome;
+    refused = firstRefusal(refused, outcome);
   }
   return refused ?? NO_CREDENTIALS;
+}
+
+/**
+ * The refusal a failed union answers with: the first one of credentials the request tried, else
+ * the first one at all (a bad client certificate is named as such, not as "no front proxy").
+ */
+function firstRefusal(
+  kept: AuthnOutcome | undefined,
+  outcome: AuthnOutcome,
+): AuthnOutcome | undefined {
+  if (outcome.kind !== 'refused') return kept;
+  if (kept?.kind !== 'refused') return outcome;
+  return kept.attempted === false && outcome.attempted !== false ? outcome : kept;
 }

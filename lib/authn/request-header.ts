@@ -110,6 +110,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * - a certificate that does not verify against this CA (a client-CA certificate included) or
  *   whose CN is not allowed: `refused` — the next authenticator may still succeed (a client
  *   certificate, a token), but the request never becomes anonymous; the headers are ignored.
+ *   Without a user name header the request made no front-proxy attempt: the refusal then says
+ *   `attempted: false`, and metrics do not count it as a front-proxy failure.
  *
  * The certificate is verified once per connection (again when the CA bundle changes or the chain
  * expires); headers are read on every request. Put it first, before `ClientCertStrategy`, as
@@ -191,8 +193,13 @@ export class RequestHeaderAuthenticator extends Strategy implements RequestAuthe
     if (trust.kind === 'none') return NO_CREDENTIALS;
     const lines = inboundHeaderLines(req);
     if (trust.kind === 'refused') {
+      // Refused either way, as upstream verifies the certificate before reading any header; but
+      // only a request naming a user tried to be a front proxy's.
       markCredentialsRejected(req, trust.reason);
-      if (!connection.reported && firstValue(lines, this.usernameHeaders) !== '') {
+      if (firstValue(lines, this.usernameHeaders) === '') {
+        return { kind: 'refused', reason: trust.reason, attempted: false };
+      }
+      if (!connection.reported) {
         connection.reported = true;
         this.logger.warn(
           `request-header identity ignored: the client certificate is not a front proxy's: ${trust.reason}`,

@@ -3,9 +3,10 @@ import type { AuthRequest } from '../authn/strategy-actions.js';
 import type { AuthenticationMethod, AuthMetrics } from './observer.js';
 
 /**
- * Wraps an authenticator so that each verdict on a request carrying its kind of credentials is
- * reported to `metrics.authentication` as `method` (a request without them reports nothing).
- * Answers exactly as the wrapped one, synchronously when it does.
+ * Wraps an authenticator so that each verdict on a request that tried its kind of
+ * authentication is reported to `metrics.authentication` as `method`: a request without that
+ * kind of credentials (`none`), or refused without having tried it (`attempted: false`),
+ * reports nothing. Answers exactly as the wrapped one, synchronously when it does.
  */
 export function observedAuthenticator(
   inner: RequestAuthenticator,
@@ -15,7 +16,7 @@ export function observedAuthenticator(
   const report = metrics.authentication?.bind(metrics);
   if (!report) return inner;
   function record(outcome: AuthnOutcome, startedAt: number): AuthnOutcome {
-    if (outcome.kind !== 'none') {
+    if (outcome.kind !== 'none' && !(outcome.kind === 'refused' && outcome.attempted === false)) {
       const result =
         outcome.kind === 'user' ? 'success' : outcome.error === true ? 'error' : 'failure';
       report?.(method, result, (performance.now() - startedAt) / 1000);

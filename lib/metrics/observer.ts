@@ -5,7 +5,8 @@ export type AuthenticationMethod = 'x509' | 'token' | 'websocket' | 'requesthead
 
 /**
  * As the API server's `authentication_attempts`: `success`; `failure` (credentials refused);
- * `error` (they could not be checked: the TokenReview failed).
+ * `error` (they could not be checked: the TokenReview failed). What counts as an attempt of
+ * each method: {@link AuthMetrics.authentication}.
  */
 export type AuthenticationResult = 'success' | 'failure' | 'error';
 
@@ -22,7 +23,24 @@ export type CacheStatus = 'hit' | 'miss' | 'stale';
  * prom-client; anything else (StatsD, OpenTelemetry) can too.
  */
 export interface AuthMetrics {
-  /** One authenticator's verdict on a request that carried its kind of credentials. */
+  /**
+   * One authenticator's verdict on a request that tried its kind of authentication, reported
+   * as the request is authenticated (`authentication_attempts{method,result}` in Prometheus).
+   * Authenticators are asked in order until one succeeds, so one request may count as a
+   * failure of one method and a success of the next, and later methods are not counted once
+   * one succeeded. An attempt, by method:
+   * - `requestheader`: a client certificate sent with a user name header (`X-Remote-User` or
+   *   the configured ones). `success`: the certificate is a front proxy's; `failure`: it is not
+   *   (or its CN is not allowed). A request without a user name header made no front-proxy
+   *   attempt and is not counted, whatever its certificate: ordinary client-certificate
+   *   traffic never shows up as front-proxy failures.
+   * - `x509`: a client certificate; `failure` when it does not verify against the client CA
+   *   or its subject cannot be used. One without a CN is not counted (no user in it).
+   * - `token`: an `Authorization: Bearer` token; `failure` when the TokenReview does not
+   *   authenticate it, `error` when it could not be reviewed.
+   * - `websocket`: a bearer token in `Sec-WebSocket-Protocol` on an upgrade, as `token`.
+   * - `anonymous`: `success` for each request that proceeded as anonymous.
+   */
   authentication?(
     method: AuthenticationMethod,
     result: AuthenticationResult,

@@ -59,6 +59,10 @@ const AUTHENTICATION_BUCKETS = Array.from({ length: 15 }, (_, i) => 0.001 * 2 **
  * | `authentication_token_cache_request_total` | counter | `status` |
  * | `authorization_decision_cache_request_total` | counter | `status` |
  *
+ * `authentication_attempts` counts, per authenticator, the requests that tried it (a front-proxy
+ * attempt names a user in a request header; ordinary client-certificate traffic is not one):
+ * see `AuthMetrics.authentication` for each method.
+ *
  * @example
  * import { prometheusMetrics } from 'express-kubelet-auth/metrics';
  * app.use(kubeletAuth({ nodeName, kubeConfig, metrics: prometheusMetrics({ registry }) }));

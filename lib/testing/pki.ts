@@ -58,6 +58,16 @@ export interface CreateCAOptions {
   notBefore?: Date;
   /** Default: one year from now. */
   notAfter?: Date;
+  /**
+   * The key pair the new CA certifies, e.g. another CA's `keys` to re-issue it (rotation, cross
+   * signing). Default: a new P-256 pair.
+   */
+  keys?: webcrypto.CryptoKeyPair;
+  /**
+   * Whether the CA carries subject and authority key identifiers. Default: `true`. Without
+   * them, path builders can link certificates by name only.
+   */
+  keyIdentifiers?: boolean;
 }
 
 /** Options of {@link mintClientCert}. */
@@ -104,22 +114,24 @@ export interface ServingCertOptions {
 export async function createCA(options: CreateCAOptions = {}): Promise<CertificateAuthority> {
   const x509 = await loadX509();
   const commonName = options.commonName ?? 'express-kubelet-auth test CA';
-  const keys = await generateKeys();
+  const keys = options.keys ?? (await generateKeys());
   const subject = buildName(x509, commonName, options.organization ?? []);
   const { notBefore, notAfter } = validity(options);
-  const ski = await x509.SubjectKeyIdentifierExtension.create(keys.publicKey);
   const extensions: X509.Extension[] = [
     new x509.BasicConstraintsExtension(true, undefined, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-    ski,
   ];
   const { issuer } = options;
-  // A root's AKI names its own key, as OpenSSL and Go both do for self-signed CAs.
-  extensions.push(
-    issuer
-      ? await authorityKeyIdentifier(x509, issuer)
-      : new x509.AuthorityKeyIdentifierExtension(ski.keyId),
-  );
+  if (options.keyIdentifiers !== false) {
+    const ski = await x509.SubjectKeyIdentifierExtension.create(keys.publicKey);
+    // A root's AKI names its own key, as OpenSSL and Go both do for self-signed CAs.
+    extensions.push(
+      ski,
+      issuer
+        ? await authorityKeyIdentifier(x509, issuer)
+        : new x509.AuthorityKeyIdentifierExtension(ski.keyId),
+    );
+  }
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: randomSerial(),
     subject,
