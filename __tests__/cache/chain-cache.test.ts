@@ -80,6 +80,23 @@ describe('cachedChainVerifier', () => {
     expect(calls).toHaveLength(3);
   });
 
+  it('serves no verdict past its own end, however long verifying took', () => {
+    let clock = 0;
+    let calls = 0;
+    // Verification that takes 100 ms of the clock; the verdict holds until 500.
+    const slow = (_sent: readonly Buffer[], now: number): Verified<{ n: number }> => {
+      clock += 100;
+      return { value: { n: ++calls }, validUntil: now + 500 };
+    };
+    const cached = cachedChainVerifier(slow, { bundleVersion: () => 1, now: () => clock });
+    const alice = () => cached(sending(pki.certs.alice.cert), clock).value.n;
+    expect(alice()).toBe(1);
+    clock = 500;
+    expect(alice()).toBe(1);
+    clock = 501;
+    expect(alice()).toBe(2);
+  });
+
   it('keeps at most maxEntries chains, dropping the least recently used', () => {
     const { verify, calls } = counting();
     const cached = cachedChainVerifier(verify, {

@@ -40,7 +40,9 @@ export function cachedChainVerifier<V extends object>(
     for (const der of sent) hash.update(u32(der.length)).update(der);
     const key = `${options.bundleVersion()}:${hash.digest('base64')}`;
     const known = cache.fresh(key);
-    if (known !== undefined) return known;
+    // The verdict's own end, on the caller's clock: the cache's TTL is counted from when it was
+    // stored, after verification ran, so it may outlast the chain by that long.
+    if (known !== undefined && now <= known.validUntil) return known;
     const verified = verify(sent, now);
     cache.set(key, verified, verified.validUntil - now);
     return verified;
