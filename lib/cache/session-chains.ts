@@ -35,11 +35,8 @@ export class SessionChains {
     this.chains = new LRUCache<string, readonly Buffer[]>({
       max: options.maxEntries ?? DEFAULT_CACHE_SIZE,
       maxSize: options.maxBytes ?? DEFAULT_MAX_BYTES,
-      sizeCalculation: (intermediates) =>
-        Math.max(
-          1,
-          intermediates.reduce((sum, der) => sum + der.length, 0),
-        ),
+      // Never empty: only a leaf sent with intermediates is remembered.
+      sizeCalculation: (intermediates) => intermediates.reduce((sum, der) => sum + der.length, 0),
     });
   }
 
