@@ -16,6 +16,7 @@ export type { ResolvedKubeletAuthConfig } from './config.js';
 export { ClientCertStrategy, CREDENTIAL_ID_EXTRA } from './authn/x509.js';
 export type { ClientCertStrategyOptions } from './authn/x509.js';
 export { CABundle, parseCertificateBundle } from './authn/ca-bundle.js';
+export type { CABundleFileOptions, FolderWatcher, WatchFolder } from './authn/ca-bundle.js';
 export { verifyClientChain } from './authn/chain.js';
 export type { ChainResult } from './authn/chain.js';
 export { TokenReviewStrategy } from './authn/token.js';

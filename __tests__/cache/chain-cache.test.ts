@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { X509Certificate } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server } from 'node:https';
-import type { PeerSocket, Verified } from '../../lib/authn/peer-certificate.js';
+import type { Verified } from '../../lib/authn/peer-certificate.js';
 import { ClientCertStrategy } from '../../lib/authn/x509.js';
 import { cachedChainVerifier } from '../../lib/cache/chain-cache.js';
 import { silentLogger } from '../../lib/logger.js';
@@ -15,14 +15,8 @@ beforeAll(async () => {
   pki = await makePki();
 });
 
-/** A connection's socket as Node shows it: the certificates sent, leaf first, as DER. */
-function socketSending(...pems: string[]): PeerSocket {
-  const ders = pems.map((pem) => new X509Certificate(pem).raw);
-  type Legacy = { raw?: Buffer; issuerCertificate?: Legacy };
-  let chain: Legacy = {};
-  for (const raw of [...ders].reverse()) chain = { raw, issuerCertificate: chain };
-  return { getPeerCertificate: () => chain as never, getProtocol: () => 'TLSv1.3' };
-}
+/** The certificates a connection's client sent, leaf first, as DER. */
+const sending = (...pems: string[]): Buffer[] => pems.map((pem) => new X509Certificate(pem).raw);
 
 /** PEM blocks of an `IssuedCertificate.chain` (leaf first). */
 const pemsOf = (chain: string): string[] =>
@@ -44,9 +38,9 @@ describe('cachedChainVerifier', () => {
   it('verifies a certificate once for many connections, and another certificate on its own', () => {
     const { verify, calls } = counting();
     const cached = cachedChainVerifier(verify, { bundleVersion: () => 1, now: () => 1_000 });
-    const first = cached(socketSending(pki.certs.alice.cert), 1_000);
-    const second = cached(socketSending(pki.certs.alice.cert), 1_000);
-    const admin = cached(socketSending(pki.certs.admin.cert), 1_000);
+    const first = cached(sending(pki.certs.alice.cert), 1_000);
+    const second = cached(sending(pki.certs.alice.cert), 1_000);
+    const admin = cached(sending(pki.certs.admin.cert), 1_000);
     expect(second).toBe(first);
     expect(admin.value.leaf).toContain('CN=root');
     expect(first.value.leaf).toContain('CN=alice');
@@ -56,9 +50,9 @@ describe('cachedChainVerifier', () => {
   it('tells a chain from its leaf alone: the intermediates sent are part of the key', () => {
     const { verify, calls } = counting();
     const cached = cachedChainVerifier(verify, { bundleVersion: () => 1, now: () => 0 });
-    cached(socketSending(...pemsOf(pki.certs.viaIntermediate.chain)), 0);
-    cached(socketSending(pki.certs.viaIntermediate.cert), 0);
-    cached(socketSending(...pemsOf(pki.certs.viaIntermediate.chain)), 0);
+    cached(sending(...pemsOf(pki.certs.viaIntermediate.chain)), 0);
+    cached(sending(pki.certs.viaIntermediate.cert), 0);
+    cached(sending(...pemsOf(pki.certs.viaIntermediate.chain)), 0);
     expect(pemsOf(pki.certs.viaIntermediate.chain)).toHaveLength(2);
     expect(calls).toHaveLength(2);
   });
@@ -71,7 +65,7 @@ describe('cachedChainVerifier', () => {
       bundleVersion: () => version,
       now: () => clock,
     });
-    const alice = () => cached(socketSending(pki.certs.alice.cert), clock);
+    const alice = () => cached(sending(pki.certs.alice.cert), clock);
     alice();
     alice();
     expect(calls).toHaveLength(1);
@@ -86,6 +80,23 @@ describe('cachedChainVerifier', () => {
     expect(calls).toHaveLength(3);
   });
 
+  it('serves no verdict past its own end, however long verifying took', () => {
+    let clock = 0;
+    let calls = 0;
+    // Verification that takes 100 ms of the clock; the verdict holds until 500.
+    const slow = (_sent: readonly Buffer[], now: number): Verified<{ n: number }> => {
+      clock += 100;
+      return { value: { n: ++calls }, validUntil: now + 500 };
+    };
+    const cached = cachedChainVerifier(slow, { bundleVersion: () => 1, now: () => clock });
+    const alice = () => cached(sending(pki.certs.alice.cert), clock).value.n;
+    expect(alice()).toBe(1);
+    clock = 500;
+    expect(alice()).toBe(1);
+    clock = 501;
+    expect(alice()).toBe(2);
+  });
+
   it('keeps at most maxEntries chains, dropping the least recently used', () => {
     const { verify, calls } = counting();
     const cached = cachedChainVerifier(verify, {
@@ -93,7 +104,7 @@ describe('cachedChainVerifier', () => {
       now: () => 0,
       maxEntries: 2,
     });
-    const ask = (pem: string) => cached(socketSending(pem), 0);
+    const ask = (pem: string) => cached(sending(pem), 0);
     ask(pki.certs.alice.cert);
     ask(pki.certs.admin.cert);
     ask(pki.certs.alice.cert); // alice is now the most recent
@@ -108,9 +119,8 @@ describe('cachedChainVerifier', () => {
   it('does not cache a connection without a certificate', () => {
     const { verify, calls } = counting();
     const cached = cachedChainVerifier(verify, { bundleVersion: () => 1, now: () => 0 });
-    const none: PeerSocket = { getPeerCertificate: () => ({}) as never };
-    cached(none, 0);
-    cached(none, 0);
+    cached([], 0);
+    cached([], 0);
     expect(calls).toEqual(['(none)', '(none)']);
   });
 });

@@ -1,7 +1,38 @@
 import { X509Certificate } from 'node:crypto';
-import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { readFileSync, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { stderrLogger, type Logger } from '../logger.js';
+
+/** A folder watcher as {@link CABundle} uses one: `fs.watch`'s `FSWatcher` is one. */
+export interface FolderWatcher {
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  close(): void;
+}
+
+/** Starts watching `folder`, calling `onChange` with the name changed in it (or `null`). */
+export type WatchFolder = (
+  folder: string,
+  onChange: (name: string | null) => void,
+) => FolderWatcher;
+
+/** Options of {@link CABundle.fromFile}. */
+export interface CABundleFileOptions {
+  /** The option name errors and warnings cite. Default: `'clientCAFile'`. */
+  option?: string;
+  /** Where reload problems are reported. Default: standard error. */
+  logger?: Logger;
+  /** Whether changes to the file are followed. Default: true. */
+  watch?: boolean;
+  /** How often the file is polled once its folder can no longer be watched, in ms. Default: 5000. */
+  pollIntervalMs?: number;
+  /** How the file's folder is watched (tests give one that fails). Default: `fs.watch`. */
+  watchFolder?: WatchFolder;
+}
+
+const DEFAULT_POLL_INTERVAL_MS = 5_000;
+
+const watchWithFs: WatchFolder = (folder, onChange) =>
+  watch(folder, { persistent: false }, (_event, name) => onChange(name));
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
@@ -23,13 +54,24 @@ export function parseCertificateBundle(pem: string): X509Certificate[] {
  * at start (an unreadable, empty or unparseable file throws, naming the option) and re-read when
  * the file changes, as the kubelet's dynamic CA content does: the folder is watched, so atomic
  * replacements and Kubernetes' `..data` symlink swaps are seen; a broken new file is logged and
- * the last good bundle stays in force. `version` changes whenever the bundle does.
+ * the last good bundle stays in force. Should watching fail (a watcher error, a folder that
+ * cannot be watched, the folder itself removed), that is logged once and the file is polled
+ * from then on, so a later rotation is never missed. `version` changes whenever the bundle does.
  */
 export class CABundle {
   private roots: readonly X509Certificate[];
   private bytes: string;
-  private watcher: FSWatcher | undefined;
+  /** How the file is followed, once {@link CABundle.fromFile} asked for it. */
+  private following: { watchFolder: WatchFolder; pollIntervalMs: number } | undefined;
+  private watcher: FolderWatcher | undefined;
+  /** Set once watching failed: the file is then read at an interval. */
+  private poll: NodeJS.Timeout | undefined;
+  /** The last reload problem reported: the same one is not reported again until it clears. */
+  private lastWarning: string | undefined;
+  private closed = false;
   private pending: NodeJS.Timeout | undefined;
+  /** The pending task is to watch the folder again (the folder changed), not only to re-read. */
+  private rewatchDue = false;
   private generation = 0;
 
   private constructor(
@@ -45,12 +87,13 @@ export class CABundle {
     return CABundle.create(pem.toString(), { option, logger: stderrLogger });
   }
 
-  /** A bundle from a file, watched for changes unless `watch` is false. */
-  static fromFile(
-    file: string,
-    options: { option?: string; logger?: Logger; watch?: boolean } = {},
-  ): CABundle {
+  /** A bundle from a file, followed for changes unless `watch` is false. */
+  static fromFile(file: string, options: CABundleFileOptions = {}): CABundle {
     const option = options.option ?? 'clientCAFile';
+    const { pollIntervalMs = DEFAULT_POLL_INTERVAL_MS } = options;
+    if (!(Number.isFinite(pollIntervalMs) && pollIntervalMs > 0)) {
+      throw new TypeError(`${option}: pollIntervalMs: expected a positive number of milliseconds`);
+    }
     let pem: string;
     try {
       pem = readFileSync(file, 'utf8');
@@ -60,7 +103,13 @@ export class CABundle {
       );
     }
     const bundle = CABundle.create(pem, { file, option, logger: options.logger ?? stderrLogger });
-    if (options.watch !== false) bundle.startWatching();
+    if (options.watch !== false) {
+      bundle.following = {
+        watchFolder: options.watchFolder ?? watchWithFs,
+        pollIntervalMs,
+      };
+      bundle.startWatching();
+    }
     return bundle;
   }
 
@@ -96,48 +145,104 @@ export class CABundle {
     try {
       pem = readFileSync(file, 'utf8');
     } catch (error) {
-      this.source.logger.warn(
+      this.warn(
         `${this.source.option}: cannot re-read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}); keeping the previous client CA bundle`,
       );
       return;
     }
-    if (pem === this.bytes) return;
+    if (pem === this.bytes) {
+      this.lastWarning = undefined;
+      return;
+    }
     try {
       this.roots = parseCertificateBundle(pem);
       this.bytes = pem;
       this.generation++;
+      this.lastWarning = undefined;
     } catch (error) {
-      this.source.logger.warn(
+      this.warn(
         `${this.source.option}: ${file} is not a valid CA bundle (${(error as Error).message}); keeping the previous client CA bundle`,
       );
     }
   }
 
-  /** Stops watching the file (lets the process exit cleanly in tests). */
+  /** Reports a reload problem, unless it is the one reported last (polling meets it again). */
+  private warn(message: string): void {
+    if (message === this.lastWarning) return;
+    this.lastWarning = message;
+    this.source.logger.warn(message);
+  }
+
+  /** Stops following the file (lets the process exit cleanly in tests). */
   close(): void {
+    this.closed = true;
     this.watcher?.close();
     this.watcher = undefined;
+    if (this.poll) clearInterval(this.poll);
     if (this.pending) clearTimeout(this.pending);
   }
 
+  /**
+   * Watches the file's folder (again). An event naming the folder itself means it was removed or
+   * moved, and its watch is dead: it is set up again on the folder now at that path, and the
+   * file re-read, since a change may have come in between.
+   */
   private startWatching(): void {
     const file = this.source.file;
-    if (!file) return;
+    if (!file || !this.following || this.closed || this.poll) return;
+    this.watcher?.close();
+    this.watcher = undefined;
+    const folder = dirname(file);
     const name = basename(file);
     try {
-      this.watcher = watch(dirname(file), { persistent: false }, (_event, changed) => {
+      this.watcher = this.following.watchFolder(folder, (changed) => {
+        if (changed === basename(folder)) this.later(true);
         // Any change in the folder may be a symlink swap (`..data`); reading is cheap and
-        // identical bytes are ignored. Debounced: editors and `kubectl cp` write in bursts.
-        if (changed !== null && changed !== name && !changed.startsWith('..')) return;
-        if (this.pending) clearTimeout(this.pending);
-        this.pending = setTimeout(() => this.reload(), 50);
-        this.pending.unref();
+        // identical bytes are ignored.
+        else if (changed === null || changed === name || changed.startsWith('..'))
+          this.later(false);
       });
-      this.watcher.on('error', () => this.close());
+      this.watcher.on('error', (error) => this.watchFailed(error));
     } catch (error) {
-      this.source.logger.warn(
-        `${this.source.option}: cannot watch ${file} for changes (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-      );
+      this.watchFailed(error);
+      return;
     }
+    this.reload();
+  }
+
+  /**
+   * Re-reads the file, or watches the folder again (which re-reads it too), shortly: editors and
+   * `kubectl cp` write in bursts, and a folder swap comes as several events.
+   */
+  private later(rewatch: boolean): void {
+    if (this.closed) return;
+    this.rewatchDue ||= rewatch;
+    if (this.pending) clearTimeout(this.pending);
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      const again = this.rewatchDue;
+      this.rewatchDue = false;
+      if (again) this.startWatching();
+      else this.reload();
+    }, 50);
+    this.pending.unref();
+  }
+
+  /** Logged once: watching the folder is given up for reading the file at an interval. */
+  private watchFailed(error: unknown): void {
+    const file = this.source.file;
+    if (!file || !this.following || this.closed || this.poll) return;
+    this.watcher?.close();
+    this.watcher = undefined;
+    const { pollIntervalMs } = this.following;
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message ?? 'error';
+    this.source.logger.warn(
+      `${this.source.option}: watching ${file} failed (${reason}); polling it every ${pollIntervalMs} ms instead`,
+    );
+    // Reading (identical bytes are ignored) rather than comparing file status: nothing written
+    // between two reads can be missed. A change may also have come while nothing was watching.
+    this.poll = setInterval(() => this.reload(), pollIntervalMs);
+    this.poll.unref();
+    this.reload();
   }
 }

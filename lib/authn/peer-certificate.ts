@@ -5,6 +5,8 @@ export interface PeerSocket {
   getPeerCertificate(detailed: true): PeerCertificate;
   getFinished?(): Buffer | undefined;
   getProtocol?(): string | null;
+  /** Whether the TLS session was resumed (its certificate chain is then the leaf alone). */
+  isSessionReused?(): boolean;
 }
 
 interface PeerCertificate {

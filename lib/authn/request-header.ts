@@ -13,7 +13,7 @@ import { verifyClientChain } from './chain.js';
 import {
   ConnectionVerdicts,
   isPeerSocket,
-  peerChain,
+  parseChain,
   refusalValidUntil,
   type PeerSocket,
   type Verified,
@@ -26,6 +26,7 @@ import {
 } from './request-authenticator.js';
 import { settle, type AuthRequest } from './strategy-actions.js';
 import { parseSubject } from './subject.js';
+import { SessionChains } from '../cache/session-chains.js';
 
 /**
  * Options of {@link RequestHeaderAuthenticator}, named after kube-apiserver's
@@ -136,6 +137,8 @@ export class RequestHeaderAuthenticator extends Strategy implements RequestAuthe
   private readonly logger: Logger;
   private readonly now: () => number;
   private readonly connections = new ConnectionVerdicts<ConnectionTrust>();
+  /** The intermediates of verified chains, for resumed TLS sessions (which show the leaf alone). */
+  private readonly sessions = new SessionChains();
 
   constructor(options: RequestHeaderAuthenticatorOptions) {
     super();
@@ -237,7 +240,8 @@ export class RequestHeaderAuthenticator extends Strategy implements RequestAuthe
 
   /** `x509request.Verifier`: the chain against the request-header CA, then the CN. */
   private verify(socket: PeerSocket, now: number): Verified<Trust> {
-    const sent = peerChain(socket);
+    const der = this.sessions.certificates(socket);
+    const sent = parseChain(der);
     const leaf = sent[0];
     if (!leaf) return { value: { kind: 'none' }, validUntil: Infinity };
     const result = verifyClientChain(leaf, sent.slice(1), this.bundle.certificates, new Date(now));
@@ -247,6 +251,7 @@ export class RequestHeaderAuthenticator extends Strategy implements RequestAuthe
         validUntil: refusalValidUntil(leaf, now),
       };
     }
+    this.sessions.remember(socket, der);
     const validUntil = Math.min(...result.chain.map((c) => Date.parse(c.validTo)));
     if (this.allowedNames.length > 0) {
       // Go's pkix.Name keeps the last CN of the subject.

@@ -21,7 +21,8 @@ import {
   type RequestAuthenticator,
 } from './request-authenticator.js';
 import { settle, type AuthRequest } from './strategy-actions.js';
-import { cachedChainVerifier, type ConnectionVerifier } from '../cache/chain-cache.js';
+import { cachedChainVerifier, type ChainVerifier } from '../cache/chain-cache.js';
+import { SessionChains } from '../cache/session-chains.js';
 
 /** The `extra` key the API server fills with a certificate's fingerprint. */
 export const CREDENTIAL_ID_EXTRA = 'authentication.kubernetes.io/credential-id';
@@ -40,7 +41,8 @@ export interface ClientCertStrategyOptions {
   now?: () => number;
   /**
    * Most certificate chains whose verdict is kept across connections (a client that connects
-   * again with the same certificate is not verified again). Default: 10000.
+   * again with the same certificate is not verified again), and most client certificates whose
+   * intermediates are kept for resumed TLS sessions. Default: 10000.
    */
   cacheSize?: number;
 }
@@ -57,7 +59,9 @@ type Verdict =
  * the next strategy is tried. A certificate that fails verification: the request fails with
  * 401 unless a later strategy (a valid token) succeeds; it never becomes anonymous.
  * Each connection's certificate is verified once and re-checked when the bundle changes or the
- * chain expires; a verdict also serves later connections that send the same certificates.
+ * chain expires; a verdict also serves later connections that send the same certificates. A
+ * resumed TLS session, which shows the leaf alone, is verified with the intermediates the leaf
+ * came with on its full handshake.
  *
  * @example passport.use(new ClientCertStrategy({ clientCAFile: '/etc/kubernetes/pki/ca.crt' }));
  */
@@ -68,7 +72,9 @@ export class ClientCertStrategy extends Strategy implements RequestAuthenticator
   private readonly now: () => number;
   private readonly verdicts = new ConnectionVerdicts<Verdict>();
   /** The chain's verification, cached by the certificates sent and the bundle's version. */
-  private readonly verifyChain: ConnectionVerifier<Verdict>;
+  private readonly verifyChain: ChainVerifier<Verdict>;
+  /** The intermediates of verified chains, for resumed TLS sessions (which show the leaf alone). */
+  private readonly sessions: SessionChains;
 
   constructor(options: ClientCertStrategyOptions) {
     super();
@@ -83,6 +89,9 @@ export class ClientCertStrategy extends Strategy implements RequestAuthenticator
     this.logger = options.logger ?? stderrLogger;
     this.now = options.now ?? Date.now;
     const bundle = this.bundle;
+    this.sessions = new SessionChains(
+      options.cacheSize !== undefined ? { maxEntries: options.cacheSize } : {},
+    );
     this.verifyChain = cachedChainVerifier((sent, now) => this.verify(sent, now), {
       bundleVersion: () => bundle.version,
       now: this.now,
@@ -120,7 +129,12 @@ export class ClientCertStrategy extends Strategy implements RequestAuthenticator
     _previous: Verdict | undefined,
     socket: PeerSocket,
     now: number,
-  ): Verified<Verdict> => this.verifyChain(socket, now);
+  ): Verified<Verdict> => {
+    const sent = this.sessions.certificates(socket);
+    const verified = this.verifyChain(sent, now);
+    if (verified.value.kind === 'user') this.sessions.remember(socket, sent);
+    return verified;
+  };
 
   private verify(sent: readonly Buffer[], now: number): Verified<Verdict> {
     const chain = parseChain(sent);

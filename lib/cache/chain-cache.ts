@@ -1,13 +1,10 @@
 import { createHash } from 'node:crypto';
-import { sentCertificates, type PeerSocket, type Verified } from '../authn/peer-certificate.js';
+import type { Verified } from '../authn/peer-certificate.js';
 import { ExpiringCache } from './expiring-cache.js';
 import { DEFAULT_CACHE_SIZE, u32 } from './token-cache.js';
 
 /** Verifies the certificates a client sent (DER, leaf first; none: no certificate), at `now`. */
 export type ChainVerifier<V> = (sent: readonly Buffer[], now: number) => Verified<V>;
-
-/** The verdict for a TLS connection's client certificate, at `now`. */
-export type ConnectionVerifier<V> = (socket: PeerSocket, now: number) => Verified<V>;
 
 /** Options of {@link cachedChainVerifier}. */
 export interface ChainCacheOptions {
@@ -30,22 +27,22 @@ export interface ChainCacheOptions {
 export function cachedChainVerifier<V extends object>(
   verify: ChainVerifier<V>,
   options: ChainCacheOptions,
-): ConnectionVerifier<V> {
+): ChainVerifier<V> {
   const cache = new ExpiringCache<Verified<V>>({
     maxEntries: options.maxEntries ?? DEFAULT_CACHE_SIZE,
     staleMs: 0,
     now: options.now,
   });
-  return (socket, now) => {
-    // Read from the socket once: the verifier is given the same certificates the key is made of.
-    const sent = sentCertificates(socket);
+  return (sent, now) => {
     if (sent.length === 0) return verify(sent, now);
     const hash = createHash('sha256');
     // Each certificate's length goes before it, so no two chains hash alike.
     for (const der of sent) hash.update(u32(der.length)).update(der);
     const key = `${options.bundleVersion()}:${hash.digest('base64')}`;
     const known = cache.fresh(key);
-    if (known !== undefined) return known;
+    // The verdict's own end, on the caller's clock: the cache's TTL is counted from when it was
+    // stored, after verification ran, so it may outlast the chain by that long.
+    if (known !== undefined && now <= known.validUntil) return known;
     const verified = verify(sent, now);
     cache.set(key, verified, verified.validUntil - now);
     return verified;
