@@ -169,6 +169,34 @@ describe('token cache: stale only when no answer came', () => {
     },
   );
 
+  it('an answer on one attempt is not overridden by no answer on the retry after it', async () => {
+    // 403 with Retry-After is retried, as upstream; the retry then gets no answer before the
+    // deadline. The 403 came from the API server: it is the outcome, and nothing stale is served.
+    const client = createReviewClient(api.kubeConfig, {
+      timeoutMs: 3_000,
+      backoff: { initialMs: 1_000, factor: 1, jitter: 0, attempts: 2 },
+    });
+    closers.push(() => client.close?.());
+    let t = 0;
+    const tokens = cachedTokenAuthenticator(webhookTokenAuthenticator(client), {
+      ttlMs: TTL_MS,
+      staleIfErrorMs: STALE_MS,
+      now: () => t,
+      logger: recordingLogger,
+    });
+    await tokens.authenticateToken('alice-token');
+    t += 130_000;
+    api.resetReviews();
+    await api.setFault({ type: 'status', status: 403, retryAfterSeconds: 1, times: 1 });
+    const outcome = tokens.authenticateToken('alice-token');
+    await waitFor(() => api.reviews.tokenReviews.length === 1);
+    await api.setFault({ type: 'hang' });
+    await expect(outcome).rejects.toMatchObject({ status: 403 });
+    await expect(tokens.authenticateToken('alice-token')).rejects.toMatchObject({
+      code: 'ERR_REVIEW_TIMEOUT',
+    });
+  });
+
   it('a revoked service-account token is refused at 130 s and at 700 s (TTL 2m, staleIfError 10m)', async () => {
     const { tokens, advance, lookups } = stack();
     await expect(tokens.authenticateToken('alice-token')).resolves.toMatchObject({
@@ -356,3 +384,8 @@ const NOT_THE_CLOCK: Fakeable[] = [
   'setTimeout',
   'clearTimeout',
 ];
+
+/** Waits (polling) until `condition` holds: for a fault to be set between two attempts. */
+async function waitFor(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+}

@@ -92,6 +92,9 @@ export function createReviewClient(
     const seen: Seen = { status: 0 };
     const perCall = perCallOptions(controller.signal, agents, seen);
     const timedOut = (): ReviewFailedError => toReviewFailed(kind, undefined, true, timeoutMs);
+    // The first attempt the API server answered (upstream retries a 4xx with Retry-After): a
+    // retry that then gets no answer must not turn that answer into an outage.
+    let answered: ReviewFailedError | undefined;
     try {
       return await withRetry(
         async () => {
@@ -103,7 +106,9 @@ export function createReviewClient(
               timedOut,
             );
           } catch (error) {
-            throw toReviewFailed(kind, error, controller.signal.aborted, timeoutMs);
+            const failed = toReviewFailed(kind, error, controller.signal.aborted, timeoutMs);
+            if (!failed.unavailable) answered ??= failed;
+            throw failed;
           }
         },
         {
@@ -113,6 +118,8 @@ export function createReviewClient(
           isRetryable: (error) => error instanceof ReviewFailedError && error.retryable,
         },
       );
+    } catch (error) {
+      throw answered ?? error;
     } finally {
       clearTimeout(timer);
     }
