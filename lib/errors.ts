@@ -25,18 +25,39 @@ export class KubeletAuthError extends Error {
 /**
  * A review the API server could not answer (transport failure, HTTP error, timeout, malformed
  * reply). Never cached. `status` is the HTTP status when the API server answered.
+ *
+ * `unavailable` is true only when no answer came (connection refused or reset, timeout) or the
+ * API server said it cannot answer now (5xx, 429): the only failures a stale cache entry may
+ * stand in for. Default: `false`, so an error that says nothing keeps the caches failing
+ * closed. A custom `ReviewClient`, token authenticator or authorizer that wants
+ * stale-if-error to cover its outages throws this error with `unavailable: true`.
  */
 export class ReviewFailedError extends KubeletAuthError {
   readonly status: number | undefined;
   readonly retryable: boolean;
+  readonly unavailable: boolean;
   constructor(
     code: KubeletAuthErrorCode,
     message: string,
-    details: { status?: number; retryable: boolean; cause?: unknown },
+    details: { status?: number; retryable: boolean; unavailable?: boolean; cause?: unknown },
   ) {
     super(code, message, { cause: details.cause });
     this.name = 'ReviewFailedError';
     this.status = details.status;
     this.retryable = details.retryable;
+    this.unavailable = details.unavailable ?? false;
   }
+}
+
+/**
+ * Whether `error` says no answer came from the API server: a `ReviewFailedError` marked
+ * `unavailable`, or an `AggregateError` (a union of authorizers) made only of such errors.
+ * Any other error is an answer, or cannot be told from one.
+ */
+export function isUnavailable(error: unknown): boolean {
+  if (error instanceof ReviewFailedError) return error.unavailable;
+  if (error instanceof AggregateError) {
+    return error.errors.length > 0 && error.errors.every(isUnavailable);
+  }
+  return false;
 }

@@ -139,9 +139,13 @@ export interface KubeletAuthOptions extends ApiServerOptions {
    */
   metrics?: AuthMetrics;
   /**
-   * Stale-if-error: while the API server cannot be reached, accept a cached token result or
-   * authorization decision that expired at most this long ago instead of failing (401/500).
-   * Each stale answer is logged and counted (`stale`). Default: `0` (off, as the kubelet).
+   * Stale-if-error: when no answer comes from the API server (connection refused or reset,
+   * timeout, HTTP 5xx or 429), accept a cached token result or authorization decision that
+   * expired at most this long ago instead of failing (401/500). Any answer replaces the cached
+   * one, an error answer included (a TokenReview `status.error`, a SubjectAccessReview both
+   * allowed and denied or with an `evaluationError`, any other 4xx): a token or permission
+   * revoked while the API server is up is never served from the past. Each stale answer is
+   * logged and counted (`stale`). Default: `0` (off, as the kubelet).
    */
   staleIfError?: Duration;
   /**

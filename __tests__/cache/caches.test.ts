@@ -6,6 +6,13 @@ import { cachedAuthorizer, decisionKey } from '../../lib/cache/decision-cache.js
 import { cachedTokenAuthenticator, tokenKeyFunction } from '../../lib/cache/token-cache.js';
 import { createHmac, randomBytes } from 'node:crypto';
 import { silentLogger } from '../../lib/logger.js';
+import { KubeletAuthError, ReviewFailedError } from '../../lib/errors.js';
+
+/** What the review client throws when no answer came (here: a refused connection). */
+const DOWN = new ReviewFailedError('ERR_TOKEN_REVIEW_FAILED', 'API server down', {
+  retryable: false,
+  unavailable: true,
+});
 
 /** A token authenticator over a fixed table that counts its calls; `fail` makes it throw. */
 function tableAuthenticator(
@@ -17,7 +24,7 @@ function tableAuthenticator(
     async authenticateToken(token: string): Promise<TokenResult> {
       self.calls.push(token);
       await new Promise((r) => setTimeout(r, 5));
-      if (self.fail) throw new Error('API server down');
+      if (self.fail) throw DOWN;
       const username = table[token];
       return username
         ? { authenticated: true, user: { username, groups: [] } }
@@ -205,7 +212,7 @@ describe('stale-if-error', () => {
   it('serves a decision expired less than staleIfErrorMs ago only while the inner one fails', async () => {
     let down = false;
     const inner = countingAuthorizer(() =>
-      down ? { decision: 'NoOpinion', error: new Error('down') } : { decision: 'Allow' },
+      down ? { decision: 'NoOpinion', error: DOWN } : { decision: 'Allow' },
     );
     const time = clock();
     const statuses: string[] = [];
@@ -224,7 +231,7 @@ describe('stale-if-error', () => {
     await expect(cached.authorize(base)).resolves.toEqual({ decision: 'Allow' });
     time.advance(31_001); // now expired 61 s ago: past the window
     const late = await cached.authorize(base);
-    expect(late.error?.message).toBe('down');
+    expect(late.error).toBe(DOWN);
     expect(statuses).toEqual(['miss', 'miss', 'stale', 'miss']);
     down = false;
     await expect(cached.authorize(base)).resolves.toEqual({ decision: 'Allow' });
@@ -247,6 +254,90 @@ describe('stale-if-error', () => {
     await expect(cached.authenticateToken('other')).rejects.toThrow('API server down');
     time.advance(6_001);
     await expect(cached.authenticateToken('good')).rejects.toThrow('API server down');
+  });
+
+  it.each([
+    ['an error not marked unavailable', new Error('something else')],
+    ['an error answer', new KubeletAuthError('ERR_TOKEN_REVIEW_ERROR', 'status.error')],
+    [
+      'a review failure with an answer (HTTP 403)',
+      new ReviewFailedError('ERR_TOKEN_REVIEW_FAILED', 'HTTP 403', {
+        status: 403,
+        retryable: false,
+      }),
+    ],
+  ])('does not cover %s, which drops the expired entry', async (_what, error) => {
+    let failure: Error | undefined;
+    const inner: TokenAuthenticator = {
+      authenticateToken: async () => {
+        if (failure) throw failure;
+        return { authenticated: true, user: { username: 'alice', groups: [] } };
+      },
+    };
+    const time = clock();
+    const cached = cachedTokenAuthenticator(inner, {
+      ttlMs: 1_000,
+      staleIfErrorMs: 10_000,
+      now: time.now,
+      logger: quiet,
+    });
+    await cached.authenticateToken('good');
+    time.advance(2_000);
+    failure = error;
+    await expect(cached.authenticateToken('good')).rejects.toBe(error);
+    failure = DOWN;
+    await expect(cached.authenticateToken('good')).rejects.toBe(DOWN);
+  });
+
+  it.each([
+    ['an error not marked unavailable', new Error('something else')],
+    [
+      'allowed and denied at once',
+      new KubeletAuthError('ERR_SUBJECT_ACCESS_REVIEW_ERROR', 'both allow and deny'),
+    ],
+    ['an aggregate with one answer in it', new AggregateError([DOWN, new Error('answer')])],
+  ])(
+    'does not cover a decision failing with %s, which drops the expired entry',
+    async (_what, error) => {
+      let failure: Error | undefined;
+      const inner = countingAuthorizer(() =>
+        failure ? { decision: 'NoOpinion', error: failure } : { decision: 'Allow' },
+      );
+      const time = clock();
+      const cached = cachedAuthorizer(inner, {
+        authorizedTtlMs: 1_000,
+        unauthorizedTtlMs: 1_000,
+        staleIfErrorMs: 10_000,
+        now: time.now,
+        logger: quiet,
+      });
+      await cached.authorize(base);
+      time.advance(2_000);
+      failure = error;
+      expect((await cached.authorize(base)).error).toBe(error);
+      failure = DOWN;
+      expect(await cached.authorize(base)).toEqual({ decision: 'NoOpinion', error: DOWN });
+    },
+  );
+
+  it('covers an aggregate made only of unavailable errors (a union of webhooks)', async () => {
+    let down = false;
+    const both = new AggregateError([DOWN, DOWN]);
+    const inner = countingAuthorizer(() =>
+      down ? { decision: 'NoOpinion', error: both } : { decision: 'Allow' },
+    );
+    const time = clock();
+    const cached = cachedAuthorizer(inner, {
+      authorizedTtlMs: 1_000,
+      unauthorizedTtlMs: 1_000,
+      staleIfErrorMs: 10_000,
+      now: time.now,
+      logger: quiet,
+    });
+    await cached.authorize(base);
+    time.advance(2_000);
+    down = true;
+    await expect(cached.authorize(base)).resolves.toEqual({ decision: 'Allow' });
   });
 });
 

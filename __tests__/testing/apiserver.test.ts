@@ -163,8 +163,8 @@ subjects:
     await server.close();
   });
 
-  beforeEach(() => {
-    server.setFault();
+  beforeEach(async () => {
+    await server.setFault();
     server.resetReviews();
   });
 
@@ -659,6 +659,52 @@ subjects:
       );
       // 1.x (node-fetch) never settles by itself; 2.x (undici) sees the socket close.
       await expect(call).rejects.toThrow(/abort|terminated/i);
+    });
+
+    it('reset with no framing: the connection is reset before any answer (ECONNRESET)', async () => {
+      server.setFault({ type: 'reset', framing: 'none', times: 1 });
+      await expect(
+        authn.createTokenReview({ body: tokenReview('bob-token') }),
+      ).rejects.toMatchObject({ code: 'ECONNRESET' });
+      expect(server.reviews.tokenReviews).toHaveLength(1);
+      expect(
+        (await authn.createTokenReview({ body: tokenReview('bob-token') })).status?.authenticated,
+      ).toBe(true);
+    });
+
+    it('refuse: connections are refused until the fault is cleared, then served on the same port', async () => {
+      await server.setFault({ type: 'refuse' });
+      await expect(raw(server, { body: JSON.stringify(tokenReview('bob-token')) })).rejects.toThrow(
+        /ECONNREFUSED/,
+      );
+      await expect(authn.createTokenReview({ body: tokenReview('bob-token') })).rejects.toThrow();
+      expect(server.reviews.tokenReviews).toHaveLength(0);
+      await server.setFault();
+      expect(
+        (await authn.createTokenReview({ body: tokenReview('bob-token') })).status?.authenticated,
+      ).toBe(true);
+    });
+
+    it('refuse: close() works while refusing', async () => {
+      const other = await startApiServer();
+      await other.setFault({ type: 'refuse' });
+      await other.close();
+      await expect(raw(other, { body: JSON.stringify(tokenReview('x')) })).rejects.toThrow(
+        /ECONNREFUSED/,
+      );
+    });
+
+    it('token-error: TokenReview only, authenticated false with the error, whatever the token', async () => {
+      server.setFault({ type: 'token-error', error: 'token has been invalidated', times: 1 });
+      const body = sar({
+        user: 'alice',
+        resourceAttributes: { verb: 'get', resource: 'nodes', subresource: 'stats' },
+      });
+      expect((await authz.createSubjectAccessReview({ body })).status?.allowed).toBe(true);
+      const answer = await authn.createTokenReview({ body: tokenReview('bob-token') });
+      expect(answer.status).toEqual({ authenticated: false, error: 'token has been invalidated' });
+      const next = await authn.createTokenReview({ body: tokenReview('bob-token') });
+      expect(next.status?.authenticated).toBe(true);
     });
 
     it('hang: no answer; the client gives up through its AbortSignal', async () => {

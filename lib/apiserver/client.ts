@@ -12,6 +12,7 @@ import { ReviewFailedError, type KubeletAuthErrorCode } from '../errors.js';
 import type { AuthMetrics, ReviewKind } from '../metrics/observer.js';
 import { KeepAliveAgents } from './keep-alive.js';
 import { Limiter } from './limiter.js';
+import { classifyFailure } from './failure.js';
 import { DEFAULT_RETRY_BACKOFF, withRetry, type RetryBackoff } from './retry.js';
 import type {
   ReviewClient,
@@ -91,6 +92,9 @@ export function createReviewClient(
     const seen: Seen = { status: 0 };
     const perCall = perCallOptions(controller.signal, agents, seen);
     const timedOut = (): ReviewFailedError => toReviewFailed(kind, undefined, true, timeoutMs);
+    // The first attempt the API server answered (upstream retries a 4xx with Retry-After): a
+    // retry that then gets no answer must not turn that answer into an outage.
+    let answered: ReviewFailedError | undefined;
     try {
       return await withRetry(
         async () => {
@@ -102,7 +106,9 @@ export function createReviewClient(
               timedOut,
             );
           } catch (error) {
-            throw toReviewFailed(kind, error, controller.signal.aborted, timeoutMs);
+            const failed = toReviewFailed(kind, error, controller.signal.aborted, timeoutMs);
+            if (!failed.unavailable) answered ??= failed;
+            throw failed;
           }
         },
         {
@@ -112,6 +118,8 @@ export function createReviewClient(
           isRetryable: (error) => error instanceof ReviewFailedError && error.retryable,
         },
       );
+    } catch (error) {
+      throw answered ?? error;
     } finally {
       clearTimeout(timer);
     }
@@ -183,19 +191,12 @@ function perCallOptions(
   };
 }
 
-const RETRYABLE_STATUS = new Set([429, 500, 504]);
-const RESET_CODES = new Set([
-  'ECONNRESET',
-  'EPIPE',
-  'ERR_HTTP2_STREAM_ERROR',
-  'ERR_HTTP2_GOAWAY_SESSION',
-]);
-
 /**
- * Maps whatever client-node threw to a `ReviewFailedError`. Retryable as upstream's
- * `DefaultShouldRetry`: connection resets, 500, 504, 429, and any answer with `Retry-After`.
- * The API server's body and headers are left out of the message (client-node's own message
- * embeds both), and so is the request.
+ * Maps whatever client-node threw to a `ReviewFailedError`, retryable and unavailable as
+ * {@link classifyFailure} says from the facts read here: the answer's status and `Retry-After`,
+ * a network error's code, our deadline. An answer that came counts even when the deadline
+ * passed as it arrived. The API server's body and headers are left out of the message
+ * (client-node's own message embeds both), and so is the request.
  */
 function toReviewFailed(
   kind: ReviewKind,
@@ -206,35 +207,32 @@ function toReviewFailed(
   const code: KubeletAuthErrorCode =
     kind === 'TokenReview' ? 'ERR_TOKEN_REVIEW_FAILED' : 'ERR_SUBJECT_ACCESS_REVIEW_FAILED';
   if (error instanceof ReviewFailedError) return error;
-  if (timedOut) {
-    return new ReviewFailedError('ERR_REVIEW_TIMEOUT', `${kind} timed out after ${timeoutMs} ms`, {
-      retryable: false,
-    });
-  }
   if (error instanceof ApiException) {
     const status = typeof error.code === 'number' ? error.code : undefined;
     const headers: Record<string, string> = isStringRecord(error.headers) ? error.headers : {};
-    const hasRetryAfter = Object.keys(headers).some((h) => h.toLowerCase() === 'retry-after');
-    const retryable = (status !== undefined && RETRYABLE_STATUS.has(status)) || hasRetryAfter;
+    const retryAfter = Object.keys(headers).some((h) => h.toLowerCase() === 'retry-after');
     return new ReviewFailedError(
       code,
       `${kind} failed: the API server answered HTTP ${status ?? 'with an unknown status'}`,
-      { status, retryable },
+      { status, ...classifyFailure({ status, retryAfter }) },
     );
+  }
+  if (timedOut) {
+    return new ReviewFailedError('ERR_REVIEW_TIMEOUT', `${kind} timed out after ${timeoutMs} ms`, {
+      ...classifyFailure({ timedOut }),
+    });
   }
   if (error instanceof SyntaxError) {
     return new ReviewFailedError(
       code,
       `${kind} failed: the API server's answer is not valid JSON`,
-      {
-        retryable: false,
-      },
+      classifyFailure({}),
     );
   }
-  const systemCode = errorCode(error);
-  const reason = systemCode ?? (error instanceof Error ? error.name : 'unknown error');
+  const networkCode = errorCode(error);
+  const reason = networkCode ?? (error instanceof Error ? error.name : 'unknown error');
   return new ReviewFailedError(code, `${kind} failed: ${reason}`, {
-    retryable: systemCode !== undefined && RESET_CODES.has(systemCode),
+    ...classifyFailure(networkCode === undefined ? {} : { networkCode }),
     cause: error,
   });
 }

@@ -42,8 +42,10 @@ export interface TokenReviewStrategyOptions {
   /** Where refused tokens are reported (never the token). Default: standard error. */
   logger?: Logger;
   /**
-   * Stale-if-error: when the TokenReview fails, accept a cached result that expired at most this
-   * long ago instead of refusing. Default: `0` (off, as the kubelet).
+   * Stale-if-error: when no answer comes from the API server (connection refused or reset,
+   * timeout, HTTP 5xx or 429), accept a cached result that expired at most this long ago
+   * instead of refusing. Any answer replaces the cached result, `status.error` included.
+   * Default: `0` (off, as the kubelet).
    */
   staleIfError?: Duration;
   /** Told of cache lookups and, through the review client it builds, of reviews. */

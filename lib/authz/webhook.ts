@@ -25,9 +25,10 @@ export interface WebhookAuthorizerOptions {
   /** Longest time one review may take, retries included. Default: `'10s'`. */
   timeout?: Duration;
   /**
-   * Stale-if-error: when a review fails (the API server is unreachable), answer with a cached
-   * decision that expired at most this long ago instead of failing with 500. Logged, and counted
-   * as `stale` in metrics. Default: `0` (off, as the kubelet).
+   * Stale-if-error: when no answer comes from the API server (connection refused or reset,
+   * timeout, HTTP 5xx or 429), answer with a cached decision that expired at most this long ago
+   * instead of failing with 500. Any answer replaces the cached decision, an error answer
+   * included. Logged, and counted as `stale` in metrics. Default: `0` (off, as the kubelet).
    */
   staleIfError?: Duration;
   /** Where stale answers are reported. Default: standard error. */

@@ -1,5 +1,6 @@
 import type { Attributes } from '../authz/attributes.js';
 import { authorizeSafely, type AuthorizationResult, type Authorizer } from '../authz/authorizer.js';
+import { isUnavailable } from '../errors.js';
 import { stderrLogger, type Logger } from '../logger.js';
 import type { AuthMetrics } from '../metrics/observer.js';
 import { ExpiringCache } from './expiring-cache.js';
@@ -15,9 +16,12 @@ export interface DecisionCacheOptions {
   /** Most entries; the least recently used goes first. Default: 10000. */
   maxEntries?: number;
   /**
-   * Stale-if-error: when the inner authorizer fails (the API server is unreachable), answer with
-   * a cached decision that expired at most this long ago, in ms, instead of failing (500).
-   * Default: `0` (off, as the kubelet).
+   * Stale-if-error: when no answer comes from the API server (connection refused or reset,
+   * timeout, HTTP 5xx or 429), answer with a cached decision that expired at most this long
+   * ago, in ms, instead of failing (500). Any answer replaces the cached decision, an error
+   * included (allowed and denied at once, an `evaluationError`, another 4xx, an unreadable 2xx).
+   * Only a `ReviewFailedError` marked `unavailable` counts as no answer. Default: `0` (off, as
+   * the kubelet).
    */
   staleIfErrorMs?: number;
   /** Where a stale answer is reported. Default: standard error. */
@@ -36,9 +40,10 @@ const MAX_CACHEABLE_SIZE = 10_000;
 
 /**
  * Wraps an authorizer with a bounded, expiring decision cache and coalescing: allowed decisions
- * are kept for `authorizedTtlMs`, others for `unauthorizedTtlMs`, errors never; concurrent
- * identical questions share one call. The key is the whole question: user name, uid, groups
- * (sorted), extra (sorted keys) and every attribute, so no decision serves another user.
+ * are kept for `authorizedTtlMs`, others for `unauthorizedTtlMs`, errors never (an error
+ * answer drops the decision kept before it); concurrent identical questions share one call.
+ * The key is the whole question: user name, uid, groups (sorted), extra (sorted keys) and every
+ * attribute, so no decision serves another user.
  */
 export function cachedAuthorizer(inner: Authorizer, options: DecisionCacheOptions): Authorizer {
   const staleMs = options.staleIfErrorMs ?? 0;
@@ -51,10 +56,17 @@ export function cachedAuthorizer(inner: Authorizer, options: DecisionCacheOption
   const lookup = options.metrics?.cacheLookup?.bind(options.metrics);
   const logger = options.logger ?? stderrLogger;
 
-  /** The inner answer, or on failure a recently expired one when stale-if-error allows it. */
+  /**
+   * The inner answer, or when no answer came a recently expired one, as stale-if-error allows.
+   * An answer, even one with an error or one not to be kept, replaces what was kept.
+   */
   async function ask(key: string, attributes: Attributes): Promise<AuthorizationResult> {
     const result = await authorizeSafely(inner, attributes);
     if (result.error) {
+      if (!isUnavailable(result.error)) {
+        cache.delete(key);
+        return result;
+      }
       const kept = staleMs > 0 ? cache.stale(key) : undefined;
       if (kept === undefined) return result;
       lookup?.('authorization', 'stale');
@@ -63,7 +75,8 @@ export function cachedAuthorizer(inner: Authorizer, options: DecisionCacheOption
       );
       return kept.value;
     }
-    if (result.cacheable !== false) {
+    if (result.cacheable === false) cache.delete(key);
+    else {
       cache.set(
         key,
         result,

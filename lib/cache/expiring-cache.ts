@@ -66,10 +66,18 @@ export class ExpiringCache<V extends object> {
     return entry;
   }
 
-  /** Keeps `value` fresh for `ttlMs` (nothing is kept for 0). */
+  /**
+   * Keeps `value` fresh for `ttlMs`. A TTL of 0 keeps nothing, and also drops what was kept:
+   * the new value replaces the old one even when it is not itself worth keeping.
+   */
   set(key: string, value: V, ttlMs: number): void {
-    if (ttlMs <= 0) return;
-    this.cache.set(key, { value, freshUntil: this.now() + ttlMs });
+    if (ttlMs <= 0) this.cache.delete(key);
+    else this.cache.set(key, { value, freshUntil: this.now() + ttlMs });
+  }
+
+  /** Drops the entry for `key`, fresh or stale: a newer answer made it wrong. */
+  delete(key: string): void {
+    this.cache.delete(key);
   }
 
   get size(): number {

@@ -1,5 +1,6 @@
 import { hash, randomBytes } from 'node:crypto';
 import type { TokenAuthenticator, TokenResult } from '../authn/token-authenticator.js';
+import { isUnavailable } from '../errors.js';
 import { stderrLogger, type Logger } from '../logger.js';
 import type { AuthMetrics } from '../metrics/observer.js';
 import { ExpiringCache } from './expiring-cache.js';
@@ -17,9 +18,12 @@ export interface TokenCacheOptions {
   /** Most entries; the least recently used goes first. Default: 10000. */
   maxEntries?: number;
   /**
-   * Stale-if-error: when the TokenReview fails (the API server is unreachable), answer with a
-   * cached result that expired at most this long ago, in ms, instead of refusing the token.
-   * Default: `0` (off, as the kubelet).
+   * Stale-if-error: when no answer comes from the API server (connection refused or reset,
+   * timeout, HTTP 5xx or 429), answer with a cached result that expired at most this long ago,
+   * in ms, instead of refusing the token. Any answer replaces the cached result, an error
+   * included (`status.error`, another 4xx, an unreadable 2xx): a revoked token is never served
+   * from the past while the API server is up. Only a `ReviewFailedError` marked `unavailable`
+   * counts as no answer. Default: `0` (off, as the kubelet).
    */
   staleIfErrorMs?: number;
   /** Where a stale answer is reported (never the token). Default: standard error. */
@@ -32,9 +36,10 @@ export interface TokenCacheOptions {
 
 /**
  * Wraps a token authenticator with a bounded, expiring cache and coalescing, as the API server's
- * token cache does: results (positive and negative) are kept for their TTL, errors never; the
- * key is an HMAC-SHA256 of the token and audiences under a random per-process key, so no token
- * is kept in memory; concurrent lookups of one token share one review.
+ * token cache does: results (positive and negative) are kept for their TTL, errors never (an
+ * error answer drops the result kept before it); the key is an HMAC-SHA256 of the token and
+ * audiences under a random per-process key, so no token is kept in memory; concurrent lookups
+ * of one token share one review.
  */
 export function cachedTokenAuthenticator(
   inner: TokenAuthenticator,
@@ -53,12 +58,19 @@ export function cachedTokenAuthenticator(
   const lookup = options.metrics?.cacheLookup?.bind(options.metrics);
   const logger = options.logger ?? stderrLogger;
 
-  /** The review's result, or on failure a recently expired one when stale-if-error allows it. */
+  /**
+   * The review's result, or when no answer came a recently expired one, as stale-if-error
+   * allows. An answer, even an error, replaces what was kept.
+   */
   async function review(key: string, token: string): Promise<TokenResult> {
     let result: TokenResult;
     try {
       result = await inner.authenticateToken(token);
     } catch (error) {
+      if (!isUnavailable(error)) {
+        cache.delete(key);
+        throw error;
+      }
       const kept = staleMs > 0 ? cache.stale(key) : undefined;
       if (kept === undefined) throw error;
       lookup?.('token', 'stale');

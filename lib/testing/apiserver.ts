@@ -78,8 +78,16 @@ export type Fault =
    * `'chunked'`) picks how the cut-short body was announced: client-node 1.4's node-fetch 2
    * notices a cut in a chunked body (the call rejects with "Premature close"), but with
    * `'content-length'` its call never settles, which is what a client's own timeout is for.
+   * With `'none'` nothing of an answer is sent: the connection is reset (TCP RST) as soon as the
+   * request is read, and the client sees `ECONNRESET`.
    */
-  | { type: 'reset'; framing?: 'chunked' | 'content-length'; times?: number }
+  | { type: 'reset'; framing?: 'chunked' | 'content-length' | 'none'; times?: number }
+  /**
+   * The server stops listening and drops its open connections, so every connection attempt is
+   * refused (`ECONNREFUSED`) until the fault is cleared or replaced, when it listens again on the
+   * same port. Await `setFault` for this fault and for the call that ends it.
+   */
+  | { type: 'refuse' }
   /** No answer at all (until the client gives up or the server closes). */
   | { type: 'hang'; times?: number }
   /** 201 with a body that is not JSON. */
@@ -88,6 +96,11 @@ export type Fault =
   | { type: 'both-allowed-and-denied'; times?: number }
   /** SubjectAccessReview only: `{allowed: false, evaluationError}`. */
   | { type: 'evaluation-error'; times?: number }
+  /**
+   * TokenReview only: `{authenticated: false, error}` whatever the token, as kube-apiserver
+   * answers (HTTP 201) for a service-account token that was invalidated or has expired.
+   */
+  | { type: 'token-error'; error?: string; times?: number }
   /** TokenReview only: `{authenticated: true}` with no user. */
   | { type: 'authenticated-without-user'; times?: number }
   /**
@@ -122,8 +135,11 @@ export interface StandInApiServer {
   readonly requestCount: number;
   /** TLS connections accepted so far (a client that keeps connections alive opens few). */
   readonly connectionCount: number;
-  /** Injects a fault, or clears it when called without one. */
-  setFault(fault?: Fault): void;
+  /**
+   * Injects a fault, or clears it when called without one. Resolves once the fault is in
+   * effect: at once, except when the server stops or starts listening (`'refuse'`).
+   */
+  setFault(fault?: Fault): Promise<void>;
   /** Replaces the policy; throws a `TypeError` when it is malformed (and keeps the old one). */
   setPolicy(policy: StandInPolicy): void;
   /** Replaces the known tokens. */
@@ -234,6 +250,18 @@ export async function startApiServer(
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
+  // A TLS socket cannot send a TCP reset; the TCP socket under it, found by the peer's address
+  // and port (the same connection), can.
+  const resetConnection = (res: ServerResponse): void => {
+    const tls = res.socket;
+    for (const socket of sockets) {
+      if (socket.remotePort === tls?.remotePort && socket.remoteAddress === tls?.remoteAddress) {
+        socket.resetAndDestroy();
+        return;
+      }
+    }
+    tls?.destroy();
+  };
   // A client that gives up mid-handshake must not crash the test process.
   server.on('tlsClientError', () => undefined);
 
@@ -276,7 +304,12 @@ export async function startApiServer(
       status =
         injected?.type === 'authenticated-without-user'
           ? { authenticated: true }
-          : reviewToken(tokens, spec, apiAudiences);
+          : injected?.type === 'token-error'
+            ? {
+                authenticated: false,
+                error: injected.error ?? 'stand-in fault: token has been invalidated',
+              }
+            : reviewToken(tokens, spec, apiAudiences);
       if (injected?.type === 'foreign-audiences' && status.authenticated) {
         status = { ...status, audiences: [injected.audience ?? 'https://elsewhere.example'] };
       }
@@ -309,6 +342,10 @@ export async function startApiServer(
         return true;
       }
       case 'reset': {
+        if (f.framing === 'none') {
+          resetConnection(res);
+          return true;
+        }
         const full = JSON.stringify({ kind: 'Status', apiVersion: 'v1', padding: 'x'.repeat(256) });
         res.writeHead(
           201,
@@ -322,6 +359,10 @@ export async function startApiServer(
       }
       case 'hang':
         // Never answered: close() (or the client giving up) destroys the connection.
+        return true;
+      case 'refuse':
+        // Only a connection made before the server stopped listening gets here: drop it.
+        resetConnection(res);
         return true;
       case 'malformed':
         sendRaw(
@@ -375,6 +416,27 @@ export async function startApiServer(
   kubeConfig.loadFromString(kubeconfigYaml('cert'));
 
   let closing: Promise<void> | undefined;
+  // Listening stops and starts again in order, however quickly faults follow one another.
+  let listening = true;
+  let transition = Promise.resolve();
+  const listen = (wanted: boolean): Promise<void> => {
+    transition = transition.then(
+      () =>
+        new Promise<void>((resolve) => {
+          if (closing || listening === wanted) return resolve();
+          listening = wanted;
+          if (wanted) {
+            server.listen(port, '127.0.0.1', () => resolve());
+            return;
+          }
+          server.close(() => resolve());
+          server.closeAllConnections();
+          for (const socket of sockets) socket.destroy();
+        }),
+    );
+    return transition;
+  };
+
   return {
     url,
     port,
@@ -396,7 +458,8 @@ export async function startApiServer(
     },
     setFault(next?: Fault) {
       fault = next;
-      faultRemaining = next?.times ?? Infinity;
+      faultRemaining = next !== undefined && 'times' in next ? (next.times ?? Infinity) : Infinity;
+      return listen(next?.type !== 'refuse');
     },
     setPolicy(next: StandInPolicy) {
       policy = new CompiledPolicy(next);
@@ -423,6 +486,7 @@ function faultApplies(fault: Fault, kind: ReviewKind): boolean {
       return kind === 'sar';
     case 'authenticated-without-user':
     case 'foreign-audiences':
+    case 'token-error':
       return kind === 'token';
     default:
       return true;
