@@ -4,6 +4,7 @@
  * Every start-up failure is one line on stderr and exit code 1, never a stack trace.
  */
 import { hostname } from 'node:os';
+import { escapeControlCharacters, quoted } from '../lib/control-characters.js';
 import type { FlagValues } from './flags.js';
 import { parseCommandLine } from './flags.js';
 import { resolveEffectiveConfig } from './kubelet-config.js';
@@ -75,7 +76,7 @@ export async function runCli(argv: readonly string[], io: CliIO = processIO()): 
         `authorization: ${s['authorization-mode']}`,
       ];
       io.stdout(
-        `${PROGRAM}: node "${config.nodeName}" serving on ${kubelet.url} (${details.join(', ')})\n`,
+        `${PROGRAM}: node ${quoted(config.nodeName)} serving on ${kubelet.url} (${details.join(', ')})\n`,
       );
       close = () => kubelet.close();
     }
@@ -91,9 +92,10 @@ export async function runCli(argv: readonly string[], io: CliIO = processIO()): 
 }
 
 // CliErrors are one line already; anything else (a library's error) is cut to its first line.
+/** The first line of an error's message, control characters escaped: it may quote a flag. */
 function oneLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0] ?? message;
+  return escapeControlCharacters(message.split('\n')[0] ?? message);
 }
 
 /**
