@@ -4,7 +4,11 @@
  * Every start-up failure is one line on stderr and exit code 1, never a stack trace.
  */
 import { hostname } from 'node:os';
-import { escapeControlCharacters, quoted } from '../lib/control-characters.js';
+import {
+  escapeControlCharacters,
+  escapeControlCharactersInLines,
+  quoted,
+} from '../lib/control-characters.js';
 import type { FlagValues } from './flags.js';
 import { parseCommandLine } from './flags.js';
 import { resolveEffectiveConfig } from './kubelet-config.js';
@@ -48,7 +52,9 @@ export async function runCli(argv: readonly string[], io: CliIO = processIO()): 
     return fail(error);
   }
 
-  const log = (line: string): void => io.stderr(`${line}\n`);
+  // Lines and instructions quote requests and flags: escaped here, whoever wrote them.
+  const log = (line: string): void => io.stderr(`${escapeControlCharacters(line)}\n`);
+  const print = (text: string): void => io.stdout(escapeControlCharactersInLines(text));
   let close: () => Promise<void>;
   try {
     if (Object.keys(flags).every((name) => DEV_MODE_FLAGS.has(name))) {
@@ -56,7 +62,7 @@ export async function runCli(argv: readonly string[], io: CliIO = processIO()): 
       const dev = await startDevMode({
         nodeName: flags['hostname-override'],
         log,
-        print: io.stdout,
+        print,
       });
       close = dev.close;
     } else {

@@ -82,6 +82,20 @@ describe('runCli', () => {
     expect(io.out).toBe('');
   });
 
+  it('real mode names the node with its control characters escaped', async () => {
+    const io = fakeIO();
+    const exit = runCli(
+      ['--address=127.0.0.1', `--port=${await freePort()}`, '--hostname-override=n\u009b2J\u202e'],
+      io,
+    );
+    await Promise.race([io.ready, exit]);
+    io.stop();
+    await exit;
+    expect(io.out).toContain('node "n\\u009b2j\\u202e" serving on');
+    // eslint-disable-next-line no-control-regex
+    expect(io.out + io.err).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
+  });
+
   it('real mode with the flag defaults: self-signed certificate, anonymous AlwaysAllow; stops with exit 0', async () => {
     const port = await freePort();
     const io = fakeIO();
