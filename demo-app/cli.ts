@@ -4,6 +4,11 @@
  * Every start-up failure is one line on stderr and exit code 1, never a stack trace.
  */
 import { hostname } from 'node:os';
+import {
+  escapeControlCharacters,
+  escapeControlCharactersInLines,
+  quoted,
+} from '../lib/control-characters.js';
 import type { FlagValues } from './flags.js';
 import { parseCommandLine } from './flags.js';
 import { resolveEffectiveConfig } from './kubelet-config.js';
@@ -47,7 +52,9 @@ export async function runCli(argv: readonly string[], io: CliIO = processIO()): 
     return fail(error);
   }
 
-  const log = (line: string): void => io.stderr(`${line}\n`);
+  // Lines and instructions quote requests and flags: escaped here, whoever wrote them.
+  const log = (line: string): void => io.stderr(`${escapeControlCharacters(line)}\n`);
+  const print = (text: string): void => io.stdout(escapeControlCharactersInLines(text));
   let close: () => Promise<void>;
   try {
     if (Object.keys(flags).every((name) => DEV_MODE_FLAGS.has(name))) {
@@ -55,7 +62,7 @@ export async function runCli(argv: readonly string[], io: CliIO = processIO()): 
       const dev = await startDevMode({
         nodeName: flags['hostname-override'],
         log,
-        print: io.stdout,
+        print,
       });
       close = dev.close;
     } else {
@@ -75,7 +82,7 @@ export async function runCli(argv: readonly string[], io: CliIO = processIO()): 
         `authorization: ${s['authorization-mode']}`,
       ];
       io.stdout(
-        `${PROGRAM}: node "${config.nodeName}" serving on ${kubelet.url} (${details.join(', ')})\n`,
+        `${PROGRAM}: node ${quoted(config.nodeName)} serving on ${kubelet.url} (${details.join(', ')})\n`,
       );
       close = () => kubelet.close();
     }
@@ -91,9 +98,10 @@ export async function runCli(argv: readonly string[], io: CliIO = processIO()): 
 }
 
 // CliErrors are one line already; anything else (a library's error) is cut to its first line.
+/** The first line of an error's message, control characters escaped: it may quote a flag. */
 function oneLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0] ?? message;
+  return escapeControlCharacters(message.split('\n')[0] ?? message);
 }
 
 /**

@@ -2,6 +2,7 @@
  * Entry point of the mock kubelet (`npm start [-- <kubelet flags>]`, i.e. `tsx demo-app/main.ts`).
  * See cli.ts for what it does; `--help` lists the flags.
  */
+import { escapeControlCharactersInLines } from '../lib/control-characters.js';
 import { PROGRAM, runCli } from './cli.js';
 
 // Whatever goes wrong, the user gets one line, not a stack trace (set NODE_DEBUG-style
@@ -11,7 +12,7 @@ const fatal = (error: unknown): never => {
     process.env.MOCK_KUBELET_DEBUG && error instanceof Error && error.stack
       ? error.stack
       : (error instanceof Error ? error.message : String(error)).split('\n')[0];
-  process.stderr.write(`${PROGRAM}: fatal: ${text}\n`);
+  process.stderr.write(`${PROGRAM}: fatal: ${escapeControlCharactersInLines(text ?? '')}\n`);
   process.exit(1);
 };
 process.on('uncaughtException', fatal);

@@ -1,9 +1,11 @@
 /**
  * One log line per request, written when the answer is finished (or the client went away):
  * time, method, path, user, authorization decision, status, latency, in logfmt. Never the query
- * string, headers or body: the Authorization header and tokens must not reach a log.
+ * string, headers or body: the Authorization header and tokens must not reach a log. Values from
+ * the request have their control characters escaped.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { quoted } from '../lib/control-characters.js';
 import { kubeUser } from '../lib/user.js';
 
 const AUTHORIZED = Symbol('mock-kubelet.authorized');
@@ -21,7 +23,7 @@ export function requestLog(write: (line: string) => void): RequestHandler {
   return function logRequest(req: Request, res: Response, next: NextFunction): void {
     const started = performance.now();
     const startedAt = new Date();
-    const path = safePath(req.originalUrl);
+    const path = logValue(req.originalUrl.split('?')[0] || '/');
     let logged = false;
     const log = (): void => {
       if (logged) return;
@@ -30,7 +32,7 @@ export function requestLog(write: (line: string) => void): RequestHandler {
       const user = kubeUser(req)?.username;
       const status = res.writableFinished || res.headersSent ? String(res.statusCode) : 'aborted';
       write(
-        `${startedAt.toISOString()} method=${safeToken(req.method)} path=${path} user=${user === undefined ? '-' : JSON.stringify(user)} decision=${decision(res)} status=${status} latency=${ms}ms`,
+        `${startedAt.toISOString()} method=${logValue(req.method)} path=${path} user=${user === undefined ? '-' : quoted(user)} decision=${decision(res)} status=${status} latency=${ms}ms`,
       );
     };
     res.on('finish', log);
@@ -53,13 +55,11 @@ function decision(res: Response): string {
   }
 }
 
-// The path only (no query: it can carry credentials), with anything that could break the line
-// or forge a field percent-encoded.
-function safePath(url: string): string {
-  const path = url.split('?')[0] ?? '';
-  return path.replace(/[^\x21-\x7e]|"/g, (c) => encodeURIComponent(c)) || '/';
-}
-
-function safeToken(text: string): string {
-  return text.replace(/[^\x21-\x7e]/g, '?');
+/**
+ * A value of a log line as logfmt writes it: bare when it is printable ASCII that cannot end the
+ * field, else a quoted string with its control characters escaped, so no request can break the
+ * line, forge a field, or reach the terminal with a control character.
+ */
+export function logValue(text: string): string {
+  return /^[\x21-\x7e]+$/.test(text) && !/["=\\]/.test(text) ? text : quoted(text);
 }

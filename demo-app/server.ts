@@ -9,6 +9,7 @@ import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
+import { escapeControlCharacters } from '../lib/control-characters.js';
 import { kubeletAuth } from '../lib/index.js';
 import { prometheusMetrics } from '../lib/metrics/prometheus.js';
 import type { KubeletAuthOptions } from '../lib/options.js';
@@ -46,6 +47,9 @@ export async function startKubelet(
 ): Promise<RunningKubelet> {
   const { config } = prepared;
   const { settings } = config;
+  // Every line carries request input (user names, paths, the middleware's reasons): whatever a
+  // producer missed, no control character reaches the terminal, and one line stays one line.
+  const log = (line: string): void => options.log(escapeControlCharacters(line));
   const servingPair = prepared.servingPair ?? (await selfSignedPair(config.nodeName));
 
   const authOptions: KubeletAuthOptions = {
@@ -66,7 +70,7 @@ export async function startKubelet(
       },
     },
     fineGrained: settings['feature-gates'].KubeletFineGrainedAuthz,
-    logger: { warn: (message) => options.log(`auth: ${message}`) },
+    logger: { warn: (message) => log(`auth: ${message}`) },
   };
   if (prepared.kubeConfig) authOptions.kubeConfig = prepared.kubeConfig;
   // The real middleware's metrics, served on /metrics beside the node's (as the kubelet serves
@@ -90,8 +94,8 @@ export async function startKubelet(
       now: () => new Date(),
       authMetrics: () => registry.metrics(),
     },
-    before: [requestLog(options.log), auth, markAuthorized],
-    onError: options.log,
+    before: [requestLog(log), auth, markAuthorized],
+    onError: log,
   });
 
   // Client certificates are requested but verified by kubeletAuth, not by TLS: with a `ca`
@@ -100,7 +104,7 @@ export async function startKubelet(
     { cert: servingPair.cert, key: servingPair.key, requestCert: true, rejectUnauthorized: false },
     app,
   );
-  serveWebSocketStreams(server, auth, options.log);
+  serveWebSocketStreams(server, auth, log);
   let port: number;
   try {
     port = await listen(server, settings.port, settings.address, options.portSearch ?? 0);

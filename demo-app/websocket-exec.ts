@@ -9,8 +9,10 @@ import type { IncomingMessage } from 'node:http';
 import type { Server } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { quoted } from '../lib/control-characters.js';
 import { kubeletUpgradeAuth, type Middleware } from '../lib/index.js';
 import { kubeUser } from '../lib/user.js';
+import { logValue } from './request-log.js';
 
 const STREAMING = /^\/(exec|attach|portForward)\/[^/]+\/[^/]+(\/[^/]+){0,2}$/;
 
@@ -34,7 +36,7 @@ export function serveWebSocketStreams(
       const took = `${(performance.now() - started).toFixed(1)}ms`;
       if (!allowed) {
         log(
-          `${new Date().toISOString()} method=${req.method ?? ''} path=${path} user=${JSON.stringify(user)} websocket=refused latency=${took}`,
+          `${new Date().toISOString()} method=${logValue(req.method ?? '')} path=${logValue(path)} user=${quoted(user)} websocket=refused latency=${took}`,
         );
         return;
       }
@@ -47,7 +49,7 @@ export function serveWebSocketStreams(
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
         log(
-          `${new Date().toISOString()} method=${req.method ?? ''} path=${path} user=${JSON.stringify(user)} websocket=open latency=${took}`,
+          `${new Date().toISOString()} method=${logValue(req.method ?? '')} path=${logValue(path)} user=${quoted(user)} websocket=open latency=${took}`,
         );
         ws.send(
           `mock-kubelet: ${path.split('/')[1]} is simulated: nothing runs; messages are echoed`,

@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -100,6 +100,66 @@ describe('main', () => {
     expect(stderr).toContain(message);
     expect(stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(stderr).not.toMatch(/\bat .*:\d+:\d+/);
+  });
+
+  describe('never echoes a control character to the terminal', () => {
+    /** What may drive a terminal, forge a line or reorder the display (line breaks aside). */
+    const UNSAFE =
+      // eslint-disable-next-line no-control-regex
+      /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
+    const node = ['--node', 'node-a'];
+    const dir = mkdtempSync(join(tmpdir(), 'eka-cli-'));
+    const requests = join(dir, 'requests.txt');
+    writeFileSync(requests, 'GET /pods\n');
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it.each([
+      ['a path refused with 400', ['explain', 'GET', '/stats/\x1b]0;owned\x07', ...node]],
+      ['a decoded path', ['explain', 'GET', '/pods/%C2%9B31m%E2%80%A8x', ...node]],
+      ['a method', ['explain', 'G\u009bET', '/pods', ...node]],
+      [
+        'the user, groups, uid and node',
+        [
+          'explain',
+          'GET',
+          '/pods',
+          '--node',
+          'n\u0085',
+          '--user',
+          'eve\x1b[2J',
+          '--group',
+          'g\u2028forged line',
+          '--uid',
+          'u\u202eevil',
+        ],
+      ],
+      ['an unknown option', ['explain', 'GET', '/pods', ...node, '--\x1b[31mbogus']],
+      ['an option value', ['explain', 'GET', '/pods', ...node, '--output', 'x\u009b']],
+      ['an unexpected argument', ['explain', 'GET', '/pods', 'x\x7f\u2029', ...node]],
+      ['an unknown command', ['\x1b[8mhidden']],
+      ['a role name', ['explain', '--rbac', requests, '--name', 'r\u009b31m\u2028']],
+      ['a file name', ['explain', '--rbac', '/no/such/\x1b[31mfile']],
+    ])('%s', async (_what, argv) => {
+      const { stdout, stderr } = await run(...argv);
+      expect(stdout + stderr).not.toMatch(UNSAFE);
+      // What was escaped is still there to read.
+      expect(stdout + stderr).toMatch(/\\(u00[0-9a-f]{2}|u20[0-9a-f]{2}|n)/);
+    });
+
+    it.each([
+      'G\x1b[2JET /pods',
+      'GET /stats/\x1b[2J',
+      'GET /stats/\u009b/../x',
+      'GET /pods \u0085extra',
+      'GET /pods\u2028x',
+    ])('in the line %j of an --rbac file', async (line) => {
+      const file = join(dir, 'lines.txt');
+      writeFileSync(file, `GET /pods\n${line}\n`);
+      const { code, stdout, stderr } = await run('explain', '--rbac', file);
+      expect(code).toBe(1);
+      expect(stdout + stderr).not.toMatch(UNSAFE);
+      expect(stderr).toMatch(/^(express-kubelet-auth: )?line 2: .*\\u/);
+    });
   });
 
   it.each(['--help', '-h', 'explain --help'])('%s prints usage, exit 0', async (args) => {

@@ -32,6 +32,18 @@ function fakeIO(): CliIO & { out: string; err: string; stop(): void; ready: Prom
 }
 
 describe('runCli', () => {
+  it.each([
+    ['an unknown flag', ['--\x1b]0;owned\x07bogus']],
+    ['a flag value', ['--authorization-mode=\u009b2J\u2028Foo\u202e']],
+    ['a file name', ['--client-ca-file=/nonexistent/\x1b[2J\u0085ca.crt']],
+  ])('%s is echoed with its control characters escaped', async (_what, argv) => {
+    const io = fakeIO();
+    expect(await runCli(argv, io)).toBe(1);
+    expect(io.err).toMatch(/^mock-kubelet: .*\\u00(1b|9b)/);
+    // eslint-disable-next-line no-control-regex
+    expect(io.err.slice(0, -1)).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u2028-\u202e]/);
+  });
+
   it('--help prints every flag with its default and exits 0', async () => {
     const io = fakeIO();
     expect(await runCli(['--help'], io)).toBe(0);
@@ -68,6 +80,20 @@ describe('runCli', () => {
     expect(await runCli(argv, io)).toBe(1);
     expect(io.err).toBe(message);
     expect(io.out).toBe('');
+  });
+
+  it('real mode names the node with its control characters escaped', async () => {
+    const io = fakeIO();
+    const exit = runCli(
+      ['--address=127.0.0.1', `--port=${await freePort()}`, '--hostname-override=n\u009b2J\u202e'],
+      io,
+    );
+    await Promise.race([io.ready, exit]);
+    io.stop();
+    await exit;
+    expect(io.out).toContain('node "n\\u009b2j\\u202e" serving on');
+    // eslint-disable-next-line no-control-regex
+    expect(io.out + io.err).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/);
   });
 
   it('real mode with the flag defaults: self-signed certificate, anonymous AlwaysAllow; stops with exit 0', async () => {

@@ -58,6 +58,15 @@ describe('requestLog: one line per request, no secrets', () => {
     expect(lines[0]).toContain('path=/pods ');
   });
 
+  it('a user name reaches the log with its control characters escaped', async () => {
+    const lines: string[] = [];
+    // C1 controls (CSI, NEL) are valid header bytes.
+    await request(appLogging(lines)).get('/pods').set('X-Test-User', 'eve\u009b2J\u0085x');
+    expect(lines[0]).toContain('user="eve\\u009b2J\\u0085x"');
+    // eslint-disable-next-line no-control-regex
+    expect(lines[0]).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+  });
+
   it('a user name cannot forge fields or lines', async () => {
     const lines: string[] = [];
     await request(appLogging(lines)).get('/pods').set('X-Test-User', 'eve" decision=allowed');

@@ -7,6 +7,13 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
+import {
+  connect as h2connect,
+  createServer as createH2Server,
+  type Http2Server,
+  type Http2ServerRequest,
+  type IncomingHttpHeaders,
+} from 'node:http2';
 import { connect, type AddressInfo } from 'node:net';
 import connectApp from 'connect';
 import {
@@ -261,6 +268,92 @@ describe('stripIdentityHeaders', () => {
     expect(body.headers).toEqual({ host: 'localhost', connection: 'close' });
   });
 
+  /** Spellings a CGI-, WSGI- or PHP-style server behind reads as an identity header. */
+  const LOOK_ALIKES = [
+    'X_Remote_User: admin',
+    'x-remote_USER: admin',
+    'X_REMOTE_GROUP: system:masters',
+    'X-Remote_Group: system:masters',
+    'x_remote_uid: 0',
+    'X_Remote_Extra_Scopes: *',
+    'X-Remote-Extra_Scopes: *',
+    'x_remote_extra_authentication.kubernetes.io%2fcredential-id: forged',
+    'X.Remote.User: admin',
+    "x~remote'group: root",
+  ];
+
+  it('removes every spelling a server behind may read as an identity header', async () => {
+    handle = (req, res) => {
+      const removed = stripIdentityHeaders(req);
+      json(res, {
+        removed,
+        headers: req.headers,
+        distinct: Object.keys(req.headersDistinct),
+        raw: req.rawHeaders,
+      });
+    };
+    const res = await send([
+      ...LOOK_ALIKES,
+      ...UNRELATED,
+      'X_Remotely: keep',
+      'X-Remote-Users: keep',
+      'XRemoteUser: keep',
+    ]);
+    const body = JSON.parse(res.body) as {
+      removed: number;
+      headers: Record<string, string>;
+      distinct: string[];
+      raw: string[];
+    };
+    expect(body.removed).toBe(LOOK_ALIKES.length);
+    const kept = {
+      host: 'localhost',
+      'x-remote-other': 'keep',
+      'x-remotely': 'keep',
+      accept: '*/*',
+      x_remotely: 'keep',
+      'x-remote-users': 'keep',
+      xremoteuser: 'keep',
+      connection: 'close',
+    };
+    expect(body.headers).toEqual(kept);
+    expect(body.distinct.sort()).toEqual(Object.keys(kept).sort());
+    expect(body.raw.filter((_, i) => i % 2 === 0)).toEqual([
+      'Host',
+      'X-Remote-Other',
+      'X-Remotely',
+      'Accept',
+      'X_Remotely',
+      'X-Remote-Users',
+      'XRemoteUser',
+      'Connection',
+    ]);
+  });
+
+  it('removes the spellings of the header names it is given', async () => {
+    handle = (req, res) => {
+      const removed = stripIdentityHeaders(req, { username: 'X-Forwarded-User' });
+      json(res, { removed, raw: req.rawHeaders });
+    };
+    const res = await send([
+      'x_forwarded_user: eve',
+      'X-Forwarded_User: eve',
+      'X_Remote_Uid: 1',
+      'X-Remote-User: not the user header here',
+    ]);
+    expect(JSON.parse(res.body)).toEqual({
+      removed: 3,
+      raw: [
+        'Host',
+        'localhost',
+        'X-Remote-User',
+        'not the user header here',
+        'Connection',
+        'close',
+      ],
+    });
+  });
+
   it('returns 0 and changes nothing when there is nothing to strip', async () => {
     handle = (req, res) => {
       const raw = req.rawHeaders;
@@ -373,6 +466,115 @@ describe('setIdentityHeaders', () => {
     expect(() => setIdentityHeaders(req, user)).toThrow(message);
     // Nothing changed: the caller decides what to do with the request.
     expect(req.rawHeaders).toEqual(['X-Remote-User', 'mallory']);
+  });
+});
+
+describe('on HTTP/2 compatibility requests', () => {
+  /** An HTTP/2 (cleartext) server: `rawHeaders` and `headers` are getters there. */
+  let h2: Http2Server;
+  let handleH2: (req: Http2ServerRequest, streamHeaders: IncomingHttpHeaders) => unknown;
+  beforeAll(async () => {
+    h2 = createH2Server();
+    let streamHeaders: IncomingHttpHeaders = {};
+    h2.on('stream', (_stream, headers) => (streamHeaders = headers));
+    h2.on('request', (req, res) => {
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify(handleH2(req, streamHeaders)));
+    });
+    await new Promise<void>((resolve) => h2.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(() => new Promise<void>((resolve) => h2.close(() => resolve())));
+
+  /** One HTTP/2 request with these header fields; the JSON answer. */
+  function sendH2(fields: Record<string, string | string[]>): Promise<unknown> {
+    const session = h2connect(`http://127.0.0.1:${(h2.address() as AddressInfo).port}`);
+    return new Promise((resolve, reject) => {
+      const stream = session.request({ ':path': '/x', ...fields });
+      let body = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => (body += chunk));
+      stream.on('end', () => {
+        session.close();
+        resolve(JSON.parse(body));
+      });
+      stream.on('error', reject);
+      stream.end();
+    });
+  }
+  const FORGED = {
+    'x-remote-user': 'admin',
+    'x-remote-group': ['system:masters', 'admins'],
+    x_remote_user: 'admin',
+    'x-remote_extra_scopes': '*',
+    accept: '*/*',
+  };
+  const regular = (lines: readonly string[]) =>
+    lines.filter((_, i) => !(lines[i - (i % 2)] as string).startsWith(':'));
+
+  it('strips from req.headers, req.rawHeaders and the headers the stream carries', async () => {
+    handleH2 = (req, streamHeaders) => ({
+      removed: stripIdentityHeaders(req),
+      headers: Object.keys(req.headers).filter((k) => !k.startsWith(':')),
+      raw: regular(req.rawHeaders),
+      stream: Object.keys(streamHeaders).filter((k) => !k.startsWith(':')),
+    });
+    expect(await sendH2(FORGED)).toEqual({
+      removed: 5,
+      headers: ['accept'],
+      raw: ['accept', '*/*'],
+      stream: ['accept'],
+    });
+  });
+
+  it('setIdentityHeaders leaves exactly the user in req.headers and req.rawHeaders', async () => {
+    handleH2 = (req) => {
+      setIdentityHeaders(req, { username: 'bob', groups: ['g1', 'g2'] });
+      return {
+        user: req.headers['x-remote-user'],
+        groups: req.headers['x-remote-group'],
+        raw: regular(req.rawHeaders),
+      };
+    };
+    expect(await sendH2(FORGED)).toEqual({
+      user: 'bob',
+      groups: ['g1', 'g2'],
+      raw: [
+        'accept',
+        '*/*',
+        'X-Remote-User',
+        'bob',
+        'X-Remote-Group',
+        'g1',
+        'X-Remote-Group',
+        'g2',
+      ],
+    });
+  });
+});
+
+describe('a request whose header views are getters that build a new copy on each read', () => {
+  class CopyingRequest {
+    private readonly lines = ['X-Remote-User', 'mallory', 'X_Remote_Group', 'root', 'A', 'b'];
+    get rawHeaders(): string[] {
+      return [...this.lines];
+    }
+    get headers(): Record<string, string> {
+      const headers: Record<string, string> = {};
+      for (let i = 0; i < this.lines.length; i += 2) {
+        headers[(this.lines[i] as string).toLowerCase()] = this.lines[i + 1] as string;
+      }
+      return headers;
+    }
+  }
+
+  it('is shadowed by the edited views, so the edit is what every later reader sees', () => {
+    const req = new CopyingRequest();
+    expect(stripIdentityHeaders(req)).toBe(2);
+    expect(req.rawHeaders).toEqual(['A', 'b']);
+    expect(req.headers).toEqual({ a: 'b' });
+    setIdentityHeaders(req, { username: 'bob', groups: [] });
+    expect(req.rawHeaders).toEqual(['A', 'b', 'X-Remote-User', 'bob']);
+    expect(req.headers).toEqual({ a: 'b', 'x-remote-user': 'bob' });
   });
 });
 

@@ -6,6 +6,7 @@ import {
   isHeaderName,
   removeHeaders,
 } from '../identity/identity-headers.js';
+import { escapeControlCharacters } from '../control-characters.js';
 import { stderrLogger, type Logger } from '../logger.js';
 import { freezeUser, withAuthenticatedGroup, type KubeUser } from '../user.js';
 import { CABundle } from './ca-bundle.js';
@@ -260,7 +261,7 @@ export class RequestHeaderAuthenticator extends Strategy implements RequestAuthe
         return {
           value: {
             kind: 'refused',
-            reason: `x509: subject with cn=${commonName} is not in the allowed list`,
+            reason: `x509: subject with cn=${escapeControlCharacters(commonName)} is not in the allowed list`,
           },
           validUntil,
         };

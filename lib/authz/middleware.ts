@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { escapeControlCharacters, quoted } from '../control-characters.js';
 import { stderrLogger, type Logger } from '../logger.js';
 import {
   writeAuthorizationError,
@@ -166,7 +167,7 @@ export function authorizationStep(options: KubeletAuthzOptions): AuthorizationSt
     if (result.reason) d.reasons.push(result.reason);
     if (result.error) {
       logger.warn(
-        `authorization error for user ${JSON.stringify(record.user.username)} on ${describe(record)}: ${result.error.message}`,
+        `authorization error for user ${quoted(record.user.username)} on ${escapeControlCharacters(describe(record))}: ${result.error.message}`,
       );
       d.reasons.push(result.error.message);
       report(d, 'error', record);

@@ -7,6 +7,7 @@ import type { SubjectAccessReviewSpec } from '../apiserver/reviews.js';
 import { kubeletRequestAttributes, type Attributes } from '../authz/attributes.js';
 import { checkRequestPath } from '../authz/request-path.js';
 import { subjectAccessReviewSpec } from '../authz/subject-access-review.js';
+import { escapeControlCharacters as printable, quoted } from '../control-characters.js';
 import { ANONYMOUS_USER, anonymousUser, withAuthenticatedGroup, type KubeUser } from '../user.js';
 
 /** The user name used when none is given; the output says it is an example. */
@@ -132,9 +133,12 @@ export function serialize(value: unknown, output: OutputFormat = 'yaml'): string
   return output === 'json' ? `${JSON.stringify(value, null, 2)}\n` : stringify(value);
 }
 
-/** The plain-text explanation `explain METHOD PATH` prints. Ends with a newline. */
+/**
+ * The plain-text explanation `explain METHOD PATH` prints. Ends with a newline. What the user
+ * typed is shown with its control characters escaped, so it cannot drive the terminal.
+ */
 export function formatExplanation(result: ExplainResult, output: OutputFormat = 'yaml'): string {
-  const lines = [`Request: ${result.method} ${result.url}`];
+  const lines = [`Request: ${printable(result.method)} ${printable(result.url)}`];
   if (result.refused) {
     lines.push(
       'Decoded path: none. The middleware answers 400 Bad Request before authorizing,',
@@ -144,19 +148,19 @@ export function formatExplanation(result: ExplainResult, output: OutputFormat = 
   }
   const { user } = result;
   lines.push(
-    `Decoded path: ${result.path} (accepted: no 400)`,
-    `User: ${user.username}${result.exampleUser ? ' (an example: pass --user NAME)' : ''}` +
-      `, groups [${user.groups.join(', ')}]${user.uid ? `, uid ${user.uid}` : ''}`,
+    `Decoded path: ${printable(result.path)} (accepted: no 400)`,
+    `User: ${printable(user.username)}${result.exampleUser ? ' (an example: pass --user NAME)' : ''}` +
+      `, groups [${printable(user.groups.join(', '))}]${user.uid ? `, uid ${printable(user.uid)}` : ''}`,
     '',
     'Attributes, asked in this order; the first Allow lets the request in:',
     ...result.attributes.map(
       (a, i) =>
         `  ${i + 1}. verb ${a.verb === '' ? '(empty verb: only "*" rules match)' : a.verb}, ` +
-        `resource ${a.resource}, subresource ${a.subresource}, name ${a.name}`,
+        `resource ${a.resource}, subresource ${a.subresource}, name ${printable(a.name)}`,
     ),
     '',
     'SubjectAccessReviews sent (POST /apis/authorization.k8s.io/v1/subjectaccessreviews):',
-    ...result.reviews.map((review, i) => `  ${i + 1}. ${JSON.stringify(review)}`),
+    ...result.reviews.map((review, i) => `  ${i + 1}. ${printable(JSON.stringify(review))}`),
     '',
     'Minimal ClusterRole rule that allows it:',
     serialize([result.rule], output).trimEnd(),
@@ -219,16 +223,19 @@ export function clusterRoleFor(
     const fields = content.split(/\s+/);
     const [method, url] = fields;
     if (fields.length !== 2 || method === undefined || url === undefined) {
-      throw new RequestListError(line, `expected "METHOD PATH", got ${JSON.stringify(text)}`);
+      throw new RequestListError(line, `expected "METHOD PATH", got ${quoted(text)}`);
     }
-    if (!METHOD.test(method)) throw new RequestListError(line, `bad HTTP method ${method}`);
+    if (!METHOD.test(method)) throw new RequestListError(line, `bad HTTP method ${quoted(method)}`);
     // The node name does not appear in the rule, so any placeholder does.
     const result = explainRequest(method, url, {
       nodeName: 'node',
       fineGrained: options.fineGrained ?? true,
     });
     if (result.refused) {
-      refused.push({ line, reason: `${method} ${url} is refused with 400: ${result.reason}` });
+      refused.push({
+        line,
+        reason: `${method} ${printable(url)} is refused with 400: ${result.reason}`,
+      });
       return;
     }
     const [resource] = result.rule.resources as [string];

@@ -8,6 +8,11 @@ import { readFile } from 'node:fs/promises';
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import {
+  escapeControlCharacters,
+  escapeControlCharactersInLines,
+  quoted,
+} from '../control-characters.js';
 import { ANONYMOUS_USER } from '../user.js';
 import {
   clusterRoleFor,
@@ -64,9 +69,14 @@ const OPTIONS = {
 
 /**
  * Runs the command line `argv` (without `node` and the script) and returns the exit code.
- * Never throws for bad input: it says what is wrong on `io.stderr` in one line.
+ * Never throws for bad input: it says what is wrong on `io.stderr` in one line. Everything
+ * written has its control characters (but line breaks) escaped: much of it echoes the input.
  */
-export async function main(argv: string[], io: CliIo): Promise<number> {
+export async function main(argv: string[], terminal: CliIo): Promise<number> {
+  const io: CliIo = {
+    stdout: (text) => terminal.stdout(escapeControlCharactersInLines(text)),
+    stderr: (text) => terminal.stderr(escapeControlCharactersInLines(text)),
+  };
   try {
     return await run(argv, io);
   } catch (error) {
@@ -97,6 +107,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
 
   if (values.rbac !== undefined) {
     if (rest.length > 0) throw new UsageError('--rbac takes no METHOD PATH arguments');
+    if (values.name !== undefined) checkRoleName(values.name);
     const text = await readRequestList(values.rbac);
     const result = clusterRoleFor(text.split(/\r?\n/), { name: values.name, fineGrained });
     for (const { line, reason } of result.refused) io.stderr(`line ${line}: ${reason}\n`);
@@ -127,6 +138,17 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   });
   io.stdout(formatExplanation(result, output));
   return result.refused ? 1 : 0;
+}
+
+/**
+ * A ClusterRole name as the API server accepts it (a path segment: not `.` or `..`, no `/` or
+ * `%`), and printable: the name is written into the YAML as it is.
+ */
+function checkRoleName(name: string): void {
+  const printable = escapeControlCharacters(name) === name;
+  if (!printable || name === '' || name === '.' || name === '..' || /[/%]/.test(name)) {
+    throw new UsageError(`--name ${quoted(name)} is not a valid ClusterRole name`);
+  }
 }
 
 function parseBoolean(value: string | undefined, flag: string): boolean {

@@ -4,6 +4,9 @@ import type { Middleware } from '../authz/middleware.js';
 import { stderrLogger, type Logger } from '../logger.js';
 import { writeText } from '../responses.js';
 import { kubeUser, type KubeUser } from '../user.js';
+import { appendHeaderLines, inboundHeaderLines, removeHeadersWhere } from './header-views.js';
+
+export { inboundHeaderLines };
 
 /**
  * The headers an authenticating proxy writes and the server behind it reads (k8s.io/apiserver's
@@ -55,17 +58,12 @@ export function isHeaderName(name: string): boolean {
 /** What Node (and Go) refuse in a header value once it is bytes: control characters but tab. */
 const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
-/** A request whose headers these functions read and change: `node:http` fields only. */
-type HeaderRequest = AuthRequest & { headersDistinct?: Record<string, string[] | undefined> };
-
-/** The raw header lines each request arrived with, kept when they are first changed here. */
-const inbound = new WeakMap<object, readonly string[]>();
-
 /**
  * Removes every inbound identity header (`X-Remote-User`, `X-Remote-Uid`, `X-Remote-Group`,
- * `X-Remote-Extra-*`, in any case, every repetition) from `req.headers`, `req.rawHeaders` and
- * `req.headersDistinct`, so no route reads them and no proxy forwards them, whichever of the
- * three it copies. Returns how many header lines were removed. The lines as they arrived stay
+ * `X-Remote-Extra-*`, every repetition, and every spelling a server behind may read as one: any
+ * case, `_` or another separator for `-`) from `req.headers`, `req.rawHeaders` and
+ * `req.headersDistinct`, on HTTP/1.1 and HTTP/2 requests, so no route reads them and no proxy
+ * forwards them, whichever of the three it copies. Returns how many header lines were removed. The lines as they arrived stay
  * readable to {@link RequestHeaderAuthenticator} only, which trusts them after verifying the
  * front proxy's certificate — so stripping first thing never breaks front-proxy authentication.
  *
@@ -99,7 +97,7 @@ export function setIdentityHeaders(
   const n = resolveNames(names, 'setIdentityHeaders');
   const lines = identityLines(user, n);
   removeHeaders(req, [n.username, n.uid, n.group], [n.extraPrefix]);
-  appendHeaders(req, lines);
+  appendHeaderLines(req, lines);
 }
 
 /**
@@ -127,8 +125,10 @@ export function identityHeaders(options: IdentityHeadersOptions = {}): Middlewar
     throw new TypeError(`identityHeaders: set: expected true or false, got ${JSON.stringify(set)}`);
   }
   const logger = options.logger ?? stderrLogger;
-  const exact = [names.username, names.uid, names.group];
-  const prefixes = [names.extraPrefix];
+  const isIdentityHeader = identityNameMatcher(
+    [names.username, names.uid, names.group],
+    [names.extraPrefix],
+  );
   return function identityHeadersMiddleware(
     req: IncomingMessage,
     res: ServerResponse,
@@ -140,13 +140,13 @@ export function identityHeaders(options: IdentityHeadersOptions = {}): Middlewar
       try {
         lines = identityLines(user, names);
       } catch (error) {
-        removeHeaders(req, exact, prefixes);
+        removeHeadersWhere(req, isIdentityHeader);
         logger.warn(`identity headers not sent: ${(error as Error).message}`);
         return writeText(res, 500, 'Internal Server Error');
       }
     }
-    removeHeaders(req, exact, prefixes);
-    if (lines) appendHeaders(req, lines);
+    removeHeadersWhere(req, isIdentityHeader);
+    if (lines) appendHeaderLines(req, lines);
     next();
   };
 }
@@ -196,48 +196,63 @@ export function decodeExtraHeaderKey(suffix: string): string {
 }
 
 /**
- * The header lines `req` arrived with, flat as `rawHeaders` (`[name, value, …]`): the ones kept
- * before this module first changed them, else the current ones. For the request-header
- * authenticator, which may run after {@link stripIdentityHeaders}.
- */
-export function inboundHeaderLines(req: AuthRequest): readonly string[] {
-  return inbound.get(req) ?? req.rawHeaders ?? linesOf(req.headers);
-}
-
-/**
- * Removes header lines whose name equals one of `names` or starts with one of `prefixes`
- * (ignoring case) from `headers`, `rawHeaders` and `headersDistinct`. Returns how many lines
- * (or, without `rawHeaders`, header fields) were removed.
+ * Removes header lines whose name is one of `names` or starts with one of `prefixes` as servers
+ * behind may read it (see {@link identityNameMatcher}) from `headers`, `rawHeaders` and
+ * `headersDistinct`. Returns how many lines (or, without `rawHeaders`, header fields) were
+ * removed.
  */
 export function removeHeaders(
   req: AuthRequest,
   names: readonly string[],
   prefixes: readonly string[],
 ): number {
-  const exact = new Set(names.map((name) => name.toLowerCase()));
-  const starts = prefixes.map((prefix) => prefix.toLowerCase());
-  const matches = (name: string): boolean => {
-    const lower = name.toLowerCase();
-    return exact.has(lower) || starts.some((prefix) => lower.startsWith(prefix));
-  };
-  const { headers, distinct, raw } = materialize(req);
-  let removedFields = 0;
-  for (const key of Object.keys(headers)) {
-    if (matches(key)) {
-      delete headers[key];
-      removedFields++;
+  return removeHeadersWhere(req, identityNameMatcher(names, prefixes));
+}
+
+/**
+ * Whether a header name is one of `names` or starts with one of `prefixes`, read as the servers
+ * behind a proxy may read it: case ignored, and any character but a letter or digit taken for
+ * `-`. CGI, WSGI and PHP turn `-` into `_` (some servers every such character), so to them
+ * `X_Remote_User` or `x.remote.user` is `X-Remote-User`, merged with or overriding it.
+ */
+export function identityNameMatcher(
+  names: readonly string[],
+  prefixes: readonly string[],
+): (name: string) => boolean {
+  const exact = names.map(spelling);
+  const starts = prefixes.map(spelling);
+  return function isIdentityHeader(name: string): boolean {
+    for (const candidate of exact) {
+      if (name.length === candidate.length && sameSpelling(name, candidate)) return true;
     }
+    for (const prefix of starts) {
+      if (name.length >= prefix.length && sameSpelling(name, prefix)) return true;
+    }
+    return false;
+  };
+}
+
+/** `name` as servers behind may read it: ASCII letters lower-cased, any other but digits `-`. */
+function spelling(name: string): string {
+  let out = '';
+  for (let i = 0; i < name.length; i++) out += String.fromCharCode(spellingCode(name, i));
+  return out;
+}
+
+/** Whether `name` begins with `spelled` (already a {@link spelling}) as servers may read it. */
+function sameSpelling(name: string, spelled: string): boolean {
+  for (let i = 0; i < spelled.length; i++) {
+    if (spellingCode(name, i) !== spelled.charCodeAt(i)) return false;
   }
-  if (distinct) for (const key of Object.keys(distinct)) if (matches(key)) delete distinct[key];
-  if (!raw) return removedFields;
-  const kept: string[] = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i] as string;
-    if (!matches(name)) kept.push(name, raw[i + 1] as string);
-  }
-  const removed = (raw.length - kept.length) / 2;
-  if (removed > 0) replaceRaw(req, kept);
-  return removed;
+  return true;
+}
+
+function spellingCode(name: string, i: number): number {
+  const c = name.charCodeAt(i);
+  if (c >= 0x61 && c <= 0x7a) return c; // a-z
+  if (c >= 0x41 && c <= 0x5a) return c | 0x20; // A-Z
+  if (c >= 0x30 && c <= 0x39) return c; // 0-9
+  return 0x2d; // '-'
 }
 
 /** Resolves header names, throwing a `TypeError` naming the one that is not a header name. */
@@ -293,59 +308,4 @@ function headerValue(value: string, what: string): string {
     throw new TypeError(`${what} holds a control character and cannot be sent as a header`);
   }
   return bytes;
-}
-
-/** Adds lines to `headers` (one value: a string; several: an array), `rawHeaders`, `headersDistinct`. */
-function appendHeaders(req: AuthRequest, lines: readonly string[]): void {
-  const { headers, distinct, raw } = materialize(req);
-  const byName = new Map<string, string[]>();
-  for (let i = 0; i < lines.length; i += 2) {
-    const key = (lines[i] as string).toLowerCase();
-    const values = byName.get(key) ?? [];
-    values.push(lines[i + 1] as string);
-    byName.set(key, values);
-  }
-  for (const [key, values] of byName) {
-    headers[key] = values.length === 1 ? values[0] : values;
-    if (distinct) distinct[key] = [...values];
-  }
-  if (raw) replaceRaw(req, [...raw, ...lines]);
-}
-
-/**
- * The three views of the request's headers, `headers` and `headersDistinct` computed now: Node
- * builds them lazily from the first N entries of `rawHeaders` it parsed, so they must exist before
- * `rawHeaders` changes length, or they would later be built from the wrong list.
- */
-function materialize(req: HeaderRequest): {
-  headers: Record<string, string | string[] | undefined>;
-  distinct: Record<string, string[] | undefined> | undefined;
-  raw: string[] | undefined;
-} {
-  // Code that shortens `rawHeaders` itself keeps these views right (see authn/header-lines.ts).
-  const headers = req.headers;
-  const distinct = req.headersDistinct;
-  const raw = req.rawHeaders;
-  if (!inbound.has(req)) inbound.set(req, raw ?? linesOf(headers));
-  return {
-    headers,
-    distinct: typeof distinct === 'object' && distinct !== null ? distinct : undefined,
-    raw: Array.isArray(raw) ? raw : undefined,
-  };
-}
-
-/** Swaps `rawHeaders` for a new array; the old one is never changed (it may be the kept copy). */
-function replaceRaw(req: AuthRequest, lines: string[]): void {
-  // HTTP/2 compatibility requests derive rawHeaders from headers and have no setter.
-  Reflect.set(req, 'rawHeaders', lines);
-}
-
-/** `rawHeaders`-style lines for a request object that has only `headers`. */
-function linesOf(headers: Record<string, string | string[] | undefined>): string[] {
-  const lines: string[] = [];
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) continue;
-    for (const v of Array.isArray(value) ? value : [value]) lines.push(name, v);
-  }
-  return lines;
 }
