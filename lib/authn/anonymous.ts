@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { Strategy } from 'passport-strategy';
+import { PassportStrategy } from './passport-strategy.js';
 import { anonymousUser, freezeUser } from '../user.js';
 import { credentialsRejection } from './rejection.js';
 import type { AuthnOutcome, RequestAuthenticator } from './request-authenticator.js';
@@ -18,8 +18,8 @@ export const ANONYMOUS: AuthnOutcome = Object.freeze({
   user: freezeUser(anonymousUser()),
 });
 
-export class AnonymousStrategy extends Strategy implements RequestAuthenticator {
-  readonly name = 'kube-anonymous';
+export class AnonymousStrategy extends PassportStrategy implements RequestAuthenticator {
+  override readonly name = 'kube-anonymous';
 
   override authenticate(req: IncomingMessage): void {
     settle(this, this.authenticateRequest(req as unknown as AuthRequest));

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { Strategy } from 'passport-strategy';
+import { PassportStrategy } from './passport-strategy.js';
 import {
   decodeExtraHeaderKey,
   inboundHeaderLines,
@@ -127,8 +127,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * }));
  * app.use(passport.authenticate(['kube-request-header', 'kube-x509', 'kube-token'], { session: false }));
  */
-export class RequestHeaderAuthenticator extends Strategy implements RequestAuthenticator {
-  readonly name = 'kube-request-header';
+export class RequestHeaderAuthenticator extends PassportStrategy implements RequestAuthenticator {
+  override readonly name = 'kube-request-header';
   private readonly bundle: CABundle;
   private readonly allowedNames: readonly string[];
   private readonly usernameHeaders: readonly string[];

@@ -10,6 +10,7 @@ import { toMilliseconds, type Duration } from '../duration.js';
 import { stderrLogger, type Logger } from '../logger.js';
 import { freezeUser, withAuthenticatedGroup, type KubeUser } from '../user.js';
 import { authorizationHeader, parseBearerToken, removeAuthorizationHeader } from './bearer.js';
+import type { PassportStrategy } from './passport-strategy.js';
 import { markCredentialsRejected } from './rejection.js';
 import {
   NO_CREDENTIALS,
@@ -52,6 +53,12 @@ export interface TokenReviewStrategyOptions {
   metrics?: AuthMetrics;
 }
 
+/** passport-http-bearer's strategy, typed as the package's own base (its types stay private). */
+const BearerBase = BearerStrategy as unknown as new (
+  options: { passReqToCallback: false },
+  verify: (token: string, done: (error: Error | null, user?: KubeUser | false) => void) => void,
+) => PassportStrategy;
+
 /**
  * A passport strategy, name `'kube-token'`, for `Authorization: Bearer` tokens checked with the
  * API server's TokenReview. Built on passport-http-bearer's strategy, with the kubelet's header
@@ -61,12 +68,7 @@ export interface TokenReviewStrategyOptions {
  *
  * @example passport.use(new TokenReviewStrategy({ kubeConfig, cacheTTL: '2m' }));
  */
-export class TokenReviewStrategy
-  extends BearerStrategy<
-    (token: string, done: (error: Error | null, user?: KubeUser | false) => void) => void
-  >
-  implements RequestAuthenticator
-{
+export class TokenReviewStrategy extends BearerBase implements RequestAuthenticator {
   private readonly authenticator: TokenAuthenticator;
   private readonly users = new WeakMap<KubeUser, KubeUser>();
   /** One outcome per cached result: requests with the token share it. */

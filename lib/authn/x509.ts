@@ -1,6 +1,6 @@
 import { createHash, type X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { Strategy } from 'passport-strategy';
+import { PassportStrategy } from './passport-strategy.js';
 import { stderrLogger, type Logger } from '../logger.js';
 import { freezeUser, withAuthenticatedGroup, type KubeUser } from '../user.js';
 import { CABundle } from './ca-bundle.js';
@@ -65,8 +65,8 @@ type Verdict =
  *
  * @example passport.use(new ClientCertStrategy({ clientCAFile: '/etc/kubernetes/pki/ca.crt' }));
  */
-export class ClientCertStrategy extends Strategy implements RequestAuthenticator {
-  readonly name = 'kube-x509';
+export class ClientCertStrategy extends PassportStrategy implements RequestAuthenticator {
+  override readonly name = 'kube-x509';
   private readonly bundle: CABundle;
   private readonly logger: Logger;
   private readonly now: () => number;

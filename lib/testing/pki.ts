@@ -7,6 +7,7 @@
 import { webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
 import type * as X509 from '@peculiar/x509';
+import { KubeletAuthError } from '../errors.js';
 
 type X509Module = typeof X509;
 let loaded: Promise<X509Module> | undefined;
@@ -17,13 +18,31 @@ let loaded: Promise<X509Module> | undefined;
 // eagerly). reflect-metadata is that API; it only adds to the global Reflect object.
 function loadX509(): Promise<X509Module> {
   loaded ??= (async () => {
-    await import('reflect-metadata');
-    const x509 = await import('@peculiar/x509');
-    // Node's own WebCrypto is complete; the library needs to be told to use it.
-    x509.cryptoProvider.set(webcrypto);
-    return x509;
+    try {
+      await import('reflect-metadata');
+      const x509 = await import('@peculiar/x509');
+      // Node's own WebCrypto is complete; the library needs to be told to use it.
+      x509.cryptoProvider.set(webcrypto);
+      return x509;
+    } catch (error) {
+      loaded = undefined;
+      throw missingPeer(error) ?? error;
+    }
   })();
   return loaded;
+}
+
+/**
+ * The testkit's certificate minting needs two optional peer dependencies that the middleware
+ * does not (so they do not weigh on every install): a clear error when they are missing.
+ */
+function missingPeer(error: unknown): KubeletAuthError | undefined {
+  if ((error as { code?: unknown } | null)?.code !== 'ERR_MODULE_NOT_FOUND') return undefined;
+  return new KubeletAuthError(
+    'ERR_MISSING_PEER',
+    'express-kubelet-auth/testing mints certificates with @peculiar/x509 and reflect-metadata, optional peer dependencies that are not installed: run `npm install --save-dev @peculiar/x509 reflect-metadata`',
+    { cause: error },
+  );
 }
 
 /** The OID kube-apiserver reads a user's UID from (a Subject attribute, UTF8String). */
