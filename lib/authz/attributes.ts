@@ -1,4 +1,5 @@
 import type { KubeUser } from '../user.js';
+import { foldCase, mayRouteLoosely, routerMatches } from './router-match.js';
 
 /**
  * One authorization question, shaped like k8s.io/apiserver's `authorizer.Attributes`. The kubelet
@@ -103,6 +104,35 @@ function firstMatch(table: readonly Rule[], path: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/** {@link firstMatch} as a router may match (any case; a prefix may end at `.`); `path` folded. */
+function firstRouterMatch(table: readonly Rule[], folded: string): string | undefined {
+  for (const [prefix, subresource] of table) {
+    if (routerMatches(folded, prefix)) return subresource;
+  }
+  return undefined;
+}
+
+/**
+ * Whether a router could serve `path` with the handler of another row of the kubelet's tables
+ * than the row the kubelet's own, case-sensitive match gives it: `/Stats/summary` is `proxy` for
+ * the kubelet, but a case-insensitive Express route for `/stats/summary` answers it, and
+ * Connect's `app.use('/metrics', …)` answers `/metrics.json`. Such a path is refused (400)
+ * rather than authorized as one row and served as another. (On the kubelet, whose router is
+ * case-sensitive, `/Stats/summary` is authorized as `proxy` and then not found; refusing it
+ * instead never lets a handler run under attributes that were not authorized, whatever the
+ * app's routing options.) Paths in the tables' own spelling are never refused.
+ *
+ * @example kubeletRouteConflict('/Checkpoint/ns/p/c') // true: `proxy` here, `checkpoint` when routed
+ */
+export function kubeletRouteConflict(path: string, fineGrained = true): boolean {
+  if (!mayRouteLoosely(path)) return false;
+  const folded = foldCase(path);
+  if (fineGrained && firstRouterMatch(FINE_GRAINED, folded) !== firstMatch(FINE_GRAINED, path)) {
+    return true;
+  }
+  return firstRouterMatch(ALWAYS, folded) !== firstMatch(ALWAYS, path);
 }
 
 /**

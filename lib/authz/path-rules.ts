@@ -1,8 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { KubeUser } from '../user.js';
 import { isSubpath, type Attributes } from './attributes.js';
-import type { AllOf, AttributesFunction } from './middleware.js';
+import type { AllOf, AttributesFunction, PathRefused } from './middleware.js';
 import { nonResourceAttributes } from './non-resource.js';
+import { PATH_REFUSALS } from './request-path.js';
+import { foldCase, mayRouteLoosely, routerMatches } from './router-match.js';
 import { verbFor, type VerbMapping } from './verbs.js';
 
 /**
@@ -33,7 +35,8 @@ export interface PathMatch {
   /**
    * The decoded path's segments after the prefix: `/namespaces/team-a/reports` under
    * `/namespaces` gives `['team-a', 'reports']`; the prefix itself gives `[]`; a trailing `/`
-   * gives a trailing `''`.
+   * gives a trailing `''`. As sent, case kept: a case-insensitive route may serve `REPORTS`
+   * where you wrote `reports`, so compare exactly and return `null` for anything else.
    */
   readonly segments: readonly string[];
   /**
@@ -74,7 +77,11 @@ export interface PathRulesOptions {
   /**
    * Path prefix → rule. A prefix matches whole segments: `/api/v1` matches `/api/v1` and
    * `/api/v1/x`, not `/api/v1x`; a trailing `/` changes nothing; `/` matches every path. The
-   * longest matching prefix wins, whatever the order. Required, at least one.
+   * longest matching prefix wins, whatever the order. Prefixes match exactly (case included);
+   * a path that a case-insensitive router (Express by default, Connect always) or Connect's
+   * mount matching (`/api` serves `/api.json`) would send under another prefix than the exact
+   * match gives is refused with 400: `/ADMIN/users` when `/admin` is a rule and `/` another.
+   * Prefixes that differ only in case throw. Required, at least one.
    */
   rules: PathRuleTable;
   /**
@@ -101,6 +108,8 @@ type Derive = (
 interface Entry {
   /** Without the trailing `/`; `''` for `/`. */
   prefix: string;
+  /** {@link prefix} as a case-insensitive router compares it. */
+  folded: string;
   written: string;
   checks: Derive[];
   all: boolean;
@@ -168,24 +177,40 @@ export function pathRules(options: PathRulesOptions): AttributesFunction {
   if (entries.length === 0) {
     throw new TypeError('pathRules: rules needs at least one path prefix');
   }
-  const seen = new Map<string, string>();
+  const seen = new Map<string, Entry>();
   for (const entry of entries) {
-    const other = seen.get(entry.prefix);
+    const other = seen.get(entry.folded);
     if (other !== undefined) {
+      const pair = `${JSON.stringify(other.written)} and ${JSON.stringify(entry.written)}`;
       throw new TypeError(
-        `pathRules: rules ${JSON.stringify(other)} and ${JSON.stringify(entry.written)} are the same prefix`,
+        other.prefix === entry.prefix
+          ? `pathRules: rules ${pair} are the same prefix`
+          : `pathRules: rules ${pair} differ only in case, which Express (by default) and Connect do not tell apart`,
       );
     }
-    seen.set(entry.prefix, entry.written);
+    seen.set(entry.folded, entry);
   }
   // Longest first: the first match is the longest (two different prefixes of one length never
   // both match a path).
   entries.sort((a, b) => b.prefix.length - a.prefix.length);
   const fallback = unmatched(options.default);
+  // A prefix written with capitals matches lower-case paths loosely, so every path is compared.
+  const capitals = entries.some((entry) => entry.folded !== entry.prefix);
 
-  return function pathRulesAttributes(req, user, path): Attributes[] | AllOf {
-    for (const entry of entries) {
-      if (!isSubpath(path, entry.prefix)) continue;
+  return function pathRulesAttributes(req, user, path): Attributes[] | AllOf | PathRefused {
+    let entry: Entry | undefined;
+    for (const e of entries) {
+      if (isSubpath(path, e.prefix)) {
+        entry = e;
+        break;
+      }
+    }
+    // The rule a router matching loosely (any case; Connect ends a mount path at ".") could
+    // serve the path under must be the rule it is authorized under.
+    if ((capitals || mayRouteLoosely(path)) && looseEntry(entries, foldCase(path)) !== entry) {
+      return ROUTED_ELSEWHERE;
+    }
+    if (entry !== undefined) {
       const verb = verbOf(req.method ?? '');
       const match = entry.computed
         ? new RequestMatch(entry.written, path.slice(entry.prefix.length), req)
@@ -202,6 +227,14 @@ export function pathRules(options: PathRulesOptions): AttributesFunction {
     return fallback(req, user, path);
   };
 }
+
+/** The longest entry a router matching loosely could serve `folded` under. */
+function looseEntry(entries: readonly Entry[], folded: string): Entry | undefined {
+  for (const entry of entries) if (routerMatches(folded, entry.folded)) return entry;
+  return undefined;
+}
+
+const ROUTED_ELSEWHERE: PathRefused = Object.freeze({ refused: PATH_REFUSALS.routedElsewhere });
 
 function tableEntries(rules: unknown): [string, unknown][] {
   if (rules instanceof Map) return [...(rules as Map<unknown, unknown>)].map(pair);
@@ -233,10 +266,18 @@ function compileEntry(written: string, rule: unknown): Entry {
       throw new TypeError(`${where}.allOf: expected a non-empty list of checks`);
     }
     const checks = allOf.map((check: unknown, i) => compileCheck(check, `${where}.allOf[${i}]`));
-    return { prefix, written, checks, all: true, computed: allOf.some(isFunction) };
+    return {
+      prefix,
+      folded: foldCase(prefix),
+      written,
+      checks,
+      all: true,
+      computed: allOf.some(isFunction),
+    };
   }
   return {
     prefix,
+    folded: foldCase(prefix),
     written,
     checks: [compileCheck(rule, where)],
     all: false,

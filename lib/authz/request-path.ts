@@ -39,6 +39,8 @@ export const PATH_REFUSALS = {
   whitespace: 'it has a space, U+00A0 or U+FEFF as sent, which URL parsers may trim',
   dotSegment:
     'it has a "." or ".." segment (also when encoded): router and authorizer could disagree',
+  routedElsewhere:
+    'in another case, or with its prefix ending at ".", it matches another rule, and a router matching that loosely (Express by default, Connect) would serve it there',
 } as const;
 
 /**
