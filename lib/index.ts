@@ -50,6 +50,7 @@ export type {
   KubeletAuthzOptions,
   AttributesFunction,
   AllOf,
+  PathRefused,
   Middleware,
 } from './authz/middleware.js';
 export { nonResourceAttributes } from './authz/non-resource.js';
@@ -74,6 +75,7 @@ export {
   kubeletRequestAttributes,
   kubeletSubresources,
   kubeletVerb,
+  kubeletRouteConflict,
   isSubpath,
 } from './authz/attributes.js';
 export type { Attributes, KubeletAttributesOptions } from './authz/attributes.js';
