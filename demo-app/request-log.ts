@@ -4,6 +4,7 @@
  * string, headers or body: the Authorization header and tokens must not reach a log.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { routedPath } from '../lib/authz/request-path.js';
 import { kubeUser } from '../lib/user.js';
 
 const AUTHORIZED = Symbol('mock-kubelet.authorized');
@@ -21,7 +22,8 @@ export function requestLog(write: (line: string) => void): RequestHandler {
   return function logRequest(req: Request, res: Response, next: NextFunction): void {
     const started = performance.now();
     const startedAt = new Date();
-    const path = safePath(req.originalUrl);
+    // The path as routed: an absolute-form target's authority (user:password@host) is no path.
+    const path = safePath(routedPath(req.originalUrl) ?? '-');
     let logged = false;
     const log = (): void => {
       if (logged) return;

@@ -10,6 +10,7 @@ import type { Server } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { kubeletUpgradeAuth, type Middleware } from '../lib/index.js';
+import { routedPath } from '../lib/authz/request-path.js';
 import { kubeUser } from '../lib/user.js';
 
 const STREAMING = /^\/(exec|attach|portForward)\/[^/]+\/[^/]+(\/[^/]+){0,2}$/;
@@ -28,7 +29,8 @@ export function serveWebSocketStreams(
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const started = performance.now();
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    // As the guard authorized it: absolute-form targets (`GET http://node-a/exec/…`) included.
+    const path = routedPath(req.url ?? '/') ?? '/';
     void guard(req, socket).then((allowed) => {
       const user = kubeUser(req)?.username ?? '-';
       const took = `${(performance.now() - started).toFixed(1)}ms`;

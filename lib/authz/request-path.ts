@@ -54,14 +54,8 @@ export function checkRequestPath(req: {
   const target = req.originalUrl ?? req.url ?? '/';
   const unsafe = unsafeCharacter(target);
   if (unsafe !== undefined) return { refused: unsafe };
-  let raw: string | null;
-  try {
-    // A fresh object: parseurl caches its result on what it is given.
-    raw = parseurl({ url: target } as IncomingMessage)?.pathname ?? null;
-  } catch {
-    return { refused: PATH_REFUSALS.unparseable };
-  }
-  if (raw === null || (raw.charCodeAt(0) !== SLASH && !(raw === '*' && target === '*'))) {
+  let raw = routedPath(target);
+  if (raw === undefined || (raw.charCodeAt(0) !== SLASH && !(raw === '*' && target === '*'))) {
     return { refused: PATH_REFUSALS.unparseable };
   }
   if (raw.includes('%')) {
@@ -72,6 +66,22 @@ export function checkRequestPath(req: {
   }
   const refused = controlOrDotSegment(raw);
   return refused === undefined ? raw : { refused };
+}
+
+/**
+ * The path of a request target as Express and Connect route it, still percent-encoded: what
+ * parseurl gives (`http://h/a/../b?q` → `/a/../b`), or `undefined` where it has none or throws.
+ * For code that must read the target as the router does (a log line, a route of its own).
+ *
+ * @example routedPath('http://node-a:10250/exec/ns/p/c?command=date') // '/exec/ns/p/c'
+ */
+export function routedPath(target: string): string | undefined {
+  try {
+    // A fresh object: parseurl caches its result on what it is given.
+    return parseurl({ url: target } as IncomingMessage)?.pathname ?? undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
