@@ -243,6 +243,10 @@ describe('pathRules: computed rules', () => {
         ['name', 'b'],
       ],
     ],
+    // As req.query reads it: a fragment ends the target, even before a "?".
+    ['/r#frag?name=a', []],
+    ['/r?name=a#frag', [['name', 'a']]],
+    ['http://node-a:10250/r?name=a', [['name', 'a']]],
   ])('the query of %j is %j', (url, entries) => {
     expect([...seen('/r', '/r', url).query]).toEqual(entries);
   });

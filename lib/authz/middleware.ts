@@ -12,7 +12,7 @@ import { kubeletRequestAttributes, kubeletRouteConflict, type Attributes } from 
 import { authorizeSafely, type AuthorizationResult, type Authorizer } from './authorizer.js';
 import { refusalEvent, type DecisionEvent, type DecisionListener } from './decision-event.js';
 import { rememberLastQuestion } from './last-question.js';
-import { PATH_REFUSALS, requestPath } from './request-path.js';
+import { PATH_REFUSALS, refusedPath, requestPath } from './request-path.js';
 
 /** A Connect/Express middleware. */
 export type Middleware = (
@@ -117,7 +117,7 @@ export function kubeletAuthz(options: KubeletAuthzOptions): Middleware {
         refusalEvent(
           user ? 'bad-request' : 'unauthenticated',
           req.method,
-          req.url ?? '',
+          refusedPath(req),
           startedAt,
         ),
       );

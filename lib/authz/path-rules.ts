@@ -3,7 +3,7 @@ import type { KubeUser } from '../user.js';
 import { isSubpath, type Attributes } from './attributes.js';
 import type { AllOf, AttributesFunction, PathRefused } from './middleware.js';
 import { nonResourceAttributes } from './non-resource.js';
-import { PATH_REFUSALS } from './request-path.js';
+import { PATH_REFUSALS, routedQuery } from './request-path.js';
 import { foldCase, mayRouteLoosely, routerMatches } from './router-match.js';
 import { verbFor, type VerbMapping } from './verbs.js';
 
@@ -421,14 +421,8 @@ class RequestMatch implements PathMatch {
   }
 
   get query(): URLSearchParams {
-    if (!this.#query) {
-      const url = this.req.originalUrl ?? this.req.url ?? '';
-      const start = url.indexOf('?');
-      const end = url.indexOf('#', start);
-      this.#query = new URLSearchParams(
-        start === -1 ? '' : url.slice(start + 1, end === -1 ? undefined : end),
-      );
-    }
+    // The query the app's own parser sees (req.query), not one read past a fragment.
+    this.#query ??= new URLSearchParams(routedQuery(this.req.originalUrl ?? this.req.url ?? ''));
     return this.#query;
   }
 }

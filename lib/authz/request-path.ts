@@ -85,6 +85,27 @@ export function routedPath(target: string): string | undefined {
 }
 
 /**
+ * The query of a request target as Express reads it (parseurl's `query`, which a fragment ends
+ * and which `/a#b?c` does not have), without the `?`; `''` for none.
+ */
+export function routedQuery(target: string): string {
+  try {
+    const query = parseurl({ url: target } as IncomingMessage)?.query;
+    return typeof query === 'string' ? query : '';
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * The path a refused request is reported under (`onDecision`): as routed, still encoded, without
+ * the query or an absolute-form authority, either of which may carry a credential.
+ */
+export function refusedPath(req: { url?: string; originalUrl?: string }): string {
+  return routedPath(req.originalUrl ?? req.url ?? '/') ?? '';
+}
+
+/**
  * The refusal for a character of the target as sent on which parsers differ: a control character
  * or white space (`url.parse` trims it, the origin-form fast path keeps it), or a `\` before the
  * query (`url.parse` reads it as `/` in absolute-form and fragment-bearing targets, the fast path
