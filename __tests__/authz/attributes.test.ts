@@ -192,9 +192,23 @@ describe('kubeletRouteConflict: paths a loosely matching router would serve from
   });
 
   it('without fine-grained authorization, /Pods and /HEALTHZ are proxy either way', () => {
-    expect(kubeletRouteConflict('/Pods', false)).toBe(false);
-    expect(kubeletRouteConflict('/HEALTHZ', false)).toBe(false);
-    expect(kubeletRouteConflict('/Metrics', false)).toBe(true);
+    expect(kubeletRouteConflict('/Pods', { fineGrained: false })).toBe(false);
+    expect(kubeletRouteConflict('/HEALTHZ', { fineGrained: false })).toBe(false);
+    expect(kubeletRouteConflict('/Metrics', { fineGrained: false })).toBe(true);
+  });
+
+  it.each([
+    // Routers match the path as sent: an escape in a row's prefix misses that row's routes.
+    ['/stats/summary', '/%73tats/summary', true],
+    ['/metrics', '/metric%73', true],
+    ['/checkpoint/ns/p/c', '/%63heckpoint/ns/p/c', true],
+    ['/Stats/summary', '/Stat%73/summary', false],
+    // An escape after the prefix, or in a proxy path, routes as the decoded path is authorized.
+    ['/stats/summary', '/stats/%73ummary', false],
+    ['/logs/a b.log', '/logs/a%20b.log', false],
+    ['/exec/ns/p/c', '/%65xec/ns/p/c', false],
+  ])('%j sent as %j → %j', (path, routed, conflict) => {
+    expect(kubeletRouteConflict(path, { routed })).toBe(conflict);
   });
 
   it('never refuses a path in the tables’ own spelling, whatever follows', () => {

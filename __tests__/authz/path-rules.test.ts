@@ -431,6 +431,21 @@ describe('pathRules: a path a loosely matching router could serve under another 
     expect(fallback).toHaveBeenCalledTimes(1);
   });
 
+  it.each([
+    // Routers match the path as sent: an escape inside a prefix misses that prefix's routes.
+    ['/api/v1/pods', '/api/v%31/pods', 'refused'],
+    ['/api/x', '/%61pi/x', 'refused'],
+    ['/api/v1/pods', '/api/V%31/pods', 'refused'],
+    // An escape past the prefix routes as the decoded path is authorized.
+    ['/api/v1/pods', '/api/v1/%70ods', 'v1'],
+    ['/x y', '/x%20y', 'root'],
+  ])('%j sent as %j → %j', (path, url, expected) => {
+    const result = ask(derive, 'GET', path, url);
+    expect('refused' in result ? 'refused' : (records(result)[0] as Attributes).resource).toBe(
+      expected,
+    );
+  });
+
   it('refuses at construction two prefixes that differ only in case', () => {
     expect(() =>
       pathRules({ rules: { '/admin': { resource: 'a' }, '/Admin/': { resource: 'b' } } }),

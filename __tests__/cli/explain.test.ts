@@ -46,8 +46,9 @@ describe('explainRequest', () => {
     ['stats', 'does not start with "/"'],
     ['http://node-a/logs/x/../../stats/summary', '".." segment'],
     ['/stats\\..\\exec', '"\\"'],
-    ['/Stats/summary', 'another case'],
-    ['/metrics.json', 'ending at "."'],
+    ['/Stats/summary', 'ignore case'],
+    ['/metrics.json', 'ends a mount path at "."'],
+    ['/%73tats/summary', 'still encoded'],
   ])('refuses %s with 400 (%s)', (path, reason) => {
     const result = explainRequest('GET', path, { nodeName: 'node-a' });
     expect(result).toMatchObject({ refused: true, url: path });

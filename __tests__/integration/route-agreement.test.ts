@@ -111,6 +111,15 @@ describe.each(EXPRESS)(
       expect(api.reviews.subjectAccessReviews).toHaveLength(0);
     });
 
+    it.each(['/%73tats/summary', 'http://h/%73tats/summary', '/stat%73/summary'])(
+      'GET %s → 400: decoded it is /stats/summary, but no /stats route matches it as sent',
+      async (target) => {
+        const res = await send(server, 'GET', target, 'stats-only-token');
+        expect(res).toEqual({ status: 400, body: '400 Bad Request' });
+        expect(api.reviews.subjectAccessReviews).toHaveLength(0);
+      },
+    );
+
     it.each([
       ['/stats/summary', 200, 'stats handler'],
       ['http://h/stats/summary', 200, 'stats handler'],
@@ -240,7 +249,7 @@ describe('Connect: mount paths match any case, and end at "/" or "."', () => {
     });
   });
 
-  it.each(['/admin.json', '/ADMIN', '/Admin/users'])(
+  it.each(['/admin.json', '/ADMIN', '/Admin/users', '/%61dmin/users', '/admi%6E'])(
     'pathRules: GET %s → 400 for a public-only user',
     async (target) => {
       const res = await send(rules, 'GET', target, 'public-only-token');

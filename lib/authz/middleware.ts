@@ -12,7 +12,7 @@ import { kubeletRequestAttributes, kubeletRouteConflict, type Attributes } from 
 import { authorizeSafely, type AuthorizationResult, type Authorizer } from './authorizer.js';
 import { refusalEvent, type DecisionEvent, type DecisionListener } from './decision-event.js';
 import { rememberLastQuestion } from './last-question.js';
-import { PATH_REFUSALS, refusedPath, requestPath } from './request-path.js';
+import { PATH_REFUSALS, refusedPath, requestPath, routedPathOf } from './request-path.js';
 
 /** A Connect/Express middleware. */
 export type Middleware = (
@@ -273,8 +273,11 @@ function kubeletAttributesFunction(options: KubeletAuthzOptions): AttributesFunc
     kubeletRequestAttributes(user, method, path, kubelet),
   );
   return function kubeletAttributes(req, user, path) {
-    if (kubeletRouteConflict(path, kubelet.fineGrained)) return ROUTED_ELSEWHERE;
-    return records(req, user, path);
+    const conflict = kubeletRouteConflict(path, {
+      routed: routedPathOf(req, path),
+      fineGrained: kubelet.fineGrained,
+    });
+    return conflict ? ROUTED_ELSEWHERE : records(req, user, path);
   };
 }
 

@@ -3,7 +3,7 @@ import type { KubeUser } from '../user.js';
 import { isSubpath, type Attributes } from './attributes.js';
 import type { AllOf, AttributesFunction, PathRefused } from './middleware.js';
 import { nonResourceAttributes } from './non-resource.js';
-import { PATH_REFUSALS, routedQuery } from './request-path.js';
+import { PATH_REFUSALS, routedPathOf, routedQuery } from './request-path.js';
 import { foldCase, mayRouteLoosely, routerMatches } from './router-match.js';
 import { verbFor, type VerbMapping } from './verbs.js';
 
@@ -205,9 +205,14 @@ export function pathRules(options: PathRulesOptions): AttributesFunction {
         break;
       }
     }
-    // The rule a router matching loosely (any case; Connect ends a mount path at ".") could
-    // serve the path under must be the rule it is authorized under.
-    if ((capitals || mayRouteLoosely(path)) && looseEntry(entries, foldCase(path)) !== entry) {
+    // The rule a router could serve the path under must be the rule it is authorized under:
+    // routers match the path as sent (still encoded), and may match it loosely (any case;
+    // Connect ends a mount path at ".").
+    const routed = routedPathOf(req, path) ?? '';
+    if (
+      (capitals || routed !== path || mayRouteLoosely(path)) &&
+      looseEntry(entries, foldCase(routed)) !== entry
+    ) {
       return ROUTED_ELSEWHERE;
     }
     if (entry !== undefined) {

@@ -40,7 +40,7 @@ export const PATH_REFUSALS = {
   dotSegment:
     'it has a "." or ".." segment (also when encoded): router and authorizer could disagree',
   routedElsewhere:
-    'in another case, or with its prefix ending at ".", it matches another rule, and a router matching that loosely (Express by default, Connect) would serve it there',
+    'a router could serve it under another rule than the one it matches: routers match the path as sent (still encoded), and Express by default and Connect ignore case (Connect also ends a mount path at ".")',
 } as const;
 
 /**
@@ -95,6 +95,19 @@ export function routedQuery(target: string): string {
   } catch {
     return '';
   }
+}
+
+/**
+ * The path of a request as its router matches it (`originalUrl` inside Express routers), still
+ * percent-encoded; the decoded path itself when the target has no `%` (decoding changes nothing
+ * then), without parsing it again.
+ */
+export function routedPathOf(
+  req: { url?: string; originalUrl?: string },
+  decoded: string,
+): string | undefined {
+  const target = req.originalUrl ?? req.url ?? '/';
+  return target.includes('%') ? routedPath(target) : decoded;
 }
 
 /**

@@ -9,7 +9,7 @@ import {
   kubeletRouteConflict,
   type Attributes,
 } from '../authz/attributes.js';
-import { checkRequestPath, PATH_REFUSALS } from '../authz/request-path.js';
+import { checkRequestPath, PATH_REFUSALS, routedPathOf } from '../authz/request-path.js';
 import { subjectAccessReviewSpec } from '../authz/subject-access-review.js';
 import { ANONYMOUS_USER, anonymousUser, withAuthenticatedGroup, type KubeUser } from '../user.js';
 
@@ -86,7 +86,8 @@ export function explainRequest(
 ): ExplainResult {
   const path = checkRequestPath({ url });
   if (typeof path !== 'string') return { refused: true, method, url, reason: path.refused };
-  if (kubeletRouteConflict(path, options.fineGrained ?? true)) {
+  const routed = routedPathOf({ url }, path);
+  if (kubeletRouteConflict(path, { routed, fineGrained: options.fineGrained ?? true })) {
     return { refused: true, method, url, reason: PATH_REFUSALS.routedElsewhere };
   }
   const user = explainedUser(options);
