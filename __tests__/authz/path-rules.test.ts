@@ -348,6 +348,9 @@ describe('pathRules: bad configuration throws a TypeError at construction', () =
     [{ rules: { '/a/../b': { resource: 'r' } } }, /"\." and "\.\." segments/],
     [{ rules: { '/a//b': { resource: 'r' } } }, /empty segments/],
     [{ rules: { '/a?x=1': { resource: 'r' } } }, /without query/],
+    [{ rules: { '/a b': { resource: 'r' } } }, /" " is sent percent-encoded/],
+    [{ rules: { '/café': { resource: 'r' } } }, /"é" is sent percent-encoded/],
+    [{ rules: { '/a%41': { resource: 'r' } } }, /"%" is sent percent-encoded/],
     [
       { rules: { '/a': { resource: 'r' }, '/a/': { resource: 's' } } },
       /"\/a" and "\/a\/" are the same prefix/,
@@ -439,6 +442,7 @@ describe('pathRules: a path a loosely matching router could serve under another 
     // An escape past the prefix routes as the decoded path is authorized.
     ['/api/v1/pods', '/api/v1/%70ods', 'v1'],
     ['/x y', '/x%20y', 'root'],
+    ['/api:v1/x', '/api%3Av1/x', 'root'],
   ])('%j sent as %j → %j', (path, url, expected) => {
     const result = ask(derive, 'GET', path, url);
     expect('refused' in result ? 'refused' : (records(result)[0] as Attributes).resource).toBe(

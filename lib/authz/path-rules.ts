@@ -77,11 +77,12 @@ export interface PathRulesOptions {
   /**
    * Path prefix → rule. A prefix matches whole segments: `/api/v1` matches `/api/v1` and
    * `/api/v1/x`, not `/api/v1x`; a trailing `/` changes nothing; `/` matches every path. The
-   * longest matching prefix wins, whatever the order. Prefixes match exactly (case included);
-   * a path that a case-insensitive router (Express by default, Connect always) or Connect's
-   * mount matching (`/api` serves `/api.json`) would send under another prefix than the exact
-   * match gives is refused with 400: `/ADMIN/users` when `/admin` is a rule and `/` another.
-   * Prefixes that differ only in case throw. Required, at least one.
+   * longest matching prefix wins, whatever the order. Prefixes match the decoded path exactly
+   * (case included). A path a router would serve under another prefix than that is refused with
+   * 400: routers match the path as sent, so an escape inside a prefix misses it (`/%61dmin`),
+   * Express by default and Connect ignore case (`/ADMIN/users` when `/admin` and `/` are rules),
+   * and Connect ends a mount path at `.` (`/admin.json`). Prefixes that differ only in case
+   * throw. Required, at least one.
    */
   rules: PathRuleTable;
   /**
@@ -310,6 +311,14 @@ function normalizePrefix(written: string, where: string): string {
   }
   if (written.includes('?') || written.includes('#')) {
     throw new TypeError(`${where}: a prefix is a path, without query or fragment`);
+  }
+  // Routers match the path as sent: a character clients must percent-encode would never match
+  // a router's route as written, while the decoded path would match the prefix.
+  const encoded = /[^A-Za-z0-9\-._~!$&'()*+,;=:@/]/.exec(written);
+  if (encoded) {
+    throw new TypeError(
+      `${where}: ${JSON.stringify(encoded[0])} is sent percent-encoded, so no router matches it as written: use letters, digits and -._~!$&'()*+,;=:@`,
+    );
   }
   return written.endsWith('/') ? written.slice(0, -1) : written;
 }
