@@ -5,6 +5,7 @@
  * the request have their control characters escaped.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { routedPath } from '../lib/authz/request-path.js';
 import { quoted } from '../lib/control-characters.js';
 import { kubeUser } from '../lib/user.js';
 
@@ -23,7 +24,8 @@ export function requestLog(write: (line: string) => void): RequestHandler {
   return function logRequest(req: Request, res: Response, next: NextFunction): void {
     const started = performance.now();
     const startedAt = new Date();
-    const path = logValue(req.originalUrl.split('?')[0] || '/');
+    // The path as routed: an absolute-form target's authority (user:password@host) is no path.
+    const path = logValue(routedPath(req.originalUrl) ?? '-');
     let logged = false;
     const log = (): void => {
       if (logged) return;

@@ -11,6 +11,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { quoted } from '../lib/control-characters.js';
 import { kubeletUpgradeAuth, type Middleware } from '../lib/index.js';
+import { routedPath } from '../lib/authz/request-path.js';
 import { kubeUser } from '../lib/user.js';
 import { logValue } from './request-log.js';
 
@@ -30,7 +31,8 @@ export function serveWebSocketStreams(
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const started = performance.now();
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    // As the guard authorized it: absolute-form targets (`GET http://node-a/exec/…`) included.
+    const path = routedPath(req.url ?? '/') ?? '/';
     void guard(req, socket).then((allowed) => {
       const user = kubeUser(req)?.username ?? '-';
       const took = `${(performance.now() - started).toFixed(1)}ms`;

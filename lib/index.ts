@@ -53,6 +53,7 @@ export type {
   KubeletAuthzOptions,
   AttributesFunction,
   AllOf,
+  PathRefused,
   Middleware,
 } from './authz/middleware.js';
 export { nonResourceAttributes } from './authz/non-resource.js';
@@ -77,6 +78,7 @@ export {
   kubeletRequestAttributes,
   kubeletSubresources,
   kubeletVerb,
+  kubeletRouteConflict,
   isSubpath,
 } from './authz/attributes.js';
 export type { Attributes, KubeletAttributesOptions } from './authz/attributes.js';

@@ -19,7 +19,7 @@ import { alwaysAllow, unionAuthorizer, type Authorizer } from './authz/authorize
 import { alwaysAllowGroups, alwaysAllowPaths } from './authz/always-allow.js';
 import { staticAuthorizer } from './authz/static-rules.js';
 import { authorizationStep, notifier, type Middleware } from './authz/middleware.js';
-import { requestPath } from './authz/request-path.js';
+import { refusedPath, requestPath } from './authz/request-path.js';
 import { webhookAuthorizer } from './authz/webhook.js';
 import { resolveKubeletAuthConfig, type ResolvedKubeletAuthConfig } from './config.js';
 import { stderrLogger } from './logger.js';
@@ -224,7 +224,7 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
     // is asked of the API server.
     const path = requestPath(req);
     if (path === undefined) {
-      emit?.(refusalEvent('bad-request', req.method, req.url ?? '', startedAt));
+      emit?.(refusalEvent('bad-request', req.method, refusedPath(req), startedAt));
       return writeBadRequest(res);
     }
     const outcome = authenticateUnion(authenticators, req, fallback);

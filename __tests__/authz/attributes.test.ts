@@ -1,7 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
 import {
   isSubpath,
   kubeletRequestAttributes,
+  kubeletRouteConflict,
   kubeletSubresources,
   kubeletVerb,
 } from '../../lib/authz/attributes.js';
@@ -147,5 +149,90 @@ describe('derived vectors (spec §6.4 and the package decisions)', () => {
     ['__proto__', ''],
   ])('method %s → verb %j', (method, verb) => {
     expect(kubeletVerb(method)).toBe(verb);
+  });
+});
+
+describe('kubeletRouteConflict: paths a loosely matching router would serve from another row', () => {
+  it.each([
+    // Another case: the kubelet's row is proxy (or none), a case-insensitive route's is finer.
+    ['/Stats/summary', true],
+    ['/STATS', true],
+    ['/Metrics/cadvisor', true],
+    ['/metricS', true],
+    ['/Logs/x', true],
+    ['/Checkpoint/ns/p/c', true],
+    ['/Spec/', true],
+    ['/Statusz', true],
+    ['/FLAGZ', true],
+    ['/Pods', true],
+    ['/HEALTHZ/ping', true],
+    ['/Configz', true],
+    ['/runningPods/', true],
+    // Connect ends a mount path at ".".
+    ['/metrics.json', true],
+    ['/stats.x/summary', true],
+    ['/pods.json', true],
+    // The same row either way.
+    ['/stats/summary', false],
+    ['/stats/Summary', false],
+    ['/stats/summary.json', false],
+    ['/metrics/cadvisor', false],
+    ['/logs/kubelet.log', false],
+    ['/logs/A.LOG', false],
+    ['/exec/ns/p/c', false],
+    ['/EXEC/ns/p/c', false],
+    ['/portForward/ns/p', false],
+    ['/containerLogs/ns/p/c', false],
+    ['/Statsfoo', false],
+    ['/metricsx.json', false],
+    ['/debug/pprof/', false],
+    ['*', false],
+  ])('%j → %j', (path, conflict) => {
+    expect(kubeletRouteConflict(path)).toBe(conflict);
+  });
+
+  it('without fine-grained authorization, /Pods and /HEALTHZ are proxy either way', () => {
+    expect(kubeletRouteConflict('/Pods', { fineGrained: false })).toBe(false);
+    expect(kubeletRouteConflict('/HEALTHZ', { fineGrained: false })).toBe(false);
+    expect(kubeletRouteConflict('/Metrics', { fineGrained: false })).toBe(true);
+  });
+
+  it.each([
+    // Routers match the path as sent: an escape in a row's prefix misses that row's routes.
+    ['/stats/summary', '/%73tats/summary', true],
+    ['/metrics', '/metric%73', true],
+    ['/checkpoint/ns/p/c', '/%63heckpoint/ns/p/c', true],
+    ['/Stats/summary', '/Stat%73/summary', false],
+    // An escape after the prefix, or in a proxy path, routes as the decoded path is authorized.
+    ['/stats/summary', '/stats/%73ummary', false],
+    ['/logs/a b.log', '/logs/a%20b.log', false],
+    ['/exec/ns/p/c', '/%65xec/ns/p/c', false],
+  ])('%j sent as %j → %j', (path, routed, conflict) => {
+    expect(kubeletRouteConflict(path, { routed })).toBe(conflict);
+  });
+
+  it('never refuses a path in the tables’ own spelling, whatever follows', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(
+          '/stats',
+          '/metrics',
+          '/logs',
+          '/checkpoint',
+          '/pods',
+          '/healthz',
+          '/configz',
+          '/runningpods',
+          '/statusz',
+          '/flagz',
+          '/spec',
+        ),
+        fc.stringMatching(/^(\/[a-zA-Z0-9._-]*)*$/),
+        (prefix, rest) => {
+          expect(kubeletRouteConflict(prefix + rest)).toBe(false);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });

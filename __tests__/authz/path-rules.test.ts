@@ -1,13 +1,14 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import type { IncomingMessage } from 'node:http';
 import type { Attributes } from '../../lib/authz/attributes.js';
-import type { AllOf, AttributesFunction } from '../../lib/authz/middleware.js';
+import type { AllOf, AttributesFunction, PathRefused } from '../../lib/authz/middleware.js';
 import {
   pathRules,
   type PathMatch,
   type PathRule,
   type PathRulesOptions,
 } from '../../lib/authz/path-rules.js';
+import { PATH_REFUSALS } from '../../lib/authz/request-path.js';
 
 const user = { username: 'reader', groups: ['system:authenticated'] };
 type Req = IncomingMessage & { originalUrl?: string };
@@ -18,14 +19,16 @@ function ask(derive: AttributesFunction, method: string, path: string, url = pat
   return derive(request(method, url), user, path);
 }
 
-function records(result: Attributes[] | AllOf): Attributes[] {
+function records(result: Attributes[] | AllOf | PathRefused): Attributes[] {
   if (!Array.isArray(result)) throw new Error(`expected a list, got ${JSON.stringify(result)}`);
   return result;
 }
 
 /** The resource of the one record asked (names the rule that matched), or null for none. */
 function resourceFor(derive: AttributesFunction, path: string): string | null {
-  const list = records(ask(derive, 'GET', path));
+  const result = ask(derive, 'GET', path);
+  if ('refused' in result) return 'refused';
+  const list = records(result);
   return list.length === 0 ? null : (list[0] as Attributes).resource;
 }
 
@@ -53,7 +56,7 @@ describe('pathRules: matching by whole segments, longest prefix first', () => {
     ['/apis/example.com/v1/reports', 'example'],
     ['/apis/example.com', 'root'],
     ['/apis/example.com/v10', 'root'],
-    ['/API/v1', 'root'],
+    ['/API', 'refused'],
     // `OPTIONS *`: not a path under `/`.
     ['*', null],
   ])('%j → %j', (path, expected) => {
@@ -240,6 +243,10 @@ describe('pathRules: computed rules', () => {
         ['name', 'b'],
       ],
     ],
+    // As req.query reads it: a fragment ends the target, even before a "?".
+    ['/r#frag?name=a', []],
+    ['/r?name=a#frag', [['name', 'a']]],
+    ['http://node-a:10250/r?name=a', [['name', 'a']]],
   ])('the query of %j is %j', (url, entries) => {
     expect([...seen('/r', '/r', url).query]).toEqual(entries);
   });
@@ -341,6 +348,9 @@ describe('pathRules: bad configuration throws a TypeError at construction', () =
     [{ rules: { '/a/../b': { resource: 'r' } } }, /"\." and "\.\." segments/],
     [{ rules: { '/a//b': { resource: 'r' } } }, /empty segments/],
     [{ rules: { '/a?x=1': { resource: 'r' } } }, /without query/],
+    [{ rules: { '/a b': { resource: 'r' } } }, /" " is sent percent-encoded/],
+    [{ rules: { '/café': { resource: 'r' } } }, /"é" is sent percent-encoded/],
+    [{ rules: { '/a%41': { resource: 'r' } } }, /"%" is sent percent-encoded/],
     [
       { rules: { '/a': { resource: 'r' }, '/a/': { resource: 's' } } },
       /"\/a" and "\/a\/" are the same prefix/,
@@ -383,5 +393,78 @@ describe('pathRules: bad configuration throws a TypeError at construction', () =
     const build = () => pathRules(options as PathRulesOptions);
     expect(build).toThrow(TypeError);
     expect(build).toThrow(message);
+  });
+});
+
+describe('pathRules: a path a loosely matching router could serve under another rule is refused', () => {
+  const derive = pathRules({ rules: TABLE });
+  it.each([
+    // Another case reaches a longer (or another) rule than the exact spelling.
+    ['/API', 'refused'],
+    ['/Api/x', 'refused'],
+    ['/api/V1', 'refused'],
+    ['/API/v1/pods', 'refused'],
+    ['/APIS/example.com/v1', 'refused'],
+    ['/apis/EXAMPLE.com/v1/r', 'refused'],
+    // Connect ends a mount path at ".": `app.use('/api', …)` serves /api.json.
+    ['/api.json', 'refused'],
+    ['/api/v1.x', 'refused'],
+    // Another case that reaches the same rule: the rule holds (no router can do better).
+    ['/X', 'root'],
+    ['/api/X', 'api'],
+    ['/api/v1/PODS', 'v1'],
+    ['/APIV1', 'root'],
+    ['/api/v1x.json', 'api'],
+    ['/apis/example.com', 'root'],
+    ['/q.txt', 'root'],
+  ])('%j → %j', (path, expected) => {
+    expect(resourceFor(derive, path)).toBe(expected);
+  });
+
+  it('refuses with the reason, for every kind of rule, and for unmatched paths too', () => {
+    const fallback = jest.fn(() => []);
+    const only = pathRules({
+      rules: { '/admin': { allOf: [{ resource: 'a' }, () => ({ resource: 'b' })] } },
+      default: fallback,
+    });
+    expect(ask(only, 'GET', '/ADMIN/users')).toEqual({ refused: PATH_REFUSALS.routedElsewhere });
+    expect(ask(only, 'GET', '/admin.php')).toEqual({ refused: PATH_REFUSALS.routedElsewhere });
+    expect(fallback).not.toHaveBeenCalled();
+    expect(ask(only, 'GET', '/adminx')).toEqual([]);
+    expect(fallback).toHaveBeenCalledTimes(1);
+  });
+
+  it.each([
+    // Routers match the path as sent: an escape inside a prefix misses that prefix's routes.
+    ['/api/v1/pods', '/api/v%31/pods', 'refused'],
+    ['/api/x', '/%61pi/x', 'refused'],
+    ['/api/v1/pods', '/api/V%31/pods', 'refused'],
+    // An escape past the prefix routes as the decoded path is authorized.
+    ['/api/v1/pods', '/api/v1/%70ods', 'v1'],
+    ['/x y', '/x%20y', 'root'],
+    ['/api:v1/x', '/api%3Av1/x', 'root'],
+  ])('%j sent as %j → %j', (path, url, expected) => {
+    const result = ask(derive, 'GET', path, url);
+    expect('refused' in result ? 'refused' : (records(result)[0] as Attributes).resource).toBe(
+      expected,
+    );
+  });
+
+  it('refuses at construction two prefixes that differ only in case', () => {
+    expect(() =>
+      pathRules({ rules: { '/admin': { resource: 'a' }, '/Admin/': { resource: 'b' } } }),
+    ).toThrow(
+      new TypeError(
+        'pathRules: rules "/admin" and "/Admin/" differ only in case, which Express (by default) and Connect do not tell apart',
+      ),
+    );
+  });
+
+  it('matches a prefix written in capitals in any case, like the router', () => {
+    const capitals = pathRules({
+      rules: { '/': { resource: 'root' }, '/Admin': { resource: 'a' } },
+    });
+    expect(resourceFor(capitals, '/Admin/x')).toBe('a');
+    expect(resourceFor(capitals, '/admin/x')).toBe('refused');
   });
 });

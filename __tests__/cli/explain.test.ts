@@ -21,7 +21,7 @@ describe('explainRequest', () => {
     ['OPTIONS', '/pods', true, ['pods', 'proxy'], '', 'nodes/pods', '*'],
     ['POST', '/exec/ns/p/c', true, ['proxy'], 'create', 'nodes/proxy', 'create'],
     // Matching is case-sensitive on the decoded path.
-    ['GET', '/Stats/summary', true, ['proxy'], 'get', 'nodes/proxy', 'get'],
+    ['GET', '/statsfoo', true, ['proxy'], 'get', 'nodes/proxy', 'get'],
     ['GET', '/logs/%73yslog?tail=1', true, ['log'], 'get', 'nodes/log', 'get'],
     ['GET', '/pods', false, ['proxy'], 'get', 'nodes/proxy', 'get'],
     ['GET', '/healthz', false, ['proxy'], 'get', 'nodes/proxy', 'get'],
@@ -43,7 +43,12 @@ describe('explainRequest', () => {
     ['/stats%2Fsummary', 'encoded "/"'],
     ['/stats/%zz', 'malformed percent escape'],
     ['/stats/%00', 'control character'],
-    ['stats', 'neither starts with "/"'],
+    ['stats', 'does not start with "/"'],
+    ['http://node-a/logs/x/../../stats/summary', '".." segment'],
+    ['/stats\\..\\exec', '"\\"'],
+    ['/Stats/summary', 'ignore case'],
+    ['/metrics.json', 'ends a mount path at "."'],
+    ['/%73tats/summary', 'still encoded'],
   ])('refuses %s with 400 (%s)', (path, reason) => {
     const result = explainRequest('GET', path, { nodeName: 'node-a' });
     expect(result).toMatchObject({ refused: true, url: path });

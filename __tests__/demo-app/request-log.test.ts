@@ -1,4 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import request from 'supertest';
@@ -72,5 +74,29 @@ describe('requestLog: one line per request, no secrets', () => {
     await request(appLogging(lines)).get('/pods').set('X-Test-User', 'eve" decision=allowed');
     expect(lines[0]).toContain('user="eve\\" decision=allowed"');
     expect(lines[0]).not.toContain('\n');
+  });
+
+  it('logs an absolute-form target by its routed path, never its authority (user:password@host)', async () => {
+    const lines: string[] = [];
+    const server = appLogging(lines).listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const { port } = server.address() as AddressInfo;
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () =>
+        socket.write(
+          'GET http://admin:s3cr3t-userinfo@node-a:10250/pods?x=1 HTTP/1.1\r\nHost: node-a\r\nX-Test-User: alice\r\nConnection: close\r\n\r\n',
+        ),
+      );
+      let data = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (data += chunk));
+      socket.on('end', () => resolve(data));
+      socket.on('error', reject);
+    });
+    await new Promise((resolve) => server.close(resolve));
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('method=GET path=/pods user="alice" decision=allowed status=200');
+    expect(lines[0]).not.toMatch(/s3cr3t|admin|node-a/);
   });
 });

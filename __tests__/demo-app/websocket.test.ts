@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { parseCommandLine } from '../../demo-app/flags.js';
@@ -125,6 +126,37 @@ describe('mock kubelet: WebSocket exec, attach and portForward', () => {
     const answer = await open('/pods', { token: 'admin-token' });
     expect(answer).toMatchObject({ opened: false, status: 404 });
   });
+
+  it.each([
+    ['https://node-a:10250/exec/default/web/nginx?command=date', 101],
+    ['http://node-a/exec/default/web/nginx/../../../../pods', 400],
+  ])(
+    'an absolute-form upgrade to %s is routed as its origin form would be: %d',
+    async (target, status) => {
+      const head = await new Promise<string>((resolve, reject) => {
+        const socket = tlsConnect(
+          { host: '127.0.0.1', port: kubelet.port, ca: pki.serving.cert, servername: 'localhost' },
+          () =>
+            socket.write(
+              `GET ${target} HTTP/1.1\r\nHost: node-a\r\nAuthorization: Bearer admin-token\r\n` +
+                'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n' +
+                `Sec-WebSocket-Key: ${Buffer.from('0123456789abcdef').toString('base64')}\r\n\r\n`,
+            ),
+        );
+        let data = '';
+        socket.setEncoding('latin1');
+        socket.on('data', (chunk: string) => {
+          data += chunk;
+          if (data.includes('\r\n\r\n')) {
+            socket.destroy();
+            resolve(data.slice(0, data.indexOf('\r\n')));
+          }
+        });
+        socket.on('error', reject);
+      });
+      expect(head).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+    },
+  );
 
   it('logs one line per upgrade, without the token', () => {
     expect(

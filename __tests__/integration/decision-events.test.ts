@@ -5,7 +5,16 @@ import { kubeletAuth, kubeletAuthz, type DecisionEvent } from '../../lib/index.j
 import { alwaysAllow } from '../../lib/authz/authorizer.js';
 import type { StandInApiServer } from '../../lib/testing/index.js';
 import { recordingLogger } from '../support/secrets.js';
-import { call, close, listen, makePki, startPolicyApiServer, TOKENS, type Pki } from './harness.js';
+import {
+  call,
+  close,
+  listen,
+  makePki,
+  rawRequest,
+  startPolicyApiServer,
+  TOKENS,
+  type Pki,
+} from './harness.js';
 
 let pki: Pki;
 let api: StandInApiServer;
@@ -95,6 +104,18 @@ describe('onDecision: one event per request, never a credential', () => {
     for (const token of TOKENS) expect(text).not.toContain(token);
     expect(text).not.toContain('never-issued-token');
     expect(text).not.toContain('BEGIN');
+  });
+
+  it.each([
+    ['/stats/%2e%2e/exec?access_token=s3cr3t-in-query', '/stats/%2e%2e/exec'],
+    ['http://admin:s3cr3t-userinfo@node-a/stats/../exec?x=1', '/stats/../exec'],
+    ['/Stats/summary?access_token=s3cr3t-in-query', '/Stats/summary'],
+  ])('a 400 for %s reports the path %s: no query, no authority', async (target, path) => {
+    const res = await rawRequest(server, pki, `GET ${target} HTTP/1.1`, pki.certs.alice);
+    expect(res.status).toBe(400);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ decision: 'bad-request', path });
+    expect(JSON.stringify(events[0])).not.toMatch(/s3cr3t|admin/);
   });
 
   it('a forbidden event lists every attribute asked; a refused token says why', async () => {

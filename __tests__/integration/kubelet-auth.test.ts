@@ -345,9 +345,15 @@ describe('authorization: SubjectAccessReview for nodes/<subresource>', () => {
   });
 
   it('decodes the path before deriving the subresource', async () => {
-    const res = await call(await kubelet(), pki, '/%73tats/summary', { cert: pki.certs.alice });
+    const res = await call(await kubelet(), pki, '/stats/%73ummary', { cert: pki.certs.alice });
     expect(res.status).toBe(200);
+    expect(res.body.path).toBe('/stats/%73ummary');
     expect(api.reviews.subjectAccessReviews[0]?.spec.resourceAttributes?.subresource).toBe('stats');
+  });
+
+  it('answers 400 for an escape inside a row’s prefix, which no route for that row matches', async () => {
+    await call(strict, pki, '/%73tats/summary', { cert: pki.certs.alice }).expect(400);
+    expect(api.reviews.subjectAccessReviews).toHaveLength(0);
   });
 
   it('answers 400 for a path with a bad percent escape, before asking anything', async () => {

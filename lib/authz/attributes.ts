@@ -1,4 +1,5 @@
 import type { KubeUser } from '../user.js';
+import { foldCase, mayRouteLoosely, routerMatches } from './router-match.js';
 
 /**
  * One authorization question, shaped like k8s.io/apiserver's `authorizer.Attributes`. The kubelet
@@ -103,6 +104,53 @@ function firstMatch(table: readonly Rule[], path: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/** {@link firstMatch} as a router may match (any case; a prefix may end at `.`); `path` folded. */
+function firstRouterMatch(table: readonly Rule[], folded: string): string | undefined {
+  for (const [prefix, subresource] of table) {
+    if (routerMatches(folded, prefix)) return subresource;
+  }
+  return undefined;
+}
+
+/** What {@link kubeletRouteConflict} needs besides the decoded path. */
+export interface RouteConflictOptions {
+  /**
+   * The path as the router reads it: still percent-encoded (see `routedPath`). Default: the
+   * decoded path, which is the same when the target has no `%`.
+   */
+  routed?: string;
+  /** Fine-grained kubelet authorization. Default: `true`. */
+  fineGrained?: boolean;
+}
+
+/**
+ * Whether a router could serve `path` with the handler of another row of the kubelet's tables
+ * than the row the kubelet's own, case-sensitive match of the decoded path gives it. Routers
+ * match the path as sent, still encoded, and may match it loosely (see `router-match.ts`):
+ * `/Stats/summary` is `proxy` for the kubelet, but a case-insensitive Express route for
+ * `/stats/summary` answers it; Connect's `app.use('/metrics', …)` answers `/metrics.json`; and
+ * `/%73tats/summary` is `stats` once decoded, but no `/stats` route matches it, so a catch-all
+ * would answer it. Such a path is refused (400) rather than authorized as one row and served as
+ * another. (On the kubelet, whose router is case-sensitive and routes the decoded path,
+ * `/Stats/summary` is authorized as `proxy` and then not found; refusing it instead never lets a
+ * handler run under attributes that were not authorized, whatever the app's routing options.)
+ * Paths in the tables' own spelling are never refused.
+ *
+ * @example kubeletRouteConflict('/Checkpoint/ns/p/c') // true: `proxy` here, `checkpoint` when routed
+ */
+export function kubeletRouteConflict(path: string, options: RouteConflictOptions = {}): boolean {
+  const routed = options.routed ?? path;
+  if (routed === path && !mayRouteLoosely(path)) return false;
+  const folded = foldCase(routed);
+  if (
+    (options.fineGrained ?? true) &&
+    firstRouterMatch(FINE_GRAINED, folded) !== firstMatch(FINE_GRAINED, path)
+  ) {
+    return true;
+  }
+  return firstRouterMatch(ALWAYS, folded) !== firstMatch(ALWAYS, path);
 }
 
 /**

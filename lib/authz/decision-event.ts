@@ -11,7 +11,10 @@ export type DecisionOutcome = 'allowed' | 'forbidden' | 'error' | 'unauthenticat
 export interface DecisionEvent {
   decision: DecisionOutcome;
   method: string;
-  /** The decoded path (the raw URL when it could not be decoded: `bad-request`). */
+  /**
+   * The decoded path; for a target refused before its path was accepted, the path as sent
+   * (still encoded), never its query or an absolute-form `user:password@host`.
+   */
   path: string;
   /** The authenticated user; absent for `unauthenticated` and `bad-request`. */
   user?: KubeUser;

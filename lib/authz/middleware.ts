@@ -9,11 +9,11 @@ import {
   writeUnauthorized,
 } from '../responses.js';
 import { kubeUser, type KubeUser } from '../user.js';
-import { kubeletRequestAttributes, type Attributes } from './attributes.js';
+import { kubeletRequestAttributes, kubeletRouteConflict, type Attributes } from './attributes.js';
 import { authorizeSafely, type AuthorizationResult, type Authorizer } from './authorizer.js';
 import { refusalEvent, type DecisionEvent, type DecisionListener } from './decision-event.js';
 import { rememberLastQuestion } from './last-question.js';
-import { requestPath } from './request-path.js';
+import { PATH_REFUSALS, refusedPath, requestPath, routedPathOf } from './request-path.js';
 
 /** A Connect/Express middleware. */
 export type Middleware = (
@@ -31,14 +31,24 @@ export interface AllOf {
 }
 
 /**
+ * A request an attributes function will not have authorized: a router could serve it under
+ * another rule than the one it would be asked as. Answered 400, nothing asked; `refused` says
+ * why (for `onDecision`, not for the client).
+ */
+export interface PathRefused {
+  refused: string;
+}
+
+/**
  * Derives the attribute records to ask about, in order: a list, where the first `Allow` lets the
- * request in (the kubelet's way), or `{ allOf }`, where every record must be allowed.
+ * request in (the kubelet's way), or `{ allOf }`, where every record must be allowed; or
+ * `{ refused }` for a path it will not authorize (400).
  */
 export type AttributesFunction = (
   req: IncomingMessage & { originalUrl?: string },
   user: KubeUser,
   path: string,
-) => Attributes[] | AllOf;
+) => Attributes[] | AllOf | PathRefused;
 
 /** Options of {@link kubeletAuthz}. */
 export interface KubeletAuthzOptions {
@@ -89,7 +99,9 @@ export function notifier(
  * `req.user`: derive the attribute records (verb from the method, `nodes/<subresource>` from the
  * decoded path), ask them in order; the first `Allow` calls `next()`. All denied → 403
  * `Forbidden (…)`; an authorizer error → 500 `Authorization error (…)`; no user → 401; a path
- * the router could read otherwise → 400.
+ * the router could read otherwise → 400: see {@link requestPath}, and for the kubelet's tables
+ * {@link kubeletRouteConflict} (`/Stats/summary`, which a case-insensitive route for
+ * `/stats/summary` would serve as `nodes/stats` after it was authorized as `nodes/proxy`).
  *
  * @example app.use(kubeletAuthz({ nodeName: 'node-a', authorizer: webhookAuthorizer({ kubeConfig }) }));
  */
@@ -106,7 +118,7 @@ export function kubeletAuthz(options: KubeletAuthzOptions): Middleware {
         refusalEvent(
           user ? 'bad-request' : 'unauthenticated',
           req.method,
-          req.url ?? '',
+          refusedPath(req),
           startedAt,
         ),
       );
@@ -208,7 +220,7 @@ export function authorizationStep(options: KubeletAuthzOptions): AuthorizationSt
   }
 
   return function authorizeRequest(req, res, next, user, path, startedAt = performance.now()) {
-    let checks: Attributes[] | AllOf;
+    let checks: Attributes[] | AllOf | PathRefused;
     try {
       checks = derive(req, user, path);
     } catch (error) {
@@ -217,6 +229,10 @@ export function authorizationStep(options: KubeletAuthzOptions): AuthorizationSt
         `authorization failed: ${error instanceof Error ? error.message : String(error)}`,
       );
       return writeText(res, 500, 'Internal Server Error');
+    }
+    if ('refused' in checks) {
+      emit?.(refusalEvent('bad-request', req.method, path, startedAt, checks.refused));
+      return writeBadRequest(res);
     }
     const all = !Array.isArray(checks);
     const attributes = all ? (checks as AllOf).allOf : (checks as Attributes[]);
@@ -254,10 +270,19 @@ function kubeletAttributesFunction(options: KubeletAuthzOptions): AttributesFunc
     );
   }
   const kubelet = { nodeName, fineGrained: options.fineGrained ?? true };
-  return rememberLastQuestion((user, method, path) =>
+  const records = rememberLastQuestion((user, method, path) =>
     kubeletRequestAttributes(user, method, path, kubelet),
   );
+  return function kubeletAttributes(req, user, path) {
+    const conflict = kubeletRouteConflict(path, {
+      routed: routedPathOf(req, path),
+      fineGrained: kubelet.fineGrained,
+    });
+    return conflict ? ROUTED_ELSEWHERE : records(req, user, path);
+  };
 }
+
+const ROUTED_ELSEWHERE: PathRefused = Object.freeze({ refused: PATH_REFUSALS.routedElsewhere });
 
 /** `nodes/proxy`, `/healthz`: what a record asks about, for log lines. */
 function describe(record: Attributes): string {

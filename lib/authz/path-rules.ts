@@ -1,8 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { KubeUser } from '../user.js';
 import { isSubpath, type Attributes } from './attributes.js';
-import type { AllOf, AttributesFunction } from './middleware.js';
+import type { AllOf, AttributesFunction, PathRefused } from './middleware.js';
 import { nonResourceAttributes } from './non-resource.js';
+import { PATH_REFUSALS, routedPathOf, routedQuery } from './request-path.js';
+import { foldCase, mayRouteLoosely, routerMatches } from './router-match.js';
 import { verbFor, type VerbMapping } from './verbs.js';
 
 /**
@@ -33,7 +35,8 @@ export interface PathMatch {
   /**
    * The decoded path's segments after the prefix: `/namespaces/team-a/reports` under
    * `/namespaces` gives `['team-a', 'reports']`; the prefix itself gives `[]`; a trailing `/`
-   * gives a trailing `''`.
+   * gives a trailing `''`. As sent, case kept: a case-insensitive route may serve `REPORTS`
+   * where you wrote `reports`, so compare exactly and return `null` for anything else.
    */
   readonly segments: readonly string[];
   /**
@@ -74,7 +77,12 @@ export interface PathRulesOptions {
   /**
    * Path prefix → rule. A prefix matches whole segments: `/api/v1` matches `/api/v1` and
    * `/api/v1/x`, not `/api/v1x`; a trailing `/` changes nothing; `/` matches every path. The
-   * longest matching prefix wins, whatever the order. Required, at least one.
+   * longest matching prefix wins, whatever the order. Prefixes match the decoded path exactly
+   * (case included). A path a router would serve under another prefix than that is refused with
+   * 400: routers match the path as sent, so an escape inside a prefix misses it (`/%61dmin`),
+   * Express by default and Connect ignore case (`/ADMIN/users` when `/admin` and `/` are rules),
+   * and Connect ends a mount path at `.` (`/admin.json`). Prefixes that differ only in case
+   * throw. Required, at least one.
    */
   rules: PathRuleTable;
   /**
@@ -101,6 +109,8 @@ type Derive = (
 interface Entry {
   /** Without the trailing `/`; `''` for `/`. */
   prefix: string;
+  /** {@link prefix} as a case-insensitive router compares it. */
+  folded: string;
   written: string;
   checks: Derive[];
   all: boolean;
@@ -168,24 +178,45 @@ export function pathRules(options: PathRulesOptions): AttributesFunction {
   if (entries.length === 0) {
     throw new TypeError('pathRules: rules needs at least one path prefix');
   }
-  const seen = new Map<string, string>();
+  const seen = new Map<string, Entry>();
   for (const entry of entries) {
-    const other = seen.get(entry.prefix);
+    const other = seen.get(entry.folded);
     if (other !== undefined) {
+      const pair = `${JSON.stringify(other.written)} and ${JSON.stringify(entry.written)}`;
       throw new TypeError(
-        `pathRules: rules ${JSON.stringify(other)} and ${JSON.stringify(entry.written)} are the same prefix`,
+        other.prefix === entry.prefix
+          ? `pathRules: rules ${pair} are the same prefix`
+          : `pathRules: rules ${pair} differ only in case, which Express (by default) and Connect do not tell apart`,
       );
     }
-    seen.set(entry.prefix, entry.written);
+    seen.set(entry.folded, entry);
   }
   // Longest first: the first match is the longest (two different prefixes of one length never
   // both match a path).
   entries.sort((a, b) => b.prefix.length - a.prefix.length);
   const fallback = unmatched(options.default);
+  // A prefix written with capitals matches lower-case paths loosely, so every path is compared.
+  const capitals = entries.some((entry) => entry.folded !== entry.prefix);
 
-  return function pathRulesAttributes(req, user, path): Attributes[] | AllOf {
-    for (const entry of entries) {
-      if (!isSubpath(path, entry.prefix)) continue;
+  return function pathRulesAttributes(req, user, path): Attributes[] | AllOf | PathRefused {
+    let entry: Entry | undefined;
+    for (const e of entries) {
+      if (isSubpath(path, e.prefix)) {
+        entry = e;
+        break;
+      }
+    }
+    // The rule a router could serve the path under must be the rule it is authorized under:
+    // routers match the path as sent (still encoded), and may match it loosely (any case;
+    // Connect ends a mount path at ".").
+    const routed = routedPathOf(req, path) ?? '';
+    if (
+      (capitals || routed !== path || mayRouteLoosely(path)) &&
+      looseEntry(entries, foldCase(routed)) !== entry
+    ) {
+      return ROUTED_ELSEWHERE;
+    }
+    if (entry !== undefined) {
       const verb = verbOf(req.method ?? '');
       const match = entry.computed
         ? new RequestMatch(entry.written, path.slice(entry.prefix.length), req)
@@ -202,6 +233,14 @@ export function pathRules(options: PathRulesOptions): AttributesFunction {
     return fallback(req, user, path);
   };
 }
+
+/** The longest entry a router matching loosely could serve `folded` under. */
+function looseEntry(entries: readonly Entry[], folded: string): Entry | undefined {
+  for (const entry of entries) if (routerMatches(folded, entry.folded)) return entry;
+  return undefined;
+}
+
+const ROUTED_ELSEWHERE: PathRefused = Object.freeze({ refused: PATH_REFUSALS.routedElsewhere });
 
 function tableEntries(rules: unknown): [string, unknown][] {
   if (rules instanceof Map) return [...(rules as Map<unknown, unknown>)].map(pair);
@@ -233,10 +272,18 @@ function compileEntry(written: string, rule: unknown): Entry {
       throw new TypeError(`${where}.allOf: expected a non-empty list of checks`);
     }
     const checks = allOf.map((check: unknown, i) => compileCheck(check, `${where}.allOf[${i}]`));
-    return { prefix, written, checks, all: true, computed: allOf.some(isFunction) };
+    return {
+      prefix,
+      folded: foldCase(prefix),
+      written,
+      checks,
+      all: true,
+      computed: allOf.some(isFunction),
+    };
   }
   return {
     prefix,
+    folded: foldCase(prefix),
     written,
     checks: [compileCheck(rule, where)],
     all: false,
@@ -264,6 +311,14 @@ function normalizePrefix(written: string, where: string): string {
   }
   if (written.includes('?') || written.includes('#')) {
     throw new TypeError(`${where}: a prefix is a path, without query or fragment`);
+  }
+  // Routers match the path as sent: a character clients must percent-encode would never match
+  // a router's route as written, while the decoded path would match the prefix.
+  const encoded = /[^A-Za-z0-9\-._~!$&'()*+,;=:@/]/.exec(written);
+  if (encoded) {
+    throw new TypeError(
+      `${where}: ${JSON.stringify(encoded[0])} is sent percent-encoded, so no router matches it as written: use letters, digits and -._~!$&'()*+,;=:@`,
+    );
   }
   return written.endsWith('/') ? written.slice(0, -1) : written;
 }
@@ -380,14 +435,8 @@ class RequestMatch implements PathMatch {
   }
 
   get query(): URLSearchParams {
-    if (!this.#query) {
-      const url = this.req.originalUrl ?? this.req.url ?? '';
-      const start = url.indexOf('?');
-      const end = url.indexOf('#', start);
-      this.#query = new URLSearchParams(
-        start === -1 ? '' : url.slice(start + 1, end === -1 ? undefined : end),
-      );
-    }
+    // The query the app's own parser sees (req.query), not one read past a fragment.
+    this.#query ??= new URLSearchParams(routedQuery(this.req.originalUrl ?? this.req.url ?? ''));
     return this.#query;
   }
 }

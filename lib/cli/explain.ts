@@ -4,8 +4,12 @@
  */
 import { stringify } from 'yaml';
 import type { SubjectAccessReviewSpec } from '../apiserver/reviews.js';
-import { kubeletRequestAttributes, type Attributes } from '../authz/attributes.js';
-import { checkRequestPath } from '../authz/request-path.js';
+import {
+  kubeletRequestAttributes,
+  kubeletRouteConflict,
+  type Attributes,
+} from '../authz/attributes.js';
+import { checkRequestPath, PATH_REFUSALS, routedPathOf } from '../authz/request-path.js';
 import { subjectAccessReviewSpec } from '../authz/subject-access-review.js';
 import { escapeControlCharacters as printable, quoted } from '../control-characters.js';
 import { ANONYMOUS_USER, anonymousUser, withAuthenticatedGroup, type KubeUser } from '../user.js';
@@ -83,6 +87,10 @@ export function explainRequest(
 ): ExplainResult {
   const path = checkRequestPath({ url });
   if (typeof path !== 'string') return { refused: true, method, url, reason: path.refused };
+  const routed = routedPathOf({ url }, path);
+  if (kubeletRouteConflict(path, { routed, fineGrained: options.fineGrained ?? true })) {
+    return { refused: true, method, url, reason: PATH_REFUSALS.routedElsewhere };
+  }
   const user = explainedUser(options);
   const attributes = kubeletRequestAttributes(user, method, path, {
     nodeName: options.nodeName,
