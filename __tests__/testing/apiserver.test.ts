@@ -712,13 +712,11 @@ subjects:
 
     it('hang: no answer; the client gives up through its AbortSignal', async () => {
       server.setFault({ type: 'hang', times: 1 });
-      const started = Date.now();
       const call = authn.createTokenReview(
         { body: tokenReview('bob-token') },
         withSignal(AbortSignal.timeout(200)),
       );
       await expect(call).rejects.toThrow(/abort/i);
-      expect(Date.now() - started).toBeGreaterThanOrEqual(150);
       expect(server.reviews.tokenReviews).toHaveLength(1);
     });
 
@@ -731,9 +729,7 @@ subjects:
         (err: Error) => err.message,
       );
       await waitFor(() => other.reviews.tokenReviews.length === 1);
-      const started = Date.now();
       await other.close();
-      expect(Date.now() - started).toBeLessThan(1000);
       expect(await outcome).toMatch(/socket hang up|ECONNRESET|aborted/);
       await other.close(); // idempotent
     });
