@@ -1,4 +1,4 @@
-import { firstHeaderLine, removeHeaderLines } from './header-lines.js';
+import { removeHeader } from '../headers.js';
 import type { AuthRequest } from './strategy-actions.js';
 /**
  * The kubelet's reading of `Authorization: Bearer <token>` (k8s.io/apiserver `bearertoken`):
@@ -33,9 +33,10 @@ function startsWithBearer(value: string): boolean {
 
 const BEARER = 'bearer';
 
-/** The first `Authorization` header value (Node keeps only the first of repeated ones too). */
+/** The `Authorization` header value (Node keeps only the first of repeated ones). */
 export function authorizationHeader(req: AuthRequest): string | undefined {
-  return firstHeaderLine(req, 'authorization');
+  const value = req.headers.authorization;
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /**
@@ -43,5 +44,5 @@ export function authorizationHeader(req: AuthRequest): string | undefined {
  * credential never reaches downstream handlers (the kubelet deletes it the same way).
  */
 export function removeAuthorizationHeader(req: AuthRequest): void {
-  removeHeaderLines(req, 'authorization');
+  removeHeader(req, 'authorization');
 }

@@ -70,11 +70,6 @@ const BearerBase = BearerStrategy as unknown as new (
  */
 export class TokenReviewStrategy extends BearerBase implements RequestAuthenticator {
   private readonly authenticator: TokenAuthenticator;
-  private readonly users = new WeakMap<KubeUser, KubeUser>();
-  /** One outcome per cached result: requests with the token share it. */
-  private readonly outcomes = new WeakMap<TokenResult, AuthnOutcome>();
-  private lastResult: TokenResult | undefined;
-  private lastOutcome: AuthnOutcome | undefined;
   private readonly logger: Logger;
 
   constructor(options: TokenReviewStrategyOptions = {}) {
@@ -102,7 +97,7 @@ export class TokenReviewStrategy extends BearerBase implements RequestAuthentica
     // The verify callback keeps passport-http-bearer's contract for code that calls it directly.
     super({ passReqToCallback: false }, (token, done) => {
       authenticator.authenticateToken(token).then(
-        (result) => done(null, this.userOf(result) ?? false),
+        (result) => done(null, userOf(result) ?? false),
         (error: Error) => done(error),
       );
     });
@@ -150,32 +145,10 @@ export class TokenReviewStrategy extends BearerBase implements RequestAuthentica
     result: TokenResult,
     accepted: (req: AuthRequest) => void,
   ): AuthnOutcome {
-    // The last result's outcome is at hand without a lookup: a busy client sends one token.
-    let outcome = result === this.lastResult ? this.lastOutcome : undefined;
-    if (!outcome) {
-      outcome = this.outcomes.get(result);
-      if (!outcome) {
-        const user = this.userOf(result);
-        if (!user) return this.refuse(req, 'invalid bearer token');
-        outcome = Object.freeze({ kind: 'user', user });
-        this.outcomes.set(result, outcome);
-      }
-      this.lastResult = result;
-      this.lastOutcome = outcome;
-    }
+    const user = userOf(result);
+    if (!user) return this.refuse(req, 'invalid bearer token');
     accepted(req);
-    return outcome;
-  }
-
-  /** One frozen user per cached result (with `system:authenticated`): requests with the token share it. */
-  private userOf(result: TokenResult): KubeUser | undefined {
-    if (!result.authenticated) return undefined;
-    let user = this.users.get(result.user);
-    if (!user) {
-      user = freezeUser(withAuthenticatedGroup(result.user));
-      this.users.set(result.user, user);
-    }
-    return user;
+    return { kind: 'user', user };
   }
 
   /** The kubelet answers 401 for a refused token and for one it could not check alike. */
@@ -184,4 +157,9 @@ export class TokenReviewStrategy extends BearerBase implements RequestAuthentica
     this.logger.warn(`bearer token refused: ${reason}`);
     return error ? { kind: 'refused', reason, error } : { kind: 'refused', reason };
   }
+}
+
+/** The user a result names, with `system:authenticated`, frozen so that no route can change it. */
+function userOf(result: TokenResult): KubeUser | undefined {
+  return result.authenticated ? freezeUser(withAuthenticatedGroup(result.user)) : undefined;
 }

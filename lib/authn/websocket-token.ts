@@ -1,4 +1,4 @@
-import { replaceHeaderLines } from './header-lines.js';
+import { replaceHeader } from '../headers.js';
 import {
   NO_CREDENTIALS,
   type AuthnOutcome,
@@ -30,5 +30,5 @@ export class WebSocketTokenAuthenticator implements RequestAuthenticator {
 
 /** Leaves only the other subprotocols in the request (every view of its headers alike). */
 function replaceProtocolHeader(req: AuthRequest, remaining: string): void {
-  replaceHeaderLines(req, 'sec-websocket-protocol', remaining);
+  replaceHeader(req, 'sec-websocket-protocol', remaining);
 }

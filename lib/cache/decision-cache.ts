@@ -120,99 +120,22 @@ function requesterControlledSize(a: Attributes): number {
 }
 
 /**
- * What is kept per user object (cached users are reused, one per token or certificate): its part
- * of the key, computed once, and the last question it asked with that question's key. A busy
- * client asks the same question again and again; its key is then found by comparing a few
- * fields rather than built anew, and being the same string each time, its hash is computed once.
- */
-interface UserKeys {
-  user: string;
-  last: LastQuestion | undefined;
-}
-
-/**
- * A question's fields, copied (the caller's record may change), and its key. `path` is `''` for a
- * resource request, whose path is not part of the question.
- */
-type LastQuestion = Omit<Attributes, 'user'> & { key: string };
-
-const userKeys = new WeakMap<object, UserKeys>();
-
-function keysOf(user: Attributes['user']): UserKeys {
-  let keys = userKeys.get(user);
-  if (keys === undefined) {
-    const extra = user.extra
-      ? Object.keys(user.extra)
-          .sort()
-          .map((k) => [k, user.extra?.[k] ?? []])
-      : [];
-    keys = {
-      user: JSON.stringify([user.username, user.uid ?? '', [...user.groups].sort(), extra]),
-      last: undefined,
-    };
-    userKeys.set(user, keys);
-  }
-  return keys;
-}
-
-function sameQuestion(q: LastQuestion, a: Attributes, path: string): boolean {
-  return (
-    q.verb === a.verb &&
-    q.subresource === a.subresource &&
-    q.name === a.name &&
-    q.resource === a.resource &&
-    q.namespace === a.namespace &&
-    q.apiGroup === a.apiGroup &&
-    q.apiVersion === a.apiVersion &&
-    q.resourceRequest === a.resourceRequest &&
-    q.path === path
-  );
-}
-
-/**
- * A canonical serialization of the whole question: the user (name, uid, sorted groups, extra
- * by sorted key, as JSON) and every attribute, so no two questions share a key. The user's last
- * question's key is reused when every field is the same.
- *
- * The user's JSON has no raw control character, so the first one in the key ends it. After a
- * NUL come the attributes joined by NULs, when none of them holds one (the usual case, and the
- * cheap one: no serializer); after U+0001 come the attributes as JSON otherwise.
+ * A canonical serialization of the whole question, as upstream keys its cache by the serialized
+ * review: the user (name, uid, sorted groups, extra by sorted key) and every attribute, as JSON,
+ * so no two questions share a key. A resource request's path is not part of its question.
  */
 export function decisionKey(a: Attributes): string {
-  const keys = keysOf(a.user);
-  const path = a.resourceRequest ? '' : a.path;
-  const last = keys.last;
-  if (last !== undefined && sameQuestion(last, a, path)) return last.key;
-  const key = buildKey(keys.user, a, path);
-  keys.last = {
-    verb: a.verb,
-    namespace: a.namespace,
-    apiGroup: a.apiGroup,
-    apiVersion: a.apiVersion,
-    resource: a.resource,
-    subresource: a.subresource,
-    name: a.name,
-    resourceRequest: a.resourceRequest,
-    path,
-    key,
-  };
-  return key;
-}
-
-function buildKey(user: string, a: Attributes, path: string): string {
-  if (
-    noNul(a.verb) &&
-    noNul(a.namespace) &&
-    noNul(a.apiGroup) &&
-    noNul(a.apiVersion) &&
-    noNul(a.resource) &&
-    noNul(a.subresource) &&
-    noNul(a.name) &&
-    noNul(path)
-  ) {
-    return `${user}\u0000${a.verb}\u0000${a.namespace}\u0000${a.apiGroup}\u0000${a.apiVersion}\u0000${a.resource}\u0000${a.subresource}\u0000${a.name}\u0000${a.resourceRequest ? 1 : 0}\u0000${path}`;
-  }
-  return `${user}\u0001${JSON.stringify([
+  const { user } = a;
+  const extra = user.extra
+    ? Object.keys(user.extra)
+        .sort()
+        .map((k) => [k, user.extra?.[k] ?? []])
+    : [];
+  return JSON.stringify([
+    user.username,
+    user.uid ?? '',
+    [...user.groups].sort(),
+    extra,
     a.verb,
     a.namespace,
     a.apiGroup,
@@ -221,10 +144,6 @@ function buildKey(user: string, a: Attributes, path: string): string {
     a.subresource,
     a.name,
     a.resourceRequest,
-    path,
-  ])}`;
-}
-
-function noNul(value: string): boolean {
-  return !value.includes('\u0000');
+    a.resourceRequest ? '' : a.path,
+  ]);
 }

@@ -4,7 +4,7 @@ import type { Middleware } from '../authz/middleware.js';
 import { stderrLogger, type Logger } from '../logger.js';
 import { writeText } from '../responses.js';
 import { kubeUser, type KubeUser } from '../user.js';
-import { appendHeaderLines, inboundHeaderLines, removeHeadersWhere } from './header-views.js';
+import { appendHeaderLines, inboundHeaderLines, removeHeadersWhere } from '../headers.js';
 
 export { inboundHeaderLines };
 

@@ -1,8 +1,9 @@
 /**
- * A request's header views as a proxy may forward them: `headers`, `headersDistinct` and
- * `rawHeaders`, on HTTP/1.1 requests (`IncomingMessage`) and HTTP/2 compatibility requests
- * (`Http2ServerRequest`) alike. They are edited in place through public properties, so whoever
- * holds one of them (an HTTP/2 `'stream'` listener shares the same objects) sees the edit too.
+ * The package's one place that edits a request's headers. A route or a proxy may read any of
+ * three views, `headers`, `headersDistinct` and `rawHeaders`, on HTTP/1.1 requests
+ * (`IncomingMessage`) and HTTP/2 compatibility requests (`Http2ServerRequest`) alike, so every
+ * edit reaches all three. They are edited in place through public properties, so whoever holds
+ * one of them (an HTTP/2 `'stream'` listener shares the same objects) sees the edit too.
  */
 export interface HeaderRequest {
   headers: Record<string, string | string[] | undefined>;
@@ -88,8 +89,7 @@ interface Views {
 /**
  * The three views, `headers` and `headersDistinct` built now: Node builds them lazily from the
  * first N entries of `rawHeaders` it parsed, so they must exist before `rawHeaders` changes
- * length, or they would later be built from the wrong list. (Code that shortens `rawHeaders`
- * together with that count keeps them right too; see authn/header-lines.ts.)
+ * length, or they would later be built from the wrong list.
  */
 function materialize(req: HeaderRequest): Views {
   const headers = req.headers;
@@ -131,4 +131,15 @@ function linesOf(headers: Record<string, string | string[] | undefined>): string
     for (const v of Array.isArray(value) ? value : [value]) lines.push(name, v);
   }
   return lines;
+}
+
+/** Removes every line of header `name` (lower case) from all three views. */
+export function removeHeader(req: HeaderRequest, name: string): void {
+  removeHeadersWhere(req, (line) => line.toLowerCase() === name);
+}
+
+/** Keeps one line of header `name` (lower case), with `value`, in all three views. */
+export function replaceHeader(req: HeaderRequest, name: string, value: string): void {
+  removeHeader(req, name);
+  appendHeaderLines(req, [name, value]);
 }
