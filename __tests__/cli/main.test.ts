@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +34,130 @@ describe('main', () => {
         '"user":"alice","groups":["system:authenticated"]}}',
     );
     expect(stdout).toContain('    - nodes/stats');
+  });
+
+  it('--version prints the version in package.json', async () => {
+    const { version } = JSON.parse(
+      readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+    ) as { version: string };
+    const { code, stdout, stderr } = await run('--version');
+    expect([code, stdout, stderr]).toEqual([0, `${version}\n`, '']);
+  });
+
+  describe('explain --output=json prints the whole report as one JSON document', () => {
+    it('for an accepted request: request, user, attributes, reviews, rule and notes', async () => {
+      const { code, stdout, stderr } = await run(
+        'explain',
+        'GET',
+        '/pods?x=1',
+        '--node',
+        'node-a',
+        '--user',
+        'alice',
+        '--group',
+        'ops',
+        '--uid',
+        '7',
+        '--output=json',
+      );
+      expect([code, stderr]).toEqual([0, '']);
+      const review = (subresource: string) => ({
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        spec: {
+          resourceAttributes: {
+            verb: 'get',
+            version: 'v1',
+            resource: 'nodes',
+            subresource,
+            name: 'node-a',
+          },
+          user: 'alice',
+          groups: ['ops', 'system:authenticated'],
+          uid: '7',
+        },
+      });
+      const attributes = (subresource: string) => ({
+        verb: 'get',
+        namespace: '',
+        apiGroup: '',
+        apiVersion: 'v1',
+        resource: 'nodes',
+        subresource,
+        name: 'node-a',
+        resourceRequest: true,
+        path: '/pods',
+      });
+      expect(JSON.parse(stdout)).toEqual({
+        request: { method: 'GET', url: '/pods?x=1' },
+        refused: null,
+        decodedPath: '/pods',
+        user: {
+          username: 'alice',
+          groups: ['ops', 'system:authenticated'],
+          uid: '7',
+          example: false,
+        },
+        attributes: [attributes('pods'), attributes('proxy')],
+        subjectAccessReviews: [review('pods'), review('proxy')],
+        minimalRule: { apiGroups: [''], resources: ['nodes/pods'], verbs: ['get'] },
+        proxyFallback: true,
+        notes: [expect.stringContaining('a "nodes/proxy" grant with verb get would also allow it')],
+      });
+    });
+
+    it('says when the user is an example, and has no notes when there are none', async () => {
+      const { stdout } = await run('explain', 'HEAD', '/stats', '--node', 'n', '--output=json');
+      expect(JSON.parse(stdout)).toMatchObject({
+        user: { username: 'example-user', groups: ['system:authenticated'], example: true },
+        attributes: [{ verb: 'get', subresource: 'stats' }],
+        minimalRule: { resources: ['nodes/stats'], verbs: ['get'] },
+        proxyFallback: false,
+        notes: [],
+      });
+    });
+
+    it('for a path refused with 400: the refusal and its reason, nothing asked, exit 1', async () => {
+      const { code, stdout } = await run(
+        'explain',
+        'GET',
+        '/stats/%2e%2e/exec',
+        '--node',
+        'n',
+        '--output=json',
+      );
+      expect(code).toBe(1);
+      expect(JSON.parse(stdout)).toEqual({
+        request: { method: 'GET', url: '/stats/%2e%2e/exec' },
+        refused: { status: 400, reason: expect.stringContaining('".." segment') },
+        decodedPath: null,
+        user: null,
+        attributes: [],
+        subjectAccessReviews: [],
+        minimalRule: null,
+        proxyFallback: false,
+        notes: [],
+      });
+    });
+
+    it('escapes what could drive a terminal, and the JSON still reads back the input', async () => {
+      const path = '/pods/%C2%9Bx\u2028y';
+      const { code, stdout } = await run(
+        'explain',
+        'G\u009bET',
+        path,
+        '--node',
+        'n\u202e',
+        '--output=json',
+      );
+      expect(code).toBe(0);
+      expect(stdout).not.toMatch(/[\u0080-\u009f\u2028\u202e]/);
+      expect(JSON.parse(stdout)).toMatchObject({
+        request: { method: 'G\u009bET', url: path },
+        decodedPath: '/pods/\u009bx\u2028y',
+        attributes: [{ name: 'n\u202e' }, { name: 'n\u202e' }],
+      });
+    });
   });
 
   it('exits 1 for a path refused with 400', async () => {

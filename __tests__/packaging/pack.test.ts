@@ -41,7 +41,7 @@ function run(command: string, args: string[], cwd: string): string {
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'eka-pack-'));
-  // prepack builds dist/ first.
+  // prepare builds dist/ first.
   const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', dir], root)) as {
     filename: string;
   }[];

@@ -19,11 +19,13 @@ import {
   DEFAULT_ROLE_NAME,
   EXAMPLE_USER,
   explainRequest,
+  explanationReport,
   formatExplanation,
   RequestListError,
   serialize,
   type OutputFormat,
 } from './explain.js';
+import { packageVersion } from './version.js';
 
 /** Where the command writes; the real process streams, or a fake in tests. */
 export interface CliIo {
@@ -37,17 +39,19 @@ export const USAGE = `Usage:
   ${PROGRAM} explain <METHOD> <PATH> --node <name> [--user <name>] [--group <group>]...
                      [--uid <id>] [--fine-grained=true|false] [--output=yaml|json]
   ${PROGRAM} explain --rbac <file|-> [--name <role>] [--fine-grained=true|false] [--output=yaml|json]
-  ${PROGRAM} --help
+  ${PROGRAM} --help | --version
 
 explain METHOD PATH prints what the middleware does with one request: the decoded path (or
 the 400 it answers), the attributes it asks about in order (the first Allow wins), each
-SubjectAccessReview it sends, and the minimal ClusterRole rule that allows the request.
+SubjectAccessReview it sends, and the minimal ClusterRole rule that allows the request;
+with --output=json, all of that as one JSON document.
 The user defaults to "${EXAMPLE_USER}"; authenticated users get the group system:authenticated,
 ${ANONYMOUS_USER} gets system:unauthenticated only.
 
 explain --rbac reads one "METHOD PATH" per line (blank lines and # comments are ignored; "-"
 reads standard input) and prints one ClusterRole (default name "${DEFAULT_ROLE_NAME}") that
-allows them all. Paths the middleware refuses with 400 are listed on standard error.
+allows them all (--output=json: as JSON). Paths the middleware refuses with 400 are listed on
+standard error.
 
 Exit codes: 0 done; 1 usage error, bad input line or refused path.
 `;
@@ -65,6 +69,7 @@ const OPTIONS = {
   rbac: { type: 'string' },
   name: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
 } as const;
 
 /**
@@ -97,6 +102,10 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   });
   if (values.help) {
     io.stdout(USAGE);
+    return 0;
+  }
+  if (values.version) {
+    io.stdout(`${packageVersion()}\n`);
     return 0;
   }
   const [command, ...rest] = positionals;
@@ -136,7 +145,9 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     uid: values.uid,
     fineGrained,
   });
-  io.stdout(formatExplanation(result, output));
+  io.stdout(
+    output === 'json' ? serialize(explanationReport(result), 'json') : formatExplanation(result),
+  );
   return result.refused ? 1 : 0;
 }
 
