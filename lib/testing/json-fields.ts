@@ -84,3 +84,59 @@ export function describeObject(obj: Json, index: number, source: string): string
   const ns = typeof metadata['namespace'] === 'string' ? `${metadata['namespace']}/` : '';
   return `${source} object #${index} (${String(obj['kind'])} ${ns}${name})`;
 }
+
+const METADATA_FIELDS = [
+  'name',
+  'generateName',
+  'namespace',
+  'selfLink',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'labels',
+  'annotations',
+  'ownerReferences',
+  'finalizers',
+  'managedFields',
+];
+
+export const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** Reads `metadata`: a valid name, the namespace a namespaced kind needs, string labels. */
+export function readMetadata(
+  obj: Json,
+  where: string,
+  namespaced: boolean,
+): { name: string; namespace: string; labels: Record<string, string> } {
+  const metadata = object(obj['metadata'] ?? {}, `${where}: metadata`);
+  checkFields(metadata, METADATA_FIELDS, `${where}: metadata`);
+  const name = metadata['name'];
+  if (typeof name !== 'string' || name === '') {
+    throw new TypeError(
+      `${where}: metadata.name: Required value: name or generateName is required`,
+    );
+  }
+  checkPathSegment(name, `${where}: metadata.name`);
+  const namespace = metadata['namespace'];
+  if (namespaced && (typeof namespace !== 'string' || namespace === '')) {
+    // kubectl would fill in the current namespace; there is none here, so say so.
+    throw new TypeError(`${where}: metadata.namespace: Required value`);
+  }
+  const labels = stringMap(metadata['labels'], `${where}: metadata.labels`);
+  // A cluster-scoped object's namespace is cleared on create, as kube-apiserver does.
+  return { name, namespace: namespaced ? (namespace as string) : '', labels };
+}
+
+// Role and binding names only have to be usable as one segment of a URL path.
+export function checkPathSegment(name: string, where: string): void {
+  const problem =
+    name === '.' || name === '..'
+      ? `may not be '${name}'`
+      : /[/%]/.test(name)
+        ? `may not contain '${name.includes('/') ? '/' : '%'}'`
+        : undefined;
+  if (problem) throw new TypeError(`${where}: Invalid value: ${JSON.stringify(name)}: ${problem}`);
+}

@@ -72,15 +72,11 @@ export interface PolicyDecision {
   reason?: string;
 }
 
-type Rule = PolicyRule;
-type Binding = ResolvedBinding;
-type Subject = SubjectObject;
-
 interface CompiledSimpleRule {
   index: number;
   users: string[];
   groups: string[];
-  rule: Rule;
+  rule: PolicyRule;
 }
 
 interface Request {
@@ -99,8 +95,8 @@ interface Request {
 /** A validated policy, ready to evaluate many reviews without re-parsing. */
 export class CompiledPolicy {
   readonly #simple: CompiledSimpleRule[];
-  readonly #clusterBindings: Binding[];
-  readonly #roleBindings: Binding[];
+  readonly #clusterBindings: ResolvedBinding[];
+  readonly #roleBindings: ResolvedBinding[];
 
   /** Validates `policy`; throws a `TypeError` naming the offending part when it is malformed. */
   constructor(policy: StandInPolicy = {}) {
@@ -210,7 +206,7 @@ function toRequest(spec: SubjectAccessReviewSpec): Request {
 
 // RuleAllows: resource rules see only resource requests, non-resource rules only the others,
 // because the other kind's list is empty in a valid rule and an empty list matches nothing.
-function ruleAllows(rule: Rule, request: Request, subresourceShorthand: boolean): boolean {
+function ruleAllows(rule: PolicyRule, request: Request, subresourceShorthand: boolean): boolean {
   if (!rule.verbs.some((v) => v === '*' || v === request.verb)) return false;
   if (!request.resource) {
     return rule.nonResourceURLs.some(
@@ -239,7 +235,7 @@ function resourceMatches(resources: string[], request: Request, shorthand: boole
   });
 }
 
-function appliesTo(request: Request, subject: Subject, bindingNamespace: string): boolean {
+function appliesTo(request: Request, subject: SubjectObject, bindingNamespace: string): boolean {
   switch (subject.kind) {
     case 'User':
       return subject.name === request.user;
@@ -254,7 +250,7 @@ function appliesTo(request: Request, subject: Subject, bindingNamespace: string)
   }
 }
 
-function describe(binding: Binding, subject: Subject): string {
+function describe(binding: ResolvedBinding, subject: SubjectObject): string {
   const name =
     binding.kind === 'RoleBinding' ? `${binding.name}/${binding.namespace}` : binding.name;
   const subjectName =
@@ -275,7 +271,7 @@ function compileSimpleRule(raw: SimpleRule, index: number): CompiledSimpleRule {
   if (users.length === 0 && groups.length === 0) {
     throw new TypeError(`${where} names no users or groups, so it could never apply`);
   }
-  const rule: Rule = {
+  const rule: PolicyRule = {
     verbs: requiredStrings(raw.verbs, `${where}.verbs`),
     apiGroups:
       raw.apiGroups === undefined ? [''] : optionalStrings(raw.apiGroups, `${where}.apiGroups`),

@@ -7,12 +7,14 @@
  */
 import {
   checkFields,
+  checkPathSegment,
+  DNS_SUBDOMAIN,
   describeObject,
   flatten,
   list,
   object,
   parseYaml,
-  stringMap,
+  readMetadata,
   strings,
 } from './json-fields.js';
 import type { Json } from './json-fields.js';
@@ -65,23 +67,6 @@ const FIELDS = {
   ClusterRole: ['apiVersion', 'kind', 'metadata', 'rules', 'aggregationRule'],
   RoleBinding: ['apiVersion', 'kind', 'metadata', 'subjects', 'roleRef'],
   ClusterRoleBinding: ['apiVersion', 'kind', 'metadata', 'subjects', 'roleRef'],
-  metadata: [
-    'name',
-    'generateName',
-    'namespace',
-    'selfLink',
-    'uid',
-    'resourceVersion',
-    'generation',
-    'creationTimestamp',
-    'deletionTimestamp',
-    'deletionGracePeriodSeconds',
-    'labels',
-    'annotations',
-    'ownerReferences',
-    'finalizers',
-    'managedFields',
-  ],
   rule: ['verbs', 'apiGroups', 'resources', 'resourceNames', 'nonResourceURLs'],
   roleRef: ['apiGroup', 'kind', 'name'],
   subject: ['kind', 'apiGroup', 'name', 'namespace'],
@@ -271,41 +256,4 @@ function readSubject(raw: unknown, where: string, namespaced: boolean): SubjectO
           `"ServiceAccount", "User", "Group"${didYouMean(String(kind), ['ServiceAccount', 'User', 'Group'])}`,
       );
   }
-}
-
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-function readMetadata(
-  obj: Json,
-  where: string,
-  namespaced: boolean,
-): { name: string; namespace: string; labels: Record<string, string> } {
-  const metadata = object(obj['metadata'] ?? {}, `${where}: metadata`);
-  checkFields(metadata, FIELDS.metadata, `${where}: metadata`);
-  const name = metadata['name'];
-  if (typeof name !== 'string' || name === '') {
-    throw new TypeError(
-      `${where}: metadata.name: Required value: name or generateName is required`,
-    );
-  }
-  checkPathSegment(name, `${where}: metadata.name`);
-  const namespace = metadata['namespace'];
-  if (namespaced && (typeof namespace !== 'string' || namespace === '')) {
-    // kubectl would fill in the current namespace; there is none here, so say so.
-    throw new TypeError(`${where}: metadata.namespace: Required value`);
-  }
-  const labels = stringMap(metadata['labels'], `${where}: metadata.labels`);
-  // A cluster-scoped object's namespace is cleared on create, as kube-apiserver does.
-  return { name, namespace: namespaced ? (namespace as string) : '', labels };
-}
-
-// Role and binding names only have to be usable as one segment of a URL path.
-function checkPathSegment(name: string, where: string): void {
-  const problem =
-    name === '.' || name === '..'
-      ? `may not be '${name}'`
-      : /[/%]/.test(name)
-        ? `may not contain '${name.includes('/') ? '/' : '%'}'`
-        : undefined;
-  if (problem) throw new TypeError(`${where}: Invalid value: ${JSON.stringify(name)}: ${problem}`);
 }

@@ -260,10 +260,9 @@ function isZero(value: unknown): boolean {
   return false;
 }
 
+// How a field error shows its value: a nil pointer as "null", anything else as JSON.
 function goValue(value: unknown): string {
-  if (value === null || value === undefined) return '"null"';
-  if (typeof value === 'string') return JSON.stringify(value);
-  return JSON.stringify(value);
+  return value === null || value === undefined ? '"null"' : JSON.stringify(value);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
