@@ -538,12 +538,6 @@ subjects:
         'BadRequest',
       ],
       [
-        'no spec',
-        { body: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview' }) },
-        400,
-        'BadRequest',
-      ],
-      [
         'a non-JSON content type',
         { contentType: 'text/plain', body: JSON.stringify(tokenReview('t')) },
         415,

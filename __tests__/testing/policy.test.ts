@@ -709,27 +709,27 @@ describe('malformed policies', () => {
     [
       'ClusterRoleBinding to a Role',
       { rbac: [role, crb({ kind: 'Role', name: 'r' })] },
-      /roleRef.kind must be ClusterRole$/,
+      /roleRef.kind: Unsupported value: "Role": supported values: "ClusterRole"$/,
     ],
     [
       'roleRef without a name',
       { rbac: [role, crb({ kind: 'ClusterRole' })] },
-      /roleRef.name is required/,
+      /roleRef.name: Required value/,
     ],
     [
       'binding without roleRef',
       { rbac: [role, { apiVersion: RBAC, kind: 'ClusterRoleBinding', metadata: { name: 'b' } }] },
-      /roleRef.name is required/,
+      /roleRef must be an object/,
     ],
     [
       'RoleBinding without a namespace',
       { rbac: [role, { ...crb({ kind: 'ClusterRole', name: 'r' }), kind: 'RoleBinding' }] },
-      /metadata.namespace is required/,
+      /metadata.namespace: Required value/,
     ],
     [
       'object without a name',
       { rbac: [{ apiVersion: RBAC, kind: 'ClusterRole', metadata: {} }] },
-      /metadata.name is required/,
+      /metadata.name: Required value/,
     ],
     ['object without a kind', { rbac: [{ apiVersion: RBAC, metadata: { name: 'x' } }] }, /no kind/],
     [
@@ -740,7 +740,7 @@ describe('malformed policies', () => {
     [
       'rule without verbs',
       { rbac: [{ ...role, rules: [{ apiGroups: [''], resources: ['pods'] }] }] },
-      /verbs is required/,
+      /verbs: Required value: verbs must contain at least one value/,
     ],
     [
       'resource rule without apiGroups',
@@ -778,7 +778,7 @@ describe('malformed policies', () => {
           },
         ],
       },
-      /both resources and non-resource URLs/,
+      /both regular resources and non-resource URLs/,
     ],
     [
       'verbs not strings',
@@ -788,12 +788,12 @@ describe('malformed policies', () => {
     [
       'bad subject kind',
       { rbac: [role, crb({ kind: 'ClusterRole', name: 'r' }, [{ kind: 'Robot', name: 'x' }])] },
-      /kind must be User, Group or ServiceAccount/,
+      /kind: Unsupported value: "Robot": supported values: "ServiceAccount", "User", "Group"/,
     ],
     [
       'subject without a name',
       { rbac: [role, crb({ kind: 'ClusterRole', name: 'r' }, [{ kind: 'User' }])] },
-      /name is required/,
+      /subjects\[0\].name: Required value/,
     ],
     [
       'ServiceAccount of a ClusterRoleBinding without namespace',
@@ -803,7 +803,7 @@ describe('malformed policies', () => {
           crb({ kind: 'ClusterRole', name: 'r' }, [{ kind: 'ServiceAccount', name: 'x' }]),
         ],
       },
-      /needs a namespace/,
+      /subjects\[0\].namespace: Required value/,
     ],
     ['duplicate ClusterRole', { rbac: [role, role] }, /defined twice/],
     ['rbac of the wrong type', { rbac: 42 as unknown as string }, /YAML text or an array/],

@@ -15,6 +15,11 @@ import { createCA, mintClientCert, mintServingCert } from './pki.js';
 import type { CertificateAuthority } from './pki.js';
 import { CompiledPolicy } from './policy.js';
 import type { PolicyDecision, StandInPolicy, SubjectAccessReviewSpec } from './policy.js';
+import {
+  invalidMessage,
+  reviewDecodeError,
+  subjectAccessReviewCauses,
+} from './review-validation.js';
 
 /** The user a token stands for, as TokenReview's `status.user` reports it. */
 export interface StandInUser {
@@ -287,9 +292,9 @@ export async function startApiServer(
     }
     const body = parseReview(await readBody(req), kind);
     if (kind === 'token') {
-      reviews.tokenReviews.push(body as TokenReviewBody);
+      reviews.tokenReviews.push(body as unknown as TokenReviewBody);
     } else {
-      reviews.subjectAccessReviews.push(body as SubjectAccessReviewBody);
+      reviews.subjectAccessReviews.push(body as unknown as SubjectAccessReviewBody);
     }
 
     const injected = takeFault(kind);
@@ -297,7 +302,7 @@ export async function startApiServer(
 
     let status: Record<string, unknown>;
     if (kind === 'token') {
-      const spec = (body as TokenReviewBody).spec;
+      const spec: TokenReviewBody['spec'] = isObject(body['spec']) ? body['spec'] : {};
       if (typeof spec.token !== 'string' || spec.token === '') {
         throw new HttpError(400, 'token is required for TokenReview in authentication');
       }
@@ -314,8 +319,8 @@ export async function startApiServer(
         status = { ...status, audiences: [injected.audience ?? 'https://elsewhere.example'] };
       }
     } else {
-      const spec = (body as SubjectAccessReviewBody).spec;
-      validateSar(spec);
+      validateSar(body);
+      const spec = body['spec'] as SubjectAccessReviewSpec;
       if (injected?.type === 'both-allowed-and-denied') {
         status = { allowed: true, denied: true, reason: 'stand-in fault: allowed and denied' };
       } else if (injected?.type === 'evaluation-error') {
@@ -542,36 +547,14 @@ function decisionStatus(decision: PolicyDecision): Record<string, unknown> {
 }
 
 // kube-apiserver's SubjectAccessReview validation; its failures are 422 Invalid.
-function validateSar(spec: SubjectAccessReviewSpec): void {
-  const causes: { field: string; message: string }[] = [];
-  const hasResource = isObject(spec.resourceAttributes);
-  const hasNonResource = isObject(spec.nonResourceAttributes);
-  if (hasResource && hasNonResource) {
-    causes.push({
-      field: 'spec.resourceAttributes',
-      message: 'cannot be specified in combination with nonResourceAttributes',
-    });
-  } else if (!hasResource && !hasNonResource) {
-    causes.push({
-      field: 'spec.resourceAttributes',
-      message: 'exactly one of nonResourceAttributes or resourceAttributes must be specified',
-    });
-  }
-  if (!spec.user && (!Array.isArray(spec.groups) || spec.groups.length === 0)) {
-    causes.push({ field: 'spec.user', message: 'at least one of user or group must be specified' });
-  }
-  if (causes.length > 0) {
-    const text = causes.map((c) => `${c.field}: ${c.message}`).join(', ');
-    throw new HttpError(422, `SubjectAccessReview.authorization.k8s.io "" is invalid: ${text}`, {
-      group: 'authorization.k8s.io',
-      kind: 'SubjectAccessReview',
-      causes: causes.map((c) => ({
-        reason: 'FieldValueInvalid',
-        message: c.message,
-        field: c.field,
-      })),
-    });
-  }
+function validateSar(body: Record<string, unknown>): void {
+  const causes = subjectAccessReviewCauses(body);
+  if (causes.length === 0) return;
+  throw new HttpError(422, invalidMessage('SubjectAccessReview.authorization.k8s.io', causes), {
+    group: 'authorization.k8s.io',
+    kind: 'SubjectAccessReview',
+    causes,
+  });
 }
 
 const EXPECTED = {
@@ -579,7 +562,7 @@ const EXPECTED = {
   sar: { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview' },
 } as const;
 
-function parseReview(text: string, kind: ReviewKind): Record<string, unknown> & { spec: object } {
+function parseReview(text: string, kind: ReviewKind): Record<string, unknown> {
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -601,10 +584,11 @@ function parseReview(text: string, kind: ReviewKind): Record<string, unknown> & 
       `${String(body['kind'])} in version "v1" cannot be handled as a ${expected.kind}`,
     );
   }
-  if (!isObject(body['spec'])) {
-    throw new HttpError(400, `${expected.kind} has no spec`);
-  }
-  return body as Record<string, unknown> & { spec: object };
+  // Fields of the wrong JSON type fail decoding, before any validation.
+  const decodeError = reviewDecodeError(expected.kind, body);
+  if (decodeError) throw new HttpError(400, decodeError);
+  // A missing spec decodes as an empty one, which validation then refuses.
+  return body;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

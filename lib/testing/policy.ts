@@ -3,12 +3,20 @@
  * test rules and/or real RBAC objects, with the rule-matching semantics of kube-apiserver's RBAC
  * authorizer (plugin/pkg/auth/authorizer/rbac and the rbac/v1 helpers).
  */
-import { parseAllDocuments } from 'yaml';
 import type {
   NonResourceAttributes,
   ResourceAttributes,
   SubjectAccessReviewSpec,
 } from '../apiserver/reviews.js';
+import { resolveBindings } from './rbac-bindings.js';
+import type { ResolvedBinding } from './rbac-bindings.js';
+import type { PolicyRule, SubjectObject } from './rbac-objects.js';
+import { didYouMean } from './suggest.js';
+import {
+  invalidMessage,
+  reviewDecodeError,
+  subjectAccessReviewCauses,
+} from './review-validation.js';
 
 // The SubjectAccessReview shapes are the package's own wire types.
 export type { NonResourceAttributes, ResourceAttributes, SubjectAccessReviewSpec };
@@ -41,10 +49,21 @@ export interface StandInPolicy {
   rules?: SimpleRule[];
   /**
    * RBAC objects (`rbac.authorization.k8s.io/v1` ClusterRole, Role, ClusterRoleBinding,
-   * RoleBinding; also inside a `List`), as multi-document YAML text or already parsed.
-   * Other kinds are ignored.
+   * RoleBinding; also inside a `List`), as multi-document YAML text or already parsed. They are
+   * validated as kube-apiserver validates them: another RBAC version, a misspelled kind or an
+   * unknown field is an error. Aggregated ClusterRoles get the rules of the roles they select.
+   * Objects of other API groups are skipped.
    */
   rbac?: string | object[];
+  /**
+   * Also load Kubernetes' bootstrap roles and bindings that callers of a kubelet or an API meet
+   * (as of Kubernetes v1.34): `cluster-admin` bound to `system:masters`, `system:discovery` and
+   * `system:public-info-viewer` with their bindings, the aggregated `admin`, `edit` and `view`
+   * with the `system:aggregate-to-*` roles they select, `system:kubelet-api-admin` and
+   * `system:auth-delegator`. Objects in `rbac` with the same kind and name replace them.
+   * Default: false.
+   */
+  defaults?: boolean;
 }
 
 /** An authorization decision. RBAC never denies outright, so there is no `denied` here. */
@@ -53,34 +72,11 @@ export interface PolicyDecision {
   reason?: string;
 }
 
-interface Rule {
-  verbs: string[];
-  apiGroups: string[];
-  resources: string[];
-  resourceNames: string[];
-  nonResourceURLs: string[];
-}
-
-interface Subject {
-  kind: 'User' | 'Group' | 'ServiceAccount';
-  name: string;
-  namespace?: string;
-}
-
-interface Binding {
-  kind: 'ClusterRoleBinding' | 'RoleBinding';
-  name: string;
-  namespace: string;
-  roleRef: { kind: 'Role' | 'ClusterRole'; name: string };
-  subjects: Subject[];
-  rules: Rule[];
-}
-
 interface CompiledSimpleRule {
   index: number;
   users: string[];
   groups: string[];
-  rule: Rule;
+  rule: PolicyRule;
 }
 
 interface Request {
@@ -99,25 +95,38 @@ interface Request {
 /** A validated policy, ready to evaluate many reviews without re-parsing. */
 export class CompiledPolicy {
   readonly #simple: CompiledSimpleRule[];
-  readonly #clusterBindings: Binding[];
-  readonly #roleBindings: Binding[];
+  readonly #clusterBindings: ResolvedBinding[];
+  readonly #roleBindings: ResolvedBinding[];
 
   /** Validates `policy`; throws a `TypeError` naming the offending part when it is malformed. */
   constructor(policy: StandInPolicy = {}) {
-    if (typeof policy !== 'object' || policy === null) {
-      throw new TypeError('policy must be an object { rules?, rbac? }');
+    if (typeof policy !== 'object' || policy === null || Array.isArray(policy)) {
+      throw new TypeError('policy must be an object { rules?, rbac?, defaults? }');
+    }
+    for (const key of Object.keys(policy)) {
+      if (!POLICY_KEYS.includes(key)) {
+        throw new TypeError(`policy.${key}: unknown option${didYouMean(key, POLICY_KEYS)}`);
+      }
     }
     if (policy.rules !== undefined && !Array.isArray(policy.rules)) {
       throw new TypeError('policy.rules must be a list');
     }
+    if (policy.defaults !== undefined && typeof policy.defaults !== 'boolean') {
+      throw new TypeError('policy.defaults must be true or false');
+    }
     this.#simple = (policy.rules ?? []).map(compileSimpleRule);
-    const bindings = policy.rbac === undefined ? [] : compileRbac(policy.rbac);
+    const bindings = resolveBindings(policy.rbac, policy.defaults ?? false);
     this.#clusterBindings = bindings.filter((b) => b.kind === 'ClusterRoleBinding');
     this.#roleBindings = bindings.filter((b) => b.kind === 'RoleBinding');
   }
 
-  /** Decides one SubjectAccessReview spec. */
+  /**
+   * Decides one SubjectAccessReview spec. Throws a `TypeError` for a spec kube-apiserver would
+   * refuse (a field of the wrong JSON type, or neither or both kinds of attributes, or no user
+   * or group), with kube-apiserver's message.
+   */
   evaluate(spec: SubjectAccessReviewSpec): PolicyDecision {
+    checkSpec(spec);
     const request = toRequest(spec);
     for (const simple of this.#simple) {
       const applies =
@@ -165,6 +174,19 @@ export function evaluate(
   return compiled.evaluate(spec);
 }
 
+const POLICY_KEYS = ['rules', 'rbac', 'defaults'];
+
+// The validation of the SubjectAccessReview API, so that a direct call refuses what HTTP refuses.
+function checkSpec(spec: SubjectAccessReviewSpec): void {
+  const body = { spec: spec as unknown };
+  const decodeError = reviewDecodeError('SubjectAccessReview', body);
+  if (decodeError) throw new TypeError(decodeError);
+  const causes = subjectAccessReviewCauses(body);
+  if (causes.length > 0) {
+    throw new TypeError(invalidMessage('SubjectAccessReview.authorization.k8s.io', causes));
+  }
+}
+
 function toRequest(spec: SubjectAccessReviewSpec): Request {
   const ra = spec.resourceAttributes;
   const nra = spec.nonResourceAttributes;
@@ -184,7 +206,7 @@ function toRequest(spec: SubjectAccessReviewSpec): Request {
 
 // RuleAllows: resource rules see only resource requests, non-resource rules only the others,
 // because the other kind's list is empty in a valid rule and an empty list matches nothing.
-function ruleAllows(rule: Rule, request: Request, subresourceShorthand: boolean): boolean {
+function ruleAllows(rule: PolicyRule, request: Request, subresourceShorthand: boolean): boolean {
   if (!rule.verbs.some((v) => v === '*' || v === request.verb)) return false;
   if (!request.resource) {
     return rule.nonResourceURLs.some(
@@ -213,7 +235,7 @@ function resourceMatches(resources: string[], request: Request, shorthand: boole
   });
 }
 
-function appliesTo(request: Request, subject: Subject, bindingNamespace: string): boolean {
+function appliesTo(request: Request, subject: SubjectObject, bindingNamespace: string): boolean {
   switch (subject.kind) {
     case 'User':
       return subject.name === request.user;
@@ -228,7 +250,7 @@ function appliesTo(request: Request, subject: Subject, bindingNamespace: string)
   }
 }
 
-function describe(binding: Binding, subject: Subject): string {
+function describe(binding: ResolvedBinding, subject: SubjectObject): string {
   const name =
     binding.kind === 'RoleBinding' ? `${binding.name}/${binding.namespace}` : binding.name;
   const subjectName =
@@ -249,7 +271,7 @@ function compileSimpleRule(raw: SimpleRule, index: number): CompiledSimpleRule {
   if (users.length === 0 && groups.length === 0) {
     throw new TypeError(`${where} names no users or groups, so it could never apply`);
   }
-  const rule: Rule = {
+  const rule: PolicyRule = {
     verbs: requiredStrings(raw.verbs, `${where}.verbs`),
     apiGroups:
       raw.apiGroups === undefined ? [''] : optionalStrings(raw.apiGroups, `${where}.apiGroups`),
@@ -261,212 +283,6 @@ function compileSimpleRule(raw: SimpleRule, index: number): CompiledSimpleRule {
     throw new TypeError(`${where} needs resources or nonResourceURLs`);
   }
   return { index, users, groups, rule };
-}
-
-type Json = Record<string, unknown>;
-
-interface RoleDef {
-  kind: 'Role' | 'ClusterRole';
-  name: string;
-  namespace: string;
-  rules: Rule[];
-}
-
-function compileRbac(rbac: string | object[]): Binding[] {
-  const objects = typeof rbac === 'string' ? parseYaml(rbac) : rbac;
-  if (!Array.isArray(objects)) {
-    throw new TypeError('policy.rbac must be YAML text or an array of RBAC objects');
-  }
-  const roles = new Map<string, RoleDef>();
-  const rawBindings: { obj: Json; where: string }[] = [];
-  const flat = flatten(objects);
-  flat.forEach((obj, i) => {
-    const where = describeObject(obj, i);
-    switch (obj['kind']) {
-      case 'ClusterRole':
-      case 'Role': {
-        const role = compileRole(obj, where);
-        const key = roleKey(role.kind, role.namespace, role.name);
-        if (roles.has(key)) throw new TypeError(`${where}: defined twice`);
-        roles.set(key, role);
-        break;
-      }
-      case 'ClusterRoleBinding':
-      case 'RoleBinding':
-        rawBindings.push({ obj, where });
-        break;
-      default:
-      // Other kinds (Namespaces, ServiceAccounts…) often travel in the same file.
-    }
-  });
-  const seen = new Set<string>();
-  return rawBindings.map(({ obj, where }) => {
-    const binding = compileBinding(obj, where, roles);
-    const key = `${binding.kind}/${binding.namespace}/${binding.name}`;
-    if (seen.has(key)) throw new TypeError(`${where}: defined twice`);
-    seen.add(key);
-    return binding;
-  });
-}
-
-function parseYaml(text: string): unknown[] {
-  const out: unknown[] = [];
-  for (const doc of parseAllDocuments(text)) {
-    const error = doc.errors[0];
-    if (error) throw new TypeError(`policy.rbac is not valid YAML: ${error.message}`);
-    const value: unknown = doc.toJS();
-    if (value !== null && value !== undefined) out.push(value);
-  }
-  return out;
-}
-
-function flatten(objects: unknown[]): Json[] {
-  const out: Json[] = [];
-  objects.forEach((obj, i) => {
-    if (!isObject(obj) || typeof obj['kind'] !== 'string') {
-      throw new TypeError(`policy.rbac[${i}] is not a Kubernetes object (no kind)`);
-    }
-    if (obj['kind'] === 'List' || obj['kind'].endsWith('List')) {
-      const items = obj['items'];
-      if (!Array.isArray(items))
-        throw new TypeError(`policy.rbac[${i}] (${obj['kind']}) has no items`);
-      out.push(...flatten(items));
-    } else {
-      out.push(obj);
-    }
-  });
-  return out;
-}
-
-function describeObject(obj: Json, index: number): string {
-  const metadata = isObject(obj['metadata']) ? obj['metadata'] : {};
-  const name = typeof metadata['name'] === 'string' ? metadata['name'] : '?';
-  const ns = typeof metadata['namespace'] === 'string' ? `${metadata['namespace']}/` : '';
-  return `policy.rbac object #${index} (${String(obj['kind'])} ${ns}${name})`;
-}
-
-function metadataOf(
-  obj: Json,
-  where: string,
-  namespaced: boolean,
-): { name: string; namespace: string } {
-  const apiVersion = obj['apiVersion'];
-  if (typeof apiVersion !== 'string' || !apiVersion.startsWith('rbac.authorization.k8s.io/')) {
-    throw new TypeError(`${where}: apiVersion must be rbac.authorization.k8s.io/v1`);
-  }
-  const metadata = obj['metadata'];
-  if (!isObject(metadata) || typeof metadata['name'] !== 'string' || !metadata['name']) {
-    throw new TypeError(`${where}: metadata.name is required`);
-  }
-  const namespace = metadata['namespace'];
-  if (namespaced && (typeof namespace !== 'string' || !namespace)) {
-    // kubectl would fill in the current namespace; there is none here, so say so.
-    throw new TypeError(`${where}: metadata.namespace is required`);
-  }
-  return { name: metadata['name'], namespace: namespaced ? (namespace as string) : '' };
-}
-
-function compileRole(obj: Json, where: string): RoleDef {
-  const kind = obj['kind'] as 'Role' | 'ClusterRole';
-  const { name, namespace } = metadataOf(obj, where, kind === 'Role');
-  const rawRules = obj['rules'] ?? [];
-  if (!Array.isArray(rawRules)) throw new TypeError(`${where}: rules must be a list`);
-  const rules = rawRules.map((raw: unknown, i) =>
-    compileRbacRule(raw, `${where} rules[${i}]`, kind),
-  );
-  return { kind, name, namespace, rules };
-}
-
-// The checks kube-apiserver's rbac validation applies to a PolicyRule.
-function compileRbacRule(raw: unknown, where: string, kind: 'Role' | 'ClusterRole'): Rule {
-  if (!isObject(raw)) throw new TypeError(`${where} must be an object`);
-  const rule: Rule = {
-    verbs: requiredStrings(raw['verbs'], `${where}.verbs`),
-    apiGroups: optionalStrings(raw['apiGroups'], `${where}.apiGroups`),
-    resources: optionalStrings(raw['resources'], `${where}.resources`),
-    resourceNames: optionalStrings(raw['resourceNames'], `${where}.resourceNames`),
-    nonResourceURLs: optionalStrings(raw['nonResourceURLs'], `${where}.nonResourceURLs`),
-  };
-  if (rule.nonResourceURLs.length > 0) {
-    if (kind === 'Role') {
-      throw new TypeError(`${where}: namespaced rules cannot apply to non-resource URLs`);
-    }
-    if (rule.apiGroups.length > 0 || rule.resources.length > 0) {
-      throw new TypeError(`${where}: rules cannot apply to both resources and non-resource URLs`);
-    }
-    return rule;
-  }
-  if (rule.apiGroups.length === 0) {
-    throw new TypeError(`${where}.apiGroups: resource rules must supply at least one api group`);
-  }
-  if (rule.resources.length === 0) {
-    throw new TypeError(`${where}.resources: resource rules must supply at least one resource`);
-  }
-  return rule;
-}
-
-function compileBinding(obj: Json, where: string, roles: Map<string, RoleDef>): Binding {
-  const kind = obj['kind'] as 'ClusterRoleBinding' | 'RoleBinding';
-  const { name, namespace } = metadataOf(obj, where, kind === 'RoleBinding');
-  const roleRef = obj['roleRef'];
-  if (!isObject(roleRef) || typeof roleRef['name'] !== 'string' || !roleRef['name']) {
-    throw new TypeError(`${where}: roleRef.name is required`);
-  }
-  const refKind = roleRef['kind'];
-  if (refKind !== 'ClusterRole' && (refKind !== 'Role' || kind !== 'RoleBinding')) {
-    throw new TypeError(
-      `${where}: roleRef.kind must be ClusterRole${kind === 'RoleBinding' ? ' or Role' : ''}`,
-    );
-  }
-  const role = roles.get(roleKey(refKind, namespace, roleRef['name']));
-  if (!role) {
-    const target =
-      refKind === 'Role'
-        ? `Role ${namespace}/${roleRef['name']}`
-        : `ClusterRole ${roleRef['name']}`;
-    throw new TypeError(`${where}: roleRef names ${target}, which the policy does not define`);
-  }
-  const rawSubjects = obj['subjects'] ?? [];
-  if (!Array.isArray(rawSubjects)) throw new TypeError(`${where}: subjects must be a list`);
-  const subjects = rawSubjects.map((raw: unknown, i): Subject => {
-    const at = `${where} subjects[${i}]`;
-    if (!isObject(raw) || typeof raw['name'] !== 'string' || !raw['name']) {
-      throw new TypeError(`${at}: name is required`);
-    }
-    const subjectKind = raw['kind'];
-    if (subjectKind !== 'User' && subjectKind !== 'Group' && subjectKind !== 'ServiceAccount') {
-      throw new TypeError(`${at}: kind must be User, Group or ServiceAccount`);
-    }
-    const ns = raw['namespace'];
-    if (
-      subjectKind === 'ServiceAccount' &&
-      kind === 'ClusterRoleBinding' &&
-      (typeof ns !== 'string' || !ns)
-    ) {
-      throw new TypeError(
-        `${at}: a ServiceAccount subject of a ClusterRoleBinding needs a namespace`,
-      );
-    }
-    const subject: Subject = { kind: subjectKind, name: raw['name'] };
-    if (typeof ns === 'string' && ns) subject.namespace = ns;
-    return subject;
-  });
-  return {
-    kind,
-    name,
-    namespace,
-    roleRef: { kind: refKind, name: roleRef['name'] },
-    subjects,
-    rules: role.rules,
-  };
-}
-
-function roleKey(kind: 'Role' | 'ClusterRole', namespace: string, name: string): string {
-  return kind === 'Role' ? `Role/${namespace}/${name}` : `ClusterRole/${name}`;
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function optionalStrings(value: unknown, where: string): string[] {
