@@ -2,7 +2,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', '__tests__/.readme-snippets-*/'] },
+  {
+    ignores: ['dist/', 'api-docs/', 'node_modules/', 'coverage/', '__tests__/.readme-snippets-*/'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
