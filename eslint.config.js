@@ -18,4 +18,20 @@ export default tseslint.config(
     files: ['**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
+  {
+    // The CommonJS example is a plain-JavaScript Jest project, as its users write it.
+    files: ['examples/commonjs/**/*.js'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        beforeAll: 'readonly',
+        afterAll: 'readonly',
+        test: 'readonly',
+        expect: 'readonly',
+      },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );
