@@ -17,13 +17,17 @@ export default {
   moduleNameMapper: {
     // Sources import './x.js' (NodeNext style); map those to the .ts files.
     '^(\\.{1,2}/.*)\\.js$': '$1',
+    // The examples import the package by its name, as users do; here that is lib/.
+    '^express-kubelet-auth$': '<rootDir>/lib/index.ts',
+    '^express-kubelet-auth/testing$': '<rootDir>/lib/testing/index.ts',
+    '^express-kubelet-auth/metrics$': '<rootDir>/lib/metrics/prometheus.ts',
     // EKA_CLIENT_NODE=2 runs everything against client-node 2.x (installed as `client-node-v2`;
     // it needs Node ≥ 22.19), the default is the 1.x the lockfile installs by its own name.
     ...(process.env.EKA_CLIENT_NODE === '2'
       ? { '^@kubernetes/client-node$': 'client-node-v2' }
       : {}),
   },
-  testMatch: ['<rootDir>/__tests__/**/*.test.ts'],
+  testMatch: ['<rootDir>/__tests__/**/*.test.ts', '<rootDir>/examples/*.test.ts'],
   testTimeout: 20000,
   setupFilesAfterEnv: ['<rootDir>/__tests__/support/no-secrets.setup.ts'],
   reporters: ['default', '<rootDir>/__tests__/summary-reporter.js'],

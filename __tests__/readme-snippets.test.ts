@@ -1,15 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from '@jest/globals';
 import * as api from '../lib/index.js';
 
-// Every TypeScript block of the README type-checks (strict) against the package's sources, as
-// a user would paste it. Blocks are fragments of an app: the names they use without declaring
-// them (`app`, `kubeConfig`, the package's own exports, …) are declared for them here, with the
-// types a real app would have.
+// Every TypeScript block of the README and of the guides in docs/ type-checks (strict) against
+// the package's sources, as a user would paste it. Blocks are fragments of an app: the names
+// they use without declaring them (`app`, `kubeConfig`, the package's own exports, …) are
+// declared for them here, with the types a real app would have.
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -29,9 +29,18 @@ const AMBIENT: Record<string, string> = {
   expect: "typeof import('@jest/globals').expect",
 };
 
+const documents = [
+  'README.md',
+  ...readdirSync(join(root, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => `docs/${name}`),
+];
+
 function blocks(): string[] {
-  const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  return [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+  return documents.flatMap((document) => {
+    const text = readFileSync(join(root, document), 'utf8');
+    return [...text.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => `// ${document}\n${m[1]}`);
+  });
 }
 
 /** Whether `block` declares or imports `name` itself. */
@@ -54,7 +63,7 @@ function module(block: string): string {
   return `${head.join('\n')}\n${block}\nexport {};\n`;
 }
 
-it('every TypeScript block of the README type-checks', () => {
+it('every TypeScript block of the README and the guides type-checks', () => {
   const all = blocks();
   expect(all.length).toBeGreaterThan(10);
   const dir = join(root, '__tests__', `.readme-snippets-${process.pid}`);

@@ -3,7 +3,7 @@
  * fields the mock kubelet honours are read (other KubeletConfiguration fields are ignored, so a
  * real kubelet's file can be reused); those are type-checked, and values the v1beta1 defaulter
  * treats as unset (zero durations, port 0, empty strings) come back absent so the file
- * defaults apply, exactly the kubelet's zero-duration trap (spec §5.2).
+ * defaults apply, exactly the kubelet's zero-duration trap.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';

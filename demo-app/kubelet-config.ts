@@ -1,7 +1,7 @@
 /**
  * The effective configuration, resolved as the kubelet resolves it: defaults (the command-line
  * set, or the v1beta1 file set when `--config` is given), then the file, then every flag given
- * on the command line (kubelet issue #56171: flags win). Feature gates merge per gate.
+ * on the command line (kubernetes/kubernetes#56171: flags win). Feature gates merge per gate.
  */
 import type { FileSettings } from './config-file.js';
 import { configFieldLabel, readConfigFile } from './config-file.js';

@@ -99,7 +99,7 @@ export async function startKubelet(
   });
 
   // Client certificates are requested but verified by kubeletAuth, not by TLS: with a `ca`
-  // option Node drops some connections the kubelet would answer with 401 (spec decision 8).
+  // option Node drops some connections the kubelet would answer with 401.
   const server = createServer(
     { cert: servingPair.cert, key: servingPair.key, requestCert: true, rejectUnauthorized: false },
     app,

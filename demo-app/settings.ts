@@ -1,6 +1,6 @@
 /**
  * The settings that exist both as a kubelet flag and as a KubeletConfiguration field, keyed by
- * flag name, with the two default sets the kubelet has (spec §5.2): the command-line defaults
+ * flag name, with the two default sets the kubelet has: the command-line defaults
  * apply when no `--config` is given, the v1beta1 file defaults when one is.
  */
 import type { KubeletAuthorizationMode } from '../lib/options.js';

@@ -1,3 +1,8 @@
+/**
+ * express-kubelet-auth: the middleware, its parts, and the kubelet's rules as pure functions.
+ *
+ * @module express-kubelet-auth
+ */
 // The public surface: explicit names only.
 // First, so that an unsupported Node.js / client-node pair fails before client-node loads.
 import './runtime-check.js';
@@ -47,6 +52,7 @@ export type { IdentityHeaderNames, IdentityHeadersOptions } from './identity/ide
 export { kubeletUpgradeAuth } from './upgrade/upgrade-auth.js';
 export { authenticateUnion } from './authn/request-authenticator.js';
 export type { AuthnOutcome, RequestAuthenticator } from './authn/request-authenticator.js';
+export type { AuthRequest } from './authn/strategy-actions.js';
 
 export { kubeletAuthz } from './authz/middleware.js';
 export type {
@@ -81,7 +87,11 @@ export {
   kubeletRouteConflict,
   isSubpath,
 } from './authz/attributes.js';
-export type { Attributes, KubeletAttributesOptions } from './authz/attributes.js';
+export type {
+  Attributes,
+  KubeletAttributesOptions,
+  RouteConflictOptions,
+} from './authz/attributes.js';
 export { requestPath } from './authz/request-path.js';
 export { alwaysAllow, alwaysDeny, unionAuthorizer } from './authz/authorizer.js';
 export type { Authorizer, AuthorizationResult, Decision } from './authz/authorizer.js';

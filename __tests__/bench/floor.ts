@@ -1,7 +1,7 @@
 /**
  * The floors of scenarios 3 and 4b: their required work alone (4f's is {@link certFloor}).
  *
- * Scenario 3f, the floor: the work issue 4 asks of every warm bearer-token request, and nothing
+ * Scenario 3f, the floor: the work required of every warm bearer-token request, and nothing
  * else, written inline as one function. It is what scenario 3 could at best cost here, not a
  * competitor: a lower bound measured on the same machine, with the same load, at the same time.
  *
@@ -82,7 +82,7 @@ function decisionKey(userKey: string, req: IncomingMessage): string {
 }
 
 /**
- * Scenario 4f, the certificate's floor: the work issue 4 asks of every warm client-certificate
+ * Scenario 4f, the certificate's floor: the work required of every warm client-certificate
  * request, inline, as {@link tokenFloor} does for the token. Once per TLS connection (the load
  * generator opens new ones for every slice of the sliced A/B): the peer certificate is parsed,
  * its signature checked against the client CA and its validity period against the clock, and its

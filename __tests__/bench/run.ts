@@ -1,6 +1,6 @@
 /**
- * `npm run bench` (tsx __tests__/bench/run.ts): every scenario of issue 4's benchmark in one run,
- * on this machine, so the ratios compare like with like. Each server runs in its own child
+ * `npm run bench` (tsx __tests__/bench/run.ts): every scenario of the benchmark
+ * (docs/benchmarks.md) in one run, on this machine, so the ratios compare like with like. Each server runs in its own child
  * process; this process generates the load (autocannon). Loopback only; every wait is bounded.
  *
  * On 2 shared cores a single run of a scenario moves by ±15 %, so every throughput scenario is
@@ -9,7 +9,7 @@
  * (sliced.ts) measures the same ratios with both servers up at once, taking turns in short
  * slices; when it ran, the targets are judged on it.
  *
- * Scenarios 3f and 4f are not the issue's: each does scenario 3's or 4b's required work alone,
+ * Scenarios 3f and 4f are floors: each does scenario 3's or 4b's required work alone,
  * inline (floor.ts), so that their figures can be read against the least that work costs here.
  * Scenarios 3 and 3f are compared with bare Express answering the same requests, token included
  * (1t), as 4b is with bare HTTPS receiving the same certificate (4a): both sides then parse the

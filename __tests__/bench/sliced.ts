@@ -2,8 +2,8 @@
  * Sliced A/B at saturation: a baseline server and a scenario server, both started and warmed
  * once, take turns under the full load (autocannon, the rounds' connections) in short slices,
  * A B B A A B …, so that slow swings of a shared VM fall on both alike. The ratio is the
- * scenario's requests over the baseline's, summed over the slices: the issue's throughput ratio,
- * with the machine's drift cancelled instead of sampled three times.
+ * scenario's requests over the baseline's, summed over the slices: the throughput ratio the
+ * targets are judged on, with the machine's drift cancelled instead of sampled three times.
  *
  * One such A/B still moves by ±5 % on this VM (an A/A of two identical servers read 0.98–1.08):
  * besides the machine, each pair of processes has its own luck (memory layout, which core). So

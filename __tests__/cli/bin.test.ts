@@ -53,8 +53,8 @@ describe('the express-kubelet-auth bin after prepare', () => {
     expect(npx(['--version'])).toBe(`${manifest.version}\n`);
   });
 
-  it('prints what the README shows for its explain example', () => {
-    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  it('prints what the docs show for their explain example', () => {
+    const readme = readFileSync(join(root, 'docs', 'explain.md'), 'utf8');
     // A ```sh block with one `npx express-kubelet-auth explain` line, followed by its output.
     const examples = [
       ...readme.matchAll(

@@ -62,7 +62,7 @@ const BearerBase = BearerStrategy as unknown as new (
 /**
  * A passport strategy, name `'kube-token'`, for `Authorization: Bearer` tokens checked with the
  * API server's TokenReview. Built on passport-http-bearer's strategy, with the kubelet's header
- * parsing (§2.5 of the spec: `bearer` in any case, one space, extra parts ignored; never the
+ * parsing (`bearer` in any case, one space, extra parts ignored; never the
  * body or the query). On success the `Authorization` header is removed from the request.
  * A refused token, or one that could not be checked, fails with 401 and is never anonymous.
  *

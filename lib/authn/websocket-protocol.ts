@@ -1,7 +1,7 @@
 /**
  * The bearer token Kubernetes WebSocket clients send in `Sec-WebSocket-Protocol` (browsers
  * cannot set `Authorization` on a WebSocket), read as k8s.io/apiserver's `websocket` protocol
- * authenticator does (spec §2.6).
+ * authenticator does.
  */
 
 const PREFIX = 'base64url.bearer.authorization.k8s.io.';

@@ -115,7 +115,7 @@ export function explainRequest(
   };
 }
 
-// The user as the authenticators hand it to authorization (spec §2.3, §2.8).
+// The user as the authenticators hand it to authorization: anonymous, or with `system:authenticated` added.
 function explainedUser(options: ExplainOptions): KubeUser {
   const username = options.user ?? EXAMPLE_USER;
   if (username === ANONYMOUS_USER) return anonymousUser();

@@ -1,3 +1,8 @@
+/**
+ * express-kubelet-auth/metrics: Prometheus metrics through prom-client (an optional peer).
+ *
+ * @module express-kubelet-auth/metrics
+ */
 import { Counter, Gauge, Histogram, register as defaultRegistry, type Registry } from 'prom-client';
 import type { Attributes } from '../authz/attributes.js';
 import type { DecisionEvent } from '../authz/decision-event.js';

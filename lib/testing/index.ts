@@ -1,6 +1,8 @@
 /**
  * express-kubelet-auth/testing: real certificates, a stand-in kube-apiserver and an RBAC policy
  * evaluator, so that applications using express-kubelet-auth can be tested end to end.
+ *
+ * @module express-kubelet-auth/testing
  */
 // First, so that an unsupported Node.js / client-node pair fails before client-node loads.
 import '../runtime-check.js';
