@@ -6,6 +6,14 @@ export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: {
+    // The one CommonJS source (`require` rooted in the package, lib/apiserver/package-require.cts).
+    '^.+\\.cts$': [
+      '@swc/jest',
+      {
+        jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+        module: { type: 'commonjs' },
+      },
+    ],
     '^.+\\.ts$': [
       '@swc/jest',
       {
@@ -17,6 +25,7 @@ export default {
   moduleNameMapper: {
     // Sources import './x.js' (NodeNext style); map those to the .ts files.
     '^(\\.{1,2}/.*)\\.js$': '$1',
+    '^(\\.{1,2}/.*)\\.cjs$': '$1.cts',
     // EKA_CLIENT_NODE=2 runs everything against client-node 2.x (installed as `client-node-v2`;
     // it needs Node ≥ 22.19), the default is the 1.x the lockfile installs by its own name.
     ...(process.env.EKA_CLIENT_NODE === '2'

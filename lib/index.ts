@@ -1,6 +1,4 @@
 // The public surface: explicit names only.
-// First, so that an unsupported Node.js / client-node pair fails before client-node loads.
-import './runtime-check.js';
 export { kubeletAuth } from './kubelet-auth.js';
 export type { KubeletAuthMiddleware } from './kubelet-auth.js';
 export type {

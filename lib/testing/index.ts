@@ -2,8 +2,6 @@
  * express-kubelet-auth/testing: real certificates, a stand-in kube-apiserver and an RBAC policy
  * evaluator, so that applications using express-kubelet-auth can be tested end to end.
  */
-// First, so that an unsupported Node.js / client-node pair fails before client-node loads.
-import '../runtime-check.js';
 export { createCA, mintClientCert, mintServingCert, UID_OID } from './pki.js';
 export type {
   CertificateAuthority,
@@ -22,6 +20,7 @@ export type {
   SubjectAccessReviewBody,
   TokenReviewBody,
 } from './apiserver.js';
+export type { StandInReviewClientOptions } from './review-client.js';
 export { CompiledPolicy, compilePolicy, evaluate } from './policy.js';
 export type {
   NonResourceAttributes,
