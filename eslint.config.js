@@ -16,4 +16,18 @@ export default tseslint.config(
     files: ['**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
+  {
+    // A CommonJS Jest project, installed and run by __tests__/packaging/cjs-jest.test.ts.
+    files: ['__tests__/packaging/cjs-jest/**/*.js'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: Object.fromEntries(
+        ['require', 'test', 'expect', 'beforeAll', 'afterAll', 'beforeEach'].map((name) => [
+          name,
+          'readonly',
+        ]),
+      ),
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );
