@@ -25,7 +25,8 @@ export default {
   moduleNameMapper: {
     // Sources import './x.js' (NodeNext style); map those to the .ts files.
     '^(\\.{1,2}/.*)\\.js$': '$1',
-    '^(\\.{1,2}/.*)\\.cjs$': '$1.cts',
+    // The one CommonJS source; a general '.cjs' rule would also catch packages' own files.
+    '^(\\.{1,2}/(?:.*/)?package-require)\\.cjs$': '$1.cts',
     // EKA_CLIENT_NODE=2 runs everything against client-node 2.x (installed as `client-node-v2`;
     // it needs Node ≥ 22.19), the default is the 1.x the lockfile installs by its own name.
     ...(process.env.EKA_CLIENT_NODE === '2'
