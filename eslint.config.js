@@ -26,18 +26,17 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
   {
-    // The CommonJS example is a plain-JavaScript Jest project, as its users write it.
-    files: ['examples/commonjs/**/*.js'],
+    // Plain-JavaScript CommonJS Jest projects, as their users write them: the example, and the
+    // one __tests__/packaging/cjs-jest.test.ts installs and runs.
+    files: ['examples/commonjs/**/*.js', '__tests__/packaging/cjs-jest/**/*.js'],
     languageOptions: {
       sourceType: 'commonjs',
-      globals: {
-        require: 'readonly',
-        module: 'writable',
-        beforeAll: 'readonly',
-        afterAll: 'readonly',
-        test: 'readonly',
-        expect: 'readonly',
-      },
+      globals: Object.fromEntries(
+        ['require', 'test', 'expect', 'beforeAll', 'afterAll', 'beforeEach'].map((name) => [
+          name,
+          'readonly',
+        ]),
+      ),
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },

@@ -6,6 +6,14 @@ export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: {
+    // The one CommonJS source (`require` rooted in the package, lib/apiserver/package-require.cts).
+    '^.+\\.cts$': [
+      '@swc/jest',
+      {
+        jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+        module: { type: 'commonjs' },
+      },
+    ],
     '^.+\\.ts$': [
       '@swc/jest',
       {
@@ -21,6 +29,8 @@ export default {
     '^express-kubelet-auth$': '<rootDir>/lib/index.ts',
     '^express-kubelet-auth/testing$': '<rootDir>/lib/testing/index.ts',
     '^express-kubelet-auth/metrics$': '<rootDir>/lib/metrics/prometheus.ts',
+    // The one CommonJS source; a general '.cjs' rule would also catch packages' own files.
+    '^(\\.{1,2}/(?:.*/)?package-require)\\.cjs$': '$1.cts',
     // EKA_CLIENT_NODE=2 runs everything against client-node 2.x (installed as `client-node-v2`;
     // it needs Node ≥ 22.19), the default is the 1.x the lockfile installs by its own name.
     ...(process.env.EKA_CLIENT_NODE === '2'

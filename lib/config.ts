@@ -40,6 +40,7 @@ const KNOWN: Record<string, readonly string[]> = {
     'nodeName',
     'attributes',
     'kubeConfig',
+    'reviewClient',
     'authentication',
     'authorization',
     'fineGrained',

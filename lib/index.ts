@@ -4,8 +4,6 @@
  * @module express-kubelet-auth
  */
 // The public surface: explicit names only.
-// First, so that an unsupported Node.js / client-node pair fails before client-node loads.
-import './runtime-check.js';
 export { kubeletAuth } from './kubelet-auth.js';
 export type { KubeletAuthMiddleware } from './kubelet-auth.js';
 export type {

@@ -34,7 +34,10 @@ import type { KubeUser } from './user.js';
 export interface KubeletAuthMiddleware extends Middleware {
   /** The configuration in force, defaults applied (for `/configz`-like endpoints). */
   readonly config: Readonly<ResolvedKubeletAuthConfig>;
-  /** Stops watching the client CA file and closes idle connections to the API server. */
+  /**
+   * Stops watching the client CA file and closes idle connections to the API server (those of
+   * a review client it built; a `reviewClient` passed in stays open).
+   */
   close(): void;
 }
 
@@ -76,13 +79,22 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
     : undefined;
 
   let reviewClient: ReviewClient | undefined;
+  /** The review client built here, which close() releases; one passed in is the caller's. */
+  let ownReviewClient: ReviewClient | undefined;
   if (config.tokenWebhook || config.mode === 'Webhook') {
-    const needs = config.tokenWebhook ? 'webhook authentication' : 'webhook authorization';
-    reviewClient = createReviewClient(resolveKubeConfig(options.kubeConfig, needs), {
-      timeoutMs: config.timeoutMs,
-      maxConcurrent: config.maxConcurrentReviews,
-      ...(metrics ? { metrics } : {}),
-    });
+    if (options.reviewClient !== undefined) {
+      reviewClient = checkedReviewClient(options.reviewClient);
+    } else {
+      const needs = config.tokenWebhook ? 'webhook authentication' : 'webhook authorization';
+      reviewClient = ownReviewClient = createReviewClient(
+        resolveKubeConfig(options.kubeConfig, needs),
+        {
+          timeoutMs: config.timeoutMs,
+          maxConcurrent: config.maxConcurrentReviews,
+          ...(metrics ? { metrics } : {}),
+        },
+      );
+    }
   }
 
   // The same strategies as the passport composition, run as the kubelet's union directly:
@@ -146,7 +158,7 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
   } catch (error) {
     // A CA file that cannot be used: release what was opened before it, then fail.
     for (const close of closers) close();
-    reviewClient?.close?.();
+    ownReviewClient?.close?.();
     throw error;
   }
   const fallback = config.anonymous ? ANONYMOUS : NO_CREDENTIALS;
@@ -261,11 +273,26 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
   Object.defineProperty(middleware, 'close', {
     value: () => {
       for (const close of closers) close();
-      reviewClient?.close?.();
+      ownReviewClient?.close?.();
     },
     enumerable: true,
   });
   return middleware;
+}
+
+/** `reviewClient` as given, once it is known to have both review methods. */
+function checkedReviewClient(client: ReviewClient): ReviewClient {
+  if (
+    typeof client !== 'object' ||
+    client === null ||
+    typeof client.tokenReview !== 'function' ||
+    typeof client.subjectAccessReview !== 'function'
+  ) {
+    throw new TypeError(
+      'reviewClient: expected an object with tokenReview() and subjectAccessReview() (a ReviewClient)',
+    );
+  }
+  return client;
 }
 
 /** Both listeners, or the one given. */

@@ -1,4 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { ReviewClient } from './apiserver/reviews.js';
 import type { Duration } from './duration.js';
 import type { Logger } from './logger.js';
 import type { DecisionListener } from './authz/decision-event.js';
@@ -87,9 +88,17 @@ export interface ApiServerOptions {
   /**
    * The API server to send TokenReviews and SubjectAccessReviews to.
    * Default: `KubeConfig.loadFromDefault()` ($KUBECONFIG, ~/.kube/config, then in-cluster);
-   * a start-up error when that finds no API server.
+   * a start-up error when that finds no API server. Ignored with `reviewClient`.
    */
   kubeConfig?: KubeConfig;
+  /**
+   * Send the reviews through this client instead of one built from `kubeConfig` with
+   * `@kubernetes/client-node`: your own, or in tests the stand-in API server's
+   * `api.reviewClient()`, which works where client-node cannot be loaded (CommonJS Jest).
+   * `timeout` and `maxConcurrentReviews` are then the client's business, and `close()` leaves
+   * it open. Default: a client-node review client for `kubeConfig`.
+   */
+  reviewClient?: ReviewClient;
   /**
    * Longest time one review may take, retries included; past it the request gets the
    * kubelet's failure answer (401 for a token, 500 for authorization). Default: `'10s'`.

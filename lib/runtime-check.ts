@@ -1,12 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { KubeletAuthError } from './errors.js';
-
 /**
- * Refuses, at import time and in one sentence, the combinations of Node.js and
- * `@kubernetes/client-node` that cannot work, before client-node itself is loaded: client-node
- * 2.x needs Node.js 22.19 or newer (on Node 20 it fails deep inside undici), and this package
- * needs client-node 1.4 or newer. Every entry point imports this module first.
+ * The combinations of Node.js and `@kubernetes/client-node` that cannot work, told in one
+ * sentence naming the cause and the fix: client-node 2.x needs Node.js 22.19 or newer (on
+ * Node 20 it fails deep inside undici), and this package needs client-node 1.4 or newer.
+ * Checked before client-node is loaded (`lib/apiserver/client-node.ts`), so that its own crash
+ * never comes first.
  */
 export function runtimeProblem(
   nodeVersion: string,
@@ -32,16 +29,3 @@ function numbers(version: string): number[] {
     .split('.')
     .map((part) => Number.parseInt(part, 10));
 }
-
-/** The installed client-node's version, read from its package.json without loading it. */
-function installedClientNodeVersion(): string | undefined {
-  try {
-    const file = createRequire(import.meta.url).resolve('@kubernetes/client-node/package.json');
-    return (JSON.parse(readFileSync(file, 'utf8')) as { version?: string }).version;
-  } catch {
-    return undefined;
-  }
-}
-
-const problem = runtimeProblem(process.versions.node, installedClientNodeVersion());
-if (problem !== undefined) throw new KubeletAuthError('ERR_UNSUPPORTED_RUNTIME', problem);

@@ -30,7 +30,13 @@ function npx(args: string[]): string {
 
 beforeAll(() => {
   clone = mkdtempSync(join(tmpdir(), 'eka-bin-'));
-  for (const entry of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'lib']) {
+  for (const entry of [
+    'package.json',
+    'tsconfig.json',
+    'tsconfig.build.json',
+    'tsconfig.cjs.json',
+    'lib',
+  ]) {
     cpSync(join(root, entry), join(clone, entry), { recursive: true });
   }
   symlinkSync(join(root, 'node_modules'), join(clone, 'node_modules'), 'dir');

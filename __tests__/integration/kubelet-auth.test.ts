@@ -513,6 +513,56 @@ describe('identity is immutable downstream', () => {
   });
 });
 
+describe('reviewClient: reviews through a client the caller brings', () => {
+  it('authenticates and authorizes through it, with no KubeConfig and none to find', async () => {
+    const reviewClient = api.reviewClient();
+    const saved = { KUBECONFIG: process.env.KUBECONFIG, HOME: process.env.HOME };
+    process.env.KUBECONFIG = '';
+    process.env.HOME = '/nonexistent-home-for-test';
+    let server: Server;
+    try {
+      server = await kubelet({ kubeConfig: undefined, reviewClient });
+    } finally {
+      process.env.KUBECONFIG = saved.KUBECONFIG;
+      process.env.HOME = saved.HOME;
+      if (saved.KUBECONFIG === undefined) delete process.env.KUBECONFIG;
+    }
+    api.resetReviews();
+    await call(server, pki, '/stats/summary', { authorization: 'Bearer alice-token' }).expect(200);
+    await call(server, pki, '/stats/summary', { authorization: 'Bearer bob-token' }).expect(403);
+    await call(server, pki, '/stats/summary', { cert: pki.certs.alice }).expect(200);
+    expect(api.reviews.tokenReviews.map((r) => r.spec.token)).toEqual(['alice-token', 'bob-token']);
+    expect(api.reviews.subjectAccessReviews.map((r) => r.spec.user)).toEqual([
+      'alice',
+      'bob',
+      'alice',
+    ]);
+  });
+
+  it("is left open by close(): it is the caller's", async () => {
+    const reviewClient = api.reviewClient();
+    const auth = kubeletAuth({ nodeName: 'node-a', reviewClient, logger: recordingLogger });
+    auth.close();
+    await expect(reviewClient.tokenReview({ token: 'alice-token' })).resolves.toMatchObject({
+      authenticated: true,
+    });
+  });
+
+  it.each([[null], [{}], [{ tokenReview() {} }]])(
+    'throws a TypeError naming the option for %j',
+    (reviewClient) => {
+      expect(() =>
+        kubeletAuth({
+          nodeName: 'node-a',
+          reviewClient: reviewClient as unknown as KubeletAuthOptions['reviewClient'],
+        }),
+      ).toThrow(
+        /^reviewClient: expected an object with tokenReview\(\) and subjectAccessReview\(\)/,
+      );
+    },
+  );
+});
+
 describe('configuration errors surface at construction', () => {
   it('fails clearly when a webhook mode is on and no API server is configured', () => {
     const saved = { KUBECONFIG: process.env.KUBECONFIG, HOME: process.env.HOME };

@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { clientNodeVersion, installedVersion, packTarball, root, run } from './tarball.js';
 
 /**
  * The package as users get it: `npm pack`, installed from the tarball into an empty project
@@ -13,39 +11,15 @@ import { fileURLToPath } from 'node:url';
  * declarations must stand on their own. The client-node major is the one the run asks for
  * (EKA_CLIENT_NODE=2 in `npm run test:matrix`), at the version the lockfile pins.
  */
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const tsc = join(root, 'node_modules/typescript/bin/tsc');
-const clientNodeVersion = (
-  createRequire(import.meta.url)(
-    process.env.EKA_CLIENT_NODE === '2'
-      ? 'client-node-v2/package.json'
-      : '@kubernetes/client-node/package.json',
-  ) as { version: string }
-).version;
-const promClientVersion = (
-  createRequire(import.meta.url)('prom-client/package.json') as { version: string }
-).version;
 
 let dir: string;
 let consumer: string;
 let tarball: string;
 
-function run(command: string, args: string[], cwd: string): string {
-  return execFileSync(command, args, {
-    cwd,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: 180_000,
-  });
-}
-
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'eka-pack-'));
-  // prepare builds dist/ first.
-  const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', dir], root)) as {
-    filename: string;
-  }[];
-  tarball = join(dir, packed[0]?.filename ?? 'missing.tgz');
+  tarball = packTarball(dir);
   consumer = join(dir, 'consumer');
   mkdirSync(consumer);
   writeFileSync(
@@ -59,8 +33,8 @@ beforeAll(() => {
       '--no-audit',
       '--no-fund',
       tarball,
-      `@kubernetes/client-node@${clientNodeVersion}`,
-      `prom-client@${promClientVersion}`,
+      `@kubernetes/client-node@${clientNodeVersion()}`,
+      `prom-client@${installedVersion('prom-client')}`,
       `@types/node@${process.versions.node.split('.')[0]}`,
     ],
     consumer,
@@ -70,7 +44,7 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('npm pack', () => {
-  it('ships every entry point with its types, the README and the LICENSE, and nothing else', () => {
+  it('ships every entry point, ESM and CommonJS, with their types, the README and the LICENSE, and nothing else', () => {
     const files = run('tar', ['tzf', tarball], dir).split('\n').filter(Boolean);
     for (const file of [
       'dist/index.js',
@@ -80,6 +54,13 @@ describe('npm pack', () => {
       'dist/metrics/prometheus.js',
       'dist/metrics/prometheus.d.ts',
       'dist/cli/main.js',
+      'dist/cjs/package.json',
+      'dist/cjs/index.js',
+      'dist/cjs/index.d.ts',
+      'dist/cjs/testing/index.js',
+      'dist/cjs/testing/index.d.ts',
+      'dist/cjs/metrics/prometheus.js',
+      'dist/cjs/metrics/prometheus.d.ts',
       'README.md',
       'LICENSE',
       'package.json',
@@ -91,6 +72,23 @@ describe('npm pack', () => {
     ).toEqual([]);
     // Source maps would point at sources the tarball does not ship.
     expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
+  });
+
+  it("mints certificates only with the testkit's optional peers, and says which are missing", () => {
+    // The consumer installed neither @peculiar/x509 nor reflect-metadata.
+    const probe = (file: string, source: string): string => {
+      writeFileSync(join(consumer, file), source);
+      return run(process.execPath, [file], consumer).trim();
+    };
+    const code = `.createCA().then(() => console.log('minted'), (e) => console.log(e.code + ' ' + e.message))`;
+    for (const output of [
+      probe('peer.mjs', `import('express-kubelet-auth/testing').then((t) => t${code});`),
+      probe('peer.cjs', `require('express-kubelet-auth/testing')${code};`),
+    ]) {
+      expect(output).toMatch(
+        /^ERR_MISSING_PEER .*npm install --save-dev @peculiar\/x509 reflect-metadata/,
+      );
+    }
   });
 
   it('imports from ESM and from CommonJS, every entry point', () => {
@@ -185,26 +183,36 @@ describe('a Node.js / client-node pair that cannot work', () => {
   const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
   const tooOld = major < 22 || (major === 22 && minor < 19);
   (tooOld ? it : it.skip)(
-    'client-node 2.x on this Node.js: the import fails with one clear error, before client-node loads',
+    'client-node 2.x on this Node.js: the first use of client-node fails with one clear error, before client-node loads',
     () => {
-      const client2 = (
-        createRequire(import.meta.url)('client-node-v2/package.json') as { version: string }
-      ).version;
+      const client2 = installedVersion('client-node-v2');
       run(
         'npm',
         ['install', '--no-audit', '--no-fund', `@kubernetes/client-node@${client2}`],
         consumer,
       );
-      let stderr = '';
-      try {
-        run(process.execPath, ['esm.mjs'], consumer);
-      } catch (error) {
-        stderr = String((error as { stderr?: string }).stderr);
-      }
-      expect(stderr).toContain(
-        `KubeletAuthError: @kubernetes/client-node ${client2} needs Node.js 22.19 or newer, and this is Node.js ${process.versions.node}`,
+      // Importing loads no client-node, so it still works.
+      expect(JSON.parse(run(process.execPath, ['esm.mjs'], consumer))).toContain('function');
+      writeFileSync(
+        join(consumer, 'broken.mjs'),
+        `import { kubeletAuth } from 'express-kubelet-auth';\nkubeletAuth({ nodeName: 'n' });\n`,
       );
-      expect(stderr).not.toMatch(/undici|reading 'bind'/);
+      writeFileSync(
+        join(consumer, 'broken.cjs'),
+        `const { kubeletAuth } = require('express-kubelet-auth');\nkubeletAuth({ nodeName: 'n' });\n`,
+      );
+      for (const script of ['broken.mjs', 'broken.cjs']) {
+        let stderr = '';
+        try {
+          run(process.execPath, [script], consumer);
+        } catch (error) {
+          stderr = String((error as { stderr?: string }).stderr);
+        }
+        expect(stderr).toContain(
+          `KubeletAuthError: @kubernetes/client-node ${client2} needs Node.js 22.19 or newer, and this is Node.js ${process.versions.node}`,
+        );
+        expect(stderr).not.toMatch(/undici|reading 'bind'/);
+      }
     },
   );
 });

@@ -20,7 +20,7 @@ beforeAll(async () => {
   app.use(
     kubeletAuth({
       nodeName: 'node-a',
-      apiServer: { reviewClient: api.reviewClient() },
+      reviewClient: api.reviewClient(),
       logger: silentLogger,
     }),
   );

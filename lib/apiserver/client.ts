@@ -1,14 +1,13 @@
-import {
-  ApiException,
+import type {
   AuthenticationV1Api,
   AuthorizationV1Api,
-  Observable,
-  type ConfigurationOptions,
-  type KubeConfig,
-  type RequestContext,
-  type ResponseContext,
+  ConfigurationOptions,
+  KubeConfig,
+  RequestContext,
+  ResponseContext,
 } from '@kubernetes/client-node';
 import { ReviewFailedError, type KubeletAuthErrorCode } from '../errors.js';
+import { importClientNode, type ClientNode } from './client-node.js';
 import type { AuthMetrics, ReviewKind } from '../metrics/observer.js';
 import { KeepAliveAgents } from './keep-alive.js';
 import { Limiter } from './limiter.js';
@@ -44,6 +43,8 @@ export const DEFAULT_MAX_CONCURRENT_REVIEWS = 64;
  * The package's one edge to the API server: TokenReview and SubjectAccessReview through
  * `@kubernetes/client-node`, with a deadline per review and upstream's retry policy. Failures
  * become `ReviewFailedError`s whose messages carry no token and no raw API response.
+ * client-node's API classes are loaded with the first review, so building a client loads
+ * nothing.
  */
 export function createReviewClient(
   kubeConfig: KubeConfig,
@@ -58,11 +59,34 @@ export function createReviewClient(
   const limiter = new Limiter(maxConcurrent);
   const agents = new KeepAliveAgents(kubeConfig);
   const metrics = options.metrics;
-  const authentication = kubeConfig.makeApiClient(AuthenticationV1Api);
-  const authorization = kubeConfig.makeApiClient(AuthorizationV1Api);
+  let apis: Promise<ReviewApis> | undefined;
+
+  /**
+   * client-node's review APIs for `kubeConfig`, made on the first review: client-node is
+   * loaded only when a review needs it (an unloadable one is tried again next time).
+   */
+  function reviewApis(): Promise<ReviewApis> {
+    apis ??= importClientNode().then(
+      (k8s) => ({
+        k8s,
+        authentication: kubeConfig.makeApiClient(k8s.AuthenticationV1Api),
+        authorization: kubeConfig.makeApiClient(k8s.AuthorizationV1Api),
+      }),
+      (error: unknown) => {
+        apis = undefined;
+        throw error;
+      },
+    );
+    return apis;
+  }
 
   /** One request to the API server, reported to `metrics` with its status code and duration. */
-  async function observed<T>(kind: ReviewKind, seen: Seen, send: () => Promise<T>): Promise<T> {
+  async function observed<T>(
+    k8s: ClientNode,
+    kind: ReviewKind,
+    seen: Seen,
+    send: () => Promise<T>,
+  ): Promise<T> {
     if (!metrics) return send();
     seen.status = 0;
     metrics.reviewStarted?.(kind);
@@ -74,7 +98,7 @@ export function createReviewClient(
       return result;
     } catch (error) {
       // An answer cut short or unreadable is no answer: `<error>`, whatever its status line said.
-      if (error instanceof ApiException && typeof error.code === 'number')
+      if (error instanceof k8s.ApiException && typeof error.code === 'number')
         code = String(error.code);
       throw error;
     } finally {
@@ -84,14 +108,16 @@ export function createReviewClient(
 
   async function call<T>(
     kind: ReviewKind,
-    send: (options: ConfigurationOptions) => Promise<T>,
+    send: (apis: ReviewApis, options: ConfigurationOptions) => Promise<T>,
   ): Promise<T> {
+    const loaded = await reviewApis();
+    const { k8s } = loaded;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     const deadline = Date.now() + timeoutMs;
     const seen: Seen = { status: 0 };
-    const perCall = perCallOptions(controller.signal, agents, seen);
-    const timedOut = (): ReviewFailedError => toReviewFailed(kind, undefined, true, timeoutMs);
+    const perCall = perCallOptions(k8s, controller.signal, agents, seen);
+    const timedOut = (): ReviewFailedError => toReviewFailed(k8s, kind, undefined, true, timeoutMs);
     // The first attempt the API server answered (upstream retries a 4xx with Retry-After): a
     // retry that then gets no answer must not turn that answer into an outage.
     let answered: ReviewFailedError | undefined;
@@ -101,12 +127,12 @@ export function createReviewClient(
           try {
             // One slot per attempt: a retry's backoff does not hold a slot.
             return await limiter.run(
-              () => observed(kind, seen, () => send(perCall)),
+              () => observed(k8s, kind, seen, () => send(loaded, perCall)),
               controller.signal,
               timedOut,
             );
           } catch (error) {
-            const failed = toReviewFailed(kind, error, controller.signal.aborted, timeoutMs);
+            const failed = toReviewFailed(k8s, kind, error, controller.signal.aborted, timeoutMs);
             if (!failed.unavailable) answered ??= failed;
             throw failed;
           }
@@ -127,7 +153,7 @@ export function createReviewClient(
 
   return {
     async tokenReview(spec: TokenReviewSpec): Promise<TokenReviewStatus> {
-      const review = await call('TokenReview', (perCall) =>
+      const review = await call('TokenReview', ({ authentication }, perCall) =>
         authentication.createTokenReview(
           { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec } },
           perCall,
@@ -136,7 +162,7 @@ export function createReviewClient(
       return review.status ?? {};
     },
     async subjectAccessReview(spec: SubjectAccessReviewSpec): Promise<SubjectAccessReviewStatus> {
-      const review = await call('SubjectAccessReview', (perCall) =>
+      const review = await call('SubjectAccessReview', ({ authorization }, perCall) =>
         authorization.createSubjectAccessReview(
           { body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec } },
           perCall,
@@ -158,6 +184,13 @@ export function createReviewClient(
   };
 }
 
+/** client-node and the two API classes a review client sends through. */
+interface ReviewApis {
+  k8s: ClientNode;
+  authentication: AuthenticationV1Api;
+  authorization: AuthorizationV1Api;
+}
+
 /** The HTTP status of the latest answer (0 before one came), for metrics. */
 interface Seen {
   status: number;
@@ -169,6 +202,7 @@ interface Seen {
  * runs per-call middleware on its Observable API, after the kubeconfig's credentials were applied.
  */
 function perCallOptions(
+  k8s: ClientNode,
   signal: AbortSignal,
   agents: KeepAliveAgents,
   seen: Seen,
@@ -179,11 +213,11 @@ function perCallOptions(
         pre(context: RequestContext) {
           context.setSignal(signal);
           agents.apply(context);
-          return new Observable(Promise.resolve(context));
+          return new k8s.Observable(Promise.resolve(context));
         },
         post(response: ResponseContext) {
           seen.status = response.httpStatusCode;
-          return new Observable(Promise.resolve(response));
+          return new k8s.Observable(Promise.resolve(response));
         },
       },
     ],
@@ -199,6 +233,7 @@ function perCallOptions(
  * (client-node's own message embeds both), and so is the request.
  */
 function toReviewFailed(
+  k8s: ClientNode,
   kind: ReviewKind,
   error: unknown,
   timedOut: boolean,
@@ -207,7 +242,7 @@ function toReviewFailed(
   const code: KubeletAuthErrorCode =
     kind === 'TokenReview' ? 'ERR_TOKEN_REVIEW_FAILED' : 'ERR_SUBJECT_ACCESS_REVIEW_FAILED';
   if (error instanceof ReviewFailedError) return error;
-  if (error instanceof ApiException) {
+  if (error instanceof k8s.ApiException) {
     const status = typeof error.code === 'number' ? error.code : undefined;
     const headers: Record<string, string> = isStringRecord(error.headers) ? error.headers : {};
     const retryAfter = Object.keys(headers).some((h) => h.toLowerCase() === 'retry-after');

@@ -1,4 +1,5 @@
-import { bufferFromFileOrString, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 
 /**
@@ -103,6 +104,17 @@ function tlsSettings(kubeConfig: KubeConfig): TlsSettings {
   if (cluster?.skipTLSVerify) settings.rejectUnauthorized = false;
   if (cluster?.tlsServerName) settings.servername = cluster.tlsServerName;
   return settings;
+}
+
+/**
+ * A credential from its file, else from its base64 data, else none: client-node's own
+ * `bufferFromFileOrString` (the same in 1.x and 2.x), kept here so that building a review
+ * client does not load client-node.
+ */
+function bufferFromFileOrString(file?: string, data?: string): Buffer | null {
+  if (file) return readFileSync(file);
+  if (data) return Buffer.from(data, 'base64');
+  return null;
 }
 
 const TLS_KEYS = ['ca', 'cert', 'key', 'rejectUnauthorized', 'servername'] as const;

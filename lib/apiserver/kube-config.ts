@@ -1,5 +1,6 @@
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeletAuthError } from '../errors.js';
+import { requireClientNode } from './client-node.js';
 
 /**
  * The KubeConfig to reach the API server with: the one given, else client-node's
@@ -20,7 +21,7 @@ export function resolveKubeConfig(given: KubeConfig | undefined, needs: string):
 }
 
 function loadDefault(): KubeConfig {
-  const kubeConfig = new KubeConfig();
+  const kubeConfig = new (requireClientNode().KubeConfig)();
   try {
     kubeConfig.loadFromDefault();
   } catch (error) {

@@ -9,8 +9,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
+import { importClientNode, requireClientNode } from '../apiserver/client-node.js';
+import type { ReviewClient } from '../apiserver/reviews.js';
 import { createCA, mintClientCert, mintServingCert } from './pki.js';
 import type { CertificateAuthority } from './pki.js';
 import { CompiledPolicy } from './policy.js';
@@ -20,6 +22,7 @@ import {
   reviewDecodeError,
   subjectAccessReviewCauses,
 } from './review-validation.js';
+import { standInReviewClient, type StandInReviewClientOptions } from './review-client.js';
 
 /** The user a token stands for, as TokenReview's `status.user` reports it. */
 export interface StandInUser {
@@ -125,8 +128,20 @@ export interface StandInApiServer {
   readonly authority: CertificateAuthority;
   /** The bearer token the server accepts from its callers. */
   readonly callerToken: string;
-  /** A KubeConfig for this server: its CA, and a client certificate it accepts. */
+  /**
+   * A KubeConfig for this server: its CA, and a client certificate it accepts. Built with
+   * `@kubernetes/client-node`, which is ESM-only: where it cannot be loaded (CommonJS Jest
+   * without --experimental-vm-modules) reading this throws, and {@link reviewClient} serves.
+   */
   readonly kubeConfig: KubeConfig;
+  /**
+   * A review client for this server that needs no `@kubernetes/client-node` (plain
+   * `node:https`, the same client certificate): pass it as `reviewClient` to `kubeletAuth`,
+   * `TokenReviewStrategy` or `webhookAuthorizer`. Closed with the server.
+   *
+   * @example kubeletAuth({ nodeName: 'node-a', reviewClient: api.reviewClient() })
+   */
+  reviewClient(options?: StandInReviewClientOptions): ReviewClient;
   /** The same as kubeconfig YAML (`*-data` fields), with a client certificate or the token. */
   kubeconfigYaml(auth?: 'cert' | 'token'): string;
   /** Every review received (after authentication and parsing), in arrival order, as sent. */
@@ -417,8 +432,11 @@ export async function startApiServer(
       'current-context': 'stand-in',
       preferences: {},
     });
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromString(kubeconfigYaml('cert'));
+  // Loaded now, while waiting is possible, so that `kubeConfig` can be read synchronously even
+  // where only `import()` can load client-node; where nothing can, reading it says why.
+  await importClientNode().catch(() => undefined);
+  let kubeConfig: KubeConfig | undefined;
+  const reviewClients = new Set<ReviewClient>();
 
   let closing: Promise<void> | undefined;
   // Listening stops and starts again in order, however quickly faults follow one another.
@@ -448,7 +466,22 @@ export async function startApiServer(
     ca: authority.cert,
     authority,
     callerToken,
-    kubeConfig,
+    get kubeConfig() {
+      if (kubeConfig === undefined) {
+        const made = new (requireClientNode().KubeConfig)();
+        made.loadFromString(kubeconfigYaml('cert'));
+        kubeConfig = made;
+      }
+      return kubeConfig;
+    },
+    reviewClient(clientOptions?: StandInReviewClientOptions) {
+      const reviewClient = standInReviewClient(
+        { url, ca: authority.cert, cert: client.cert, key: client.key },
+        clientOptions,
+      );
+      reviewClients.add(reviewClient);
+      return reviewClient;
+    },
     kubeconfigYaml,
     reviews,
     resetReviews() {
@@ -474,6 +507,7 @@ export async function startApiServer(
     },
     close() {
       closing ??= new Promise<void>((resolve) => {
+        for (const reviewClient of reviewClients) reviewClient.close?.();
         server.close(() => resolve());
         // Keep-alive and hung connections would otherwise hold close() (and Jest) open.
         server.closeAllConnections();

@@ -4,8 +4,6 @@
  *
  * @module express-kubelet-auth/testing
  */
-// First, so that an unsupported Node.js / client-node pair fails before client-node loads.
-import '../runtime-check.js';
 export { createCA, mintClientCert, mintServingCert, UID_OID } from './pki.js';
 export type {
   CertificateAuthority,
@@ -24,6 +22,7 @@ export type {
   SubjectAccessReviewBody,
   TokenReviewBody,
 } from './apiserver.js';
+export type { StandInReviewClientOptions } from './review-client.js';
 export { CompiledPolicy, compilePolicy, evaluate } from './policy.js';
 export type {
   NonResourceAttributes,

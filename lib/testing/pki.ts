@@ -37,7 +37,9 @@ function loadX509(): Promise<X509Module> {
  * does not (so they do not weigh on every install): a clear error when they are missing.
  */
 function missingPeer(error: unknown): KubeletAuthError | undefined {
-  if ((error as { code?: unknown } | null)?.code !== 'ERR_MODULE_NOT_FOUND') return undefined;
+  // ESM's import() and CommonJS's require() name a missing package differently.
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') return undefined;
   return new KubeletAuthError(
     'ERR_MISSING_PEER',
     'express-kubelet-auth/testing mints certificates with @peculiar/x509 and reflect-metadata, optional peer dependencies that are not installed: run `npm install --save-dev @peculiar/x509 reflect-metadata`',
