@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { formatGoDuration, parseGoDuration, toMilliseconds } from '../lib/duration.js';
+import { KubeletAuthError } from '../lib/errors.js';
 
 describe('Go durations', () => {
   it.each([
@@ -48,7 +49,7 @@ describe('Go durations', () => {
     expect(() => toMilliseconds('2 minutes', 'authentication.webhook.cacheTTL')).toThrow(
       /^authentication\.webhook\.cacheTTL: expected a non-negative duration/,
     );
-    expect(() => toMilliseconds(-1, 'timeout')).toThrow(TypeError);
+    expect(() => toMilliseconds(-1, 'timeout')).toThrow(KubeletAuthError);
     expect(() => toMilliseconds('-5s', 'timeout')).toThrow(/timeout/);
     expect(() => toMilliseconds(Number.NaN, 'timeout')).toThrow(/timeout/);
   });

@@ -3,6 +3,7 @@ import { KubeletAuthError } from './errors.js';
 import type { KubeletAuthOptions, KubeletAuthorizationMode } from './options.js';
 import { DEFAULT_CACHE_SIZE } from './cache/token-cache.js';
 import { DEFAULT_MAX_CONCURRENT_REVIEWS, DEFAULT_REVIEW_TIMEOUT_MS } from './apiserver/client.js';
+import { closest, invalidOption } from './option-errors.js';
 
 /** {@link KubeletAuthOptions} with every default applied and every value checked. */
 export interface ResolvedKubeletAuthConfig {
@@ -76,23 +77,23 @@ const KNOWN: Record<string, readonly string[]> = {
  */
 export function resolveKubeletAuthConfig(options: KubeletAuthOptions): ResolvedKubeletAuthConfig {
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError('kubeletAuth: options are required ({ nodeName, kubeConfig, … })');
+    throw invalidOption('kubeletAuth: options are required ({ nodeName, kubeConfig, … })');
   }
   checkKnownKeys(options, '');
   const { authentication = {}, authorization = {} } = options;
   if (options.attributes !== undefined && typeof options.attributes !== 'function') {
-    throw new TypeError('attributes: expected a function (req, user, path) => Attributes[]');
+    throw invalidOption('attributes: expected a function (req, user, path) => Attributes[]');
   }
   const nodeName = options.nodeName ?? '';
   if (typeof nodeName !== 'string' || (nodeName === '' && !options.attributes)) {
-    throw new TypeError('nodeName: required, the name of the Node this kubelet serves');
+    throw invalidOption('nodeName: required, the name of the Node this kubelet serves');
   }
   const mode = authorization.mode ?? KUBELET_CONFIGURATION_DEFAULTS.mode;
   if ((mode as string) === '') {
-    throw new TypeError('authorization.mode: no authorization mode specified');
+    throw invalidOption('authorization.mode: no authorization mode specified');
   }
   if (mode !== 'AlwaysAllow' && mode !== 'Webhook') {
-    throw new TypeError(
+    throw invalidOption(
       `authorization.mode: unknown authorization mode ${String(mode)} (expected AlwaysAllow or Webhook)`,
     );
   }
@@ -137,22 +138,22 @@ export function resolveKubeletAuthConfig(options: KubeletAuthOptions): ResolvedK
     alwaysAllowGroups: list(authorization.alwaysAllowGroups, 'authorization.alwaysAllowGroups'),
   };
   if (typeof config.clientCAFile !== 'string') {
-    throw new TypeError('authentication.x509.clientCAFile: expected a file path');
+    throw invalidOption('authentication.x509.clientCAFile: expected a file path');
   }
   if (
     !Array.isArray(config.audiences) ||
     !config.audiences.every((a) => typeof a === 'string' && a !== '')
   ) {
-    throw new TypeError('audiences: expected an array of non-empty strings');
+    throw invalidOption('audiences: expected an array of non-empty strings');
   }
   if (!Number.isInteger(config.cacheSize) || config.cacheSize < 1) {
-    throw new TypeError(
+    throw invalidOption(
       `cacheSize: expected a whole number of entries ≥ 1, got ${String(options.cacheSize)}`,
     );
   }
-  if (config.timeoutMs <= 0) throw new TypeError('timeout: must be more than zero');
+  if (config.timeoutMs <= 0) throw invalidOption('timeout: must be more than zero');
   if (!Number.isInteger(config.maxConcurrentReviews) || config.maxConcurrentReviews < 1) {
-    throw new TypeError(
+    throw invalidOption(
       `maxConcurrentReviews: expected a whole number ≥ 1, got ${String(options.maxConcurrentReviews)}`,
     );
   }
@@ -173,7 +174,7 @@ export function resolveKubeletAuthConfig(options: KubeletAuthOptions): ResolvedK
 function list(value: unknown, name: string): string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
-    throw new TypeError(`${name}: expected a list of strings, got ${JSON.stringify(value)}`);
+    throw invalidOption(`${name}: expected a list of strings, got ${JSON.stringify(value)}`);
   }
   return [...(value as string[])];
 }
@@ -181,7 +182,7 @@ function list(value: unknown, name: string): string[] {
 function bool(value: unknown, name: string, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value !== 'boolean')
-    throw new TypeError(`${name}: expected true or false, got ${JSON.stringify(value)}`);
+    throw invalidOption(`${name}: expected true or false, got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -192,31 +193,11 @@ function checkKnownKeys(value: object, path: string): void {
   for (const [key, child] of Object.entries(value)) {
     const name = path ? `${path}.${key}` : key;
     if (!known.includes(key)) {
-      const hint =
-        known.find((k) => k.toLowerCase() === key.toLowerCase()) ??
-        known.find((k) => editDistance(k, key) <= 2);
-      throw new TypeError(
+      const hint = closest(key, known);
+      throw invalidOption(
         `${name}: unknown option${hint ? ` (did you mean ${path ? `${path}.` : ''}${hint}?)` : ''}`,
       );
     }
     if (typeof child === 'object' && child !== null && KNOWN[name]) checkKnownKeys(child, name);
   }
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0] as number;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j] as number;
-      row[j] = Math.min(
-        current + 1,
-        (row[j - 1] as number) + 1,
-        previous + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-      previous = current;
-    }
-  }
-  return row[b.length] as number;
 }

@@ -1,3 +1,5 @@
+import { invalidOption } from './option-errors.js';
+
 /**
  * Go duration strings (`time.ParseDuration`), the format every KubeletConfiguration TTL uses.
  * Options accept either such a string or a number of milliseconds.
@@ -56,7 +58,7 @@ export function parseGoDuration(text: string): number | undefined {
 export function toMilliseconds(value: Duration, optionName: string): number {
   const ms = typeof value === 'number' ? value : parseGoDuration(value);
   if (ms === undefined || !Number.isFinite(ms) || ms < 0) {
-    throw new TypeError(
+    throw invalidOption(
       `${optionName}: expected a non-negative duration such as '2m0s', '30s' or a number of milliseconds, got ${JSON.stringify(value)}`,
     );
   }

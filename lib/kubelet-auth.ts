@@ -29,6 +29,7 @@ import { refusalEvent, type DecisionListener } from './authz/decision-event.js';
 import { observedAuthenticator } from './metrics/observed-authenticator.js';
 import type { AuthenticationMethod } from './metrics/observer.js';
 import type { KubeUser } from './user.js';
+import { invalidOption } from './option-errors.js';
 
 /** The middleware {@link kubeletAuth} returns, with a way to release what it holds. */
 export interface KubeletAuthMiddleware extends Middleware {
@@ -110,7 +111,7 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
         requestHeader === null ||
         !requestHeader.clientCAFile
       ) {
-        throw new TypeError(
+        throw invalidOption(
           'authentication.requestHeader.clientCAFile: required, the front-proxy CA bundle',
         );
       }
@@ -288,7 +289,7 @@ function checkedReviewClient(client: ReviewClient): ReviewClient {
     typeof client.tokenReview !== 'function' ||
     typeof client.subjectAccessReview !== 'function'
   ) {
-    throw new TypeError(
+    throw invalidOption(
       'reviewClient: expected an object with tokenReview() and subjectAccessReview() (a ReviewClient)',
     );
   }

@@ -23,6 +23,7 @@ import {
 } from '../../lib/testing/index.js';
 import { close, listen, makePki, rawRequest, type Pki } from '../integration/harness.js';
 import { registerSecrets } from '../support/secrets.js';
+import { KubeletAuthError } from '../../lib/errors.js';
 
 const HOUR = 3_600_000;
 
@@ -448,18 +449,18 @@ describe('construction', () => {
     [
       'upstream’s option name',
       { clientCA: 'x', allowedClientNames: ['a'] },
-      'unknown option "allowedClientNames" (did you mean allowedNames?)',
+      'unknown option "allowedClientNames" (did you mean "allowedNames"?)',
     ],
     [
       'a typo',
       { clientCA: 'x', clientCaFile: 'f' },
-      'unknown option "clientCaFile" (did you mean clientCAFile?)',
+      'unknown option "clientCaFile" (did you mean "clientCAFile"?)',
     ],
-    ['a singular', { clientCA: 'x', usernameHeader: ['X'] }, '(did you mean usernameHeaders?)'],
+    ['a singular', { clientCA: 'x', usernameHeader: ['X'] }, '(did you mean "usernameHeaders"?)'],
   ])('%s throws a TypeError naming the option', (_name, options, message) => {
     const build = (): unknown =>
       new RequestHeaderAuthenticator(options as RequestHeaderAuthenticatorOptions);
-    expect(build).toThrow(TypeError);
+    expect(build).toThrow(KubeletAuthError);
     expect(build).toThrow(message);
   });
 });

@@ -3,6 +3,7 @@ import { kubeletRequestAttributes, type Attributes } from '../../lib/authz/attri
 import { alwaysAllowGroups, alwaysAllowPaths } from '../../lib/authz/always-allow.js';
 import { alwaysDeny, unionAuthorizer, type Authorizer } from '../../lib/authz/authorizer.js';
 import type { KubeUser } from '../../lib/user.js';
+import { KubeletAuthError } from '../../lib/errors.js';
 
 const ALICE: KubeUser = { username: 'alice', groups: ['devs', 'system:authenticated'] };
 
@@ -58,7 +59,8 @@ describe('alwaysAllowPaths: upstream TestNewAuthorizer (pkg/authorization/path)'
 
   it.each([['/foo*bar'], ['/foo**'], ['/*/x']])('%j is refused: "*" only at the end', (p) => {
     expect(() => alwaysAllowPaths([p])).toThrow(
-      new TypeError(
+      new KubeletAuthError(
+        'ERR_INVALID_OPTION',
         `alwaysAllowPaths: paths[0] (${JSON.stringify(p)}) may have one "*", only at the end`,
       ),
     );
@@ -151,12 +153,14 @@ describe('alwaysAllowPaths: configuration', () => {
     ],
     [42, 'alwaysAllowPaths: paths[0] must be a string'],
   ])('%j throws a TypeError naming alwaysAllowPaths', (pattern, message) => {
-    expect(() => alwaysAllowPaths([pattern as string])).toThrow(new TypeError(message));
+    expect(() => alwaysAllowPaths([pattern as string])).toThrow(
+      new KubeletAuthError('ERR_INVALID_OPTION', message),
+    );
   });
 
   it('the list itself must be a list', () => {
     expect(() => alwaysAllowPaths('/healthz' as unknown as string[])).toThrow(
-      new TypeError('alwaysAllowPaths: paths must be a list of paths'),
+      new KubeletAuthError('ERR_INVALID_OPTION', 'alwaysAllowPaths: paths must be a list of paths'),
     );
   });
 
@@ -208,12 +212,14 @@ describe('alwaysAllowGroups: the privileged-groups authorizer', () => {
       'alwaysAllowGroups: groups[0] is system:unauthenticated, which would allow everyone everything; use alwaysAllow() if that is meant',
     ],
   ])('%j throws a TypeError naming alwaysAllowGroups', (group, message) => {
-    expect(() => alwaysAllowGroups([group as string])).toThrow(new TypeError(message));
+    expect(() => alwaysAllowGroups([group as string])).toThrow(
+      new KubeletAuthError('ERR_INVALID_OPTION', message),
+    );
   });
 
   it('the list itself must be a list', () => {
     expect(() => alwaysAllowGroups('system:masters' as unknown as string[])).toThrow(
-      new TypeError('alwaysAllowGroups: groups must be a list'),
+      new KubeletAuthError('ERR_INVALID_OPTION', 'alwaysAllowGroups: groups must be a list'),
     );
   });
 });

@@ -4,6 +4,7 @@ import type { Attributes } from '../../lib/authz/attributes.js';
 import { nonResourceAttributes } from '../../lib/authz/non-resource.js';
 import { subjectAccessReviewSpec } from '../../lib/authz/subject-access-review.js';
 import type { NonResourceAttributesOptions } from '../../lib/authz/non-resource.js';
+import { KubeletAuthError } from '../../lib/errors.js';
 
 const user = { username: 'reader', groups: ['system:authenticated'] };
 const request = (method: string, url: string) => ({ method, url }) as unknown as IncomingMessage;
@@ -72,7 +73,7 @@ describe('nonResourceAttributes', () => {
     [null, /nonResourceAttributes: options must be an object/],
   ])('%j throws a TypeError at construction', (options, message) => {
     const build = () => nonResourceAttributes(options as NonResourceAttributesOptions);
-    expect(build).toThrow(TypeError);
+    expect(build).toThrow(KubeletAuthError);
     expect(build).toThrow(message);
   });
 });

@@ -9,6 +9,7 @@ import {
   type PathRulesOptions,
 } from '../../lib/authz/path-rules.js';
 import { PATH_REFUSALS } from '../../lib/authz/request-path.js';
+import { KubeletAuthError } from '../../lib/errors.js';
 
 const user = { username: 'reader', groups: ['system:authenticated'] };
 type Req = IncomingMessage & { originalUrl?: string };
@@ -289,7 +290,10 @@ describe('pathRules: computed rules', () => {
     [() => undefined, /rules\["\/r"\] returned: expected \{ resource/],
     [() => ({}), /rules\["\/r"\] returned\.resource: expected a non-empty string/],
     [() => ({ resource: 'r', namespace: 3 }), /returned\.namespace: expected a string/],
-    [() => ({ resource: 'r', apiGroup: 'x' }), /returned: unknown field "apiGroup".*group/],
+    [
+      () => ({ resource: 'r', apiGroup: 'x' }),
+      /returned: unknown field "apiGroup" \(did you mean "group"\?\)/,
+    ],
     [() => Promise.resolve({ resource: 'r' }), /returned a Promise/],
     [
       () => {
@@ -367,9 +371,9 @@ describe('pathRules: bad configuration throws a TypeError at construction', () =
     [{ rules: { '/a': { resource: 'r', namespace: 1 } } }, /\.namespace: expected a string/],
     [
       { rules: { '/a': { resource: 'r', apiGroup: 'x' } } },
-      /unknown field "apiGroup" \(did you mean group\?\)/,
+      /unknown field "apiGroup" \(did you mean "group"\?\)/,
     ],
-    [{ rules: { '/a': { resource: 'r', resourceNames: ['x'] } } }, /did you mean name\?/],
+    [{ rules: { '/a': { resource: 'r', resourceNames: ['x'] } } }, /did you mean "name"\?/],
     [{ rules: { '/a': { allOf: [] } } }, /rules\["\/a"\]\.allOf: expected a non-empty list/],
     [{ rules: { '/a': { allOf: { resource: 'r' } } } }, /\.allOf: expected a non-empty list/],
     [
@@ -391,7 +395,7 @@ describe('pathRules: bad configuration throws a TypeError at construction', () =
     ],
   ])('%j', (options, message) => {
     const build = () => pathRules(options as PathRulesOptions);
-    expect(build).toThrow(TypeError);
+    expect(build).toThrow(KubeletAuthError);
     expect(build).toThrow(message);
   });
 });
@@ -454,7 +458,8 @@ describe('pathRules: a path a loosely matching router could serve under another 
     expect(() =>
       pathRules({ rules: { '/admin': { resource: 'a' }, '/Admin/': { resource: 'b' } } }),
     ).toThrow(
-      new TypeError(
+      new KubeletAuthError(
+        'ERR_INVALID_OPTION',
         'pathRules: rules "/admin" and "/Admin/" differ only in case, which Express (by default) and Connect do not tell apart',
       ),
     );

@@ -4,6 +4,7 @@ import { staticAuthorizer, type StaticRule } from '../../lib/authz/static-rules.
 import { subjectAccessReviewSpec } from '../../lib/authz/subject-access-review.js';
 import { compilePolicy } from '../../lib/testing/index.js';
 import type { KubeUser } from '../../lib/user.js';
+import { KubeletAuthError } from '../../lib/errors.js';
 
 const PROMETHEUS: KubeUser = {
   username: 'system:serviceaccount:monitoring:prometheus',
@@ -524,20 +525,22 @@ describe('configuration: a TypeError naming the rule index and field', () => {
     [
       'a misspelt field that would widen the rule',
       { ...ok, namespace: ['monitoring'] },
-      'staticAuthorizer: rules[0] has an unknown field "namespace" (did you mean "namespaces"?)',
+      'staticAuthorizer: rules[0]: unknown field "namespace" (did you mean "namespaces"?)',
     ],
     [
       'misspelt case',
       { ...ok, resourcenames: ['node-a'] },
-      'staticAuthorizer: rules[0] has an unknown field "resourcenames" (did you mean "resourceNames"?)',
+      'staticAuthorizer: rules[0]: unknown field "resourcenames" (did you mean "resourceNames"?)',
     ],
     [
       'a kube-rbac-proxy field',
       { ...ok, path: '/metrics' },
-      'staticAuthorizer: rules[0] has an unknown field "path"',
+      'staticAuthorizer: rules[0]: unknown field "path" (known: users, groups, verbs, resources, apiGroups, namespaces, resourceNames, nonResourceURLs)',
     ],
   ])('%s', (_name, rule, message) => {
-    expect(() => staticAuthorizer([rule as StaticRule])).toThrow(new TypeError(message));
+    expect(() => staticAuthorizer([rule as StaticRule])).toThrow(
+      new KubeletAuthError('ERR_INVALID_OPTION', message),
+    );
   });
 
   it('names the index of the failing rule', () => {
@@ -548,7 +551,7 @@ describe('configuration: a TypeError naming the rule index and field', () => {
 
   it('the rules must be a list; an empty list has no opinion on anything', async () => {
     expect(() => staticAuthorizer(ok as unknown as StaticRule[])).toThrow(
-      new TypeError('staticAuthorizer: rules must be a list'),
+      new KubeletAuthError('ERR_INVALID_OPTION', 'staticAuthorizer: rules must be a list'),
     );
     expect(await decide([], resource())).toBe('NoOpinion');
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { kubeletVerb } from '../../lib/authz/attributes.js';
 import { verbFor, type VerbMapping } from '../../lib/authz/verbs.js';
+import { KubeletAuthError } from '../../lib/errors.js';
 
 // Every method Node can report that the mappings treat differently, × each named mapping.
 const TABLE: [method: string, kubelet: string, http: string][] = [
@@ -77,7 +78,7 @@ describe('verbFor', () => {
     [{ 'GET ': 'get' }, /verbs: method "GET " would never match/],
     [{ GET: 1 }, /verbs\.GET: expected a verb \(a string\), got number/],
   ])('%j throws a TypeError naming the option', (mapping, message) => {
-    expect(() => verbFor(mapping as VerbMapping)).toThrow(TypeError);
+    expect(() => verbFor(mapping as VerbMapping)).toThrow(KubeletAuthError);
     expect(() => verbFor(mapping as VerbMapping)).toThrow(message);
   });
 

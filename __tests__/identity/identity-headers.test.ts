@@ -27,6 +27,7 @@ import {
 import { removeAuthorizationHeader } from '../../lib/authn/bearer.js';
 import { freezeUser, type KubeUser } from '../../lib/user.js';
 import type { Logger } from '../../lib/logger.js';
+import { KubeletAuthError } from '../../lib/errors.js';
 
 /** A server that answers with the identity header lines it received, UTF-8 decoded. */
 let downstream: Server;
@@ -462,7 +463,7 @@ describe('setIdentityHeaders', () => {
       headers: { 'x-remote-user': 'mallory' },
       rawHeaders: ['X-Remote-User', 'mallory'],
     };
-    expect(() => setIdentityHeaders(req, user)).toThrow(TypeError);
+    expect(() => setIdentityHeaders(req, user)).toThrow(KubeletAuthError);
     expect(() => setIdentityHeaders(req, user)).toThrow(message);
     // Nothing changed: the caller decides what to do with the request.
     expect(req.rawHeaders).toEqual(['X-Remote-User', 'mallory']);
@@ -634,11 +635,11 @@ describe('identityHeaders middleware', () => {
     ],
     [{ headers: { extraPrefix: '' } }, 'identityHeaders: headers.extraPrefix: not a header name'],
     [{ headers: { usrname: 'X-User' } }, 'identityHeaders: headers: unknown option "usrname"'],
-    [{ headers: { Username: 'X-User' } }, '(did you mean username?)'],
+    [{ headers: { Username: 'X-User' } }, '(did you mean "username"?)'],
     [{ set: 'yes' }, 'identityHeaders: set: expected true or false, got "yes"'],
     [null, 'identityHeaders: options must be an object'],
   ])('bad options throw a TypeError naming the option: %j', (options, message) => {
-    expect(() => identityHeaders(options as IdentityHeadersOptions)).toThrow(TypeError);
+    expect(() => identityHeaders(options as IdentityHeadersOptions)).toThrow(KubeletAuthError);
     expect(() => identityHeaders(options as IdentityHeadersOptions)).toThrow(message);
   });
 });

@@ -17,6 +17,7 @@ import {
 import { recordingLogger } from '../support/secrets.js';
 import type { StandInApiServer } from '../../lib/testing/index.js';
 import { call, close, listen, makePki, startPolicyApiServer, type Pki } from './harness.js';
+import { KubeletAuthError } from '../../lib/errors.js';
 
 let pki: Pki;
 let api: StandInApiServer;
@@ -113,7 +114,7 @@ describe('composed from passport pieces', () => {
   });
 
   it('ClientCertStrategy needs a CA bundle at construction', () => {
-    expect(() => new ClientCertStrategy({})).toThrow(TypeError);
+    expect(() => new ClientCertStrategy({})).toThrow(KubeletAuthError);
   });
 });
 

@@ -20,6 +20,7 @@ import type {
   TokenReviewSpec,
   TokenReviewStatus,
 } from './reviews.js';
+import { invalidOption } from '../option-errors.js';
 
 /** Options of {@link createReviewClient}. */
 export interface ReviewClientOptions {
@@ -54,7 +55,7 @@ export function createReviewClient(
   const backoff = options.backoff ?? DEFAULT_RETRY_BACKOFF;
   const maxConcurrent = options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT_REVIEWS;
   if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1) {
-    throw new TypeError(`maxConcurrent: expected a whole number ≥ 1, got ${String(maxConcurrent)}`);
+    throw invalidOption(`maxConcurrent: expected a whole number ≥ 1, got ${String(maxConcurrent)}`);
   }
   const limiter = new Limiter(maxConcurrent);
   const agents = new KeepAliveAgents(kubeConfig);

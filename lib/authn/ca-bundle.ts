@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { stderrLogger, type Logger } from '../logger.js';
+import { invalidOption } from '../option-errors.js';
 
 /** A folder watcher as {@link CABundle} uses one: `fs.watch`'s `FSWatcher` is one. */
 export interface FolderWatcher {
@@ -92,13 +93,13 @@ export class CABundle {
     const option = options.option ?? 'clientCAFile';
     const { pollIntervalMs = DEFAULT_POLL_INTERVAL_MS } = options;
     if (!(Number.isFinite(pollIntervalMs) && pollIntervalMs > 0)) {
-      throw new TypeError(`${option}: pollIntervalMs: expected a positive number of milliseconds`);
+      throw invalidOption(`${option}: pollIntervalMs: expected a positive number of milliseconds`);
     }
     let pem: string;
     try {
       pem = readFileSync(file, 'utf8');
     } catch (error) {
-      throw new TypeError(
+      throw invalidOption(
         `${option}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
       );
     }
@@ -121,7 +122,7 @@ export class CABundle {
       return new CABundle(pem, source);
     } catch (error) {
       const where = source.file ? ` in ${source.file}` : '';
-      throw new TypeError(
+      throw invalidOption(
         `${source.option}: invalid CA bundle${where}: ${(error as Error).message}`,
       );
     }

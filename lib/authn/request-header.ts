@@ -28,6 +28,7 @@ import {
 import { settle, type AuthRequest } from './strategy-actions.js';
 import { parseSubject } from './subject.js';
 import { SessionChains } from '../cache/session-chains.js';
+import { checkKnownKeys, invalidOption } from '../option-errors.js';
 
 /**
  * Options of {@link RequestHeaderAuthenticator}, named after kube-apiserver's
@@ -144,7 +145,7 @@ export class RequestHeaderAuthenticator extends PassportStrategy implements Requ
   constructor(options: RequestHeaderAuthenticatorOptions) {
     super();
     if (typeof options !== 'object' || options === null) {
-      throw new TypeError(
+      throw invalidOption(
         'RequestHeaderAuthenticator: options are required ({ clientCAFile, allowedNames? })',
       );
     }
@@ -153,7 +154,7 @@ export class RequestHeaderAuthenticator extends PassportStrategy implements Requ
       'X-Remote-User',
     ]);
     if (this.usernameHeaders.length === 0) {
-      throw new TypeError('RequestHeaderAuthenticator: usernameHeaders: at least one is needed');
+      throw invalidOption('RequestHeaderAuthenticator: usernameHeaders: at least one is needed');
     }
     this.uidHeaders = headerList(options.uidHeaders, 'uidHeaders', ['X-Remote-Uid']);
     this.groupHeaders = headerList(options.groupHeaders, 'groupHeaders', ['X-Remote-Group']);
@@ -162,7 +163,7 @@ export class RequestHeaderAuthenticator extends PassportStrategy implements Requ
     ]);
     this.allowedNames = nameList(options.allowedNames);
     if (options.now !== undefined && typeof options.now !== 'function') {
-      throw new TypeError('RequestHeaderAuthenticator: now: expected a function');
+      throw invalidOption('RequestHeaderAuthenticator: now: expected a function');
     }
     this.logger = options.logger ?? stderrLogger;
     this.now = options.now ?? Date.now;
@@ -176,7 +177,7 @@ export class RequestHeaderAuthenticator extends PassportStrategy implements Requ
     else if (options.clientCA)
       this.bundle = CABundle.fromPEM(options.clientCA, 'RequestHeaderAuthenticator: clientCA');
     else
-      throw new TypeError(
+      throw invalidOption(
         'RequestHeaderAuthenticator: one of clientCAFile, clientCA or bundle is required (the front-proxy CA)',
       );
   }
@@ -341,17 +342,7 @@ function extraValues(
 }
 
 function checkOptionNames(options: object): void {
-  for (const key of Object.keys(options)) {
-    if ((OPTION_NAMES as readonly string[]).includes(key)) continue;
-    const hint =
-      ALIASES[key] ??
-      OPTION_NAMES.find(
-        (k) => k.toLowerCase() === key.toLowerCase() || k.toLowerCase() === `${key.toLowerCase()}s`,
-      );
-    throw new TypeError(
-      `RequestHeaderAuthenticator: unknown option ${JSON.stringify(key)}${hint ? ` (did you mean ${hint}?)` : ''}`,
-    );
-  }
+  checkKnownKeys('RequestHeaderAuthenticator', options, OPTION_NAMES, { aliases: ALIASES });
 }
 
 /** Upstream's `trimHeaders`: names trimmed; an empty one is an error (so is a non-token here). */
@@ -362,13 +353,13 @@ function headerList(
 ): readonly string[] {
   if (value === undefined) return fallback;
   if (!Array.isArray(value)) {
-    throw new TypeError(`RequestHeaderAuthenticator: ${option}: expected an array of header names`);
+    throw invalidOption(`RequestHeaderAuthenticator: ${option}: expected an array of header names`);
   }
   return Object.freeze(
     value.map((name: unknown) => {
       const trimmed = typeof name === 'string' ? name.trim() : '';
       if (!isHeaderName(trimmed)) {
-        throw new TypeError(
+        throw invalidOption(
           `RequestHeaderAuthenticator: ${option}: not a header name: ${JSON.stringify(name)}`,
         );
       }
@@ -380,7 +371,7 @@ function headerList(
 function nameList(value: readonly string[] | undefined): readonly string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value) || !value.every((n: unknown) => typeof n === 'string' && n !== '')) {
-    throw new TypeError(
+    throw invalidOption(
       'RequestHeaderAuthenticator: allowedNames: expected an array of non-empty common names (omit it to allow any)',
     );
   }

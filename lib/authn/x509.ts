@@ -23,6 +23,7 @@ import {
 import { settle, type AuthRequest } from './strategy-actions.js';
 import { cachedChainVerifier, type ChainVerifier } from '../cache/chain-cache.js';
 import { SessionChains } from '../cache/session-chains.js';
+import { invalidOption } from '../option-errors.js';
 
 /** The `extra` key the API server fills with a certificate's fingerprint. */
 export const CREDENTIAL_ID_EXTRA = 'authentication.kubernetes.io/credential-id';
@@ -83,7 +84,7 @@ export class ClientCertStrategy extends PassportStrategy implements RequestAuthe
       this.bundle = CABundle.fromFile(options.clientCAFile, { logger: options.logger });
     else if (options.clientCA) this.bundle = CABundle.fromPEM(options.clientCA);
     else
-      throw new TypeError(
+      throw invalidOption(
         'ClientCertStrategy: one of clientCAFile, clientCA or bundle is required',
       );
     this.logger = options.logger ?? stderrLogger;

@@ -6,6 +6,7 @@
  * authentication, so a request without valid credentials still gets 401 first.
  */
 import { answer, fromDecision, NO_OPINION, type Answer, type Authorizer } from './authorizer.js';
+import { invalidOption } from '../option-errors.js';
 
 const DOT_SEGMENT = /(^|\/)\.{1,2}(\/|$)/;
 const DOT_SEGMENT_IN_STEM = /(^|\/)\.{1,2}\//;
@@ -27,7 +28,7 @@ export class PathPatterns {
    * @param allowStar accept `'*'` alone (RBAC's every-URL wildcard)
    */
   constructor(patterns: unknown, where: string, allowStar = false) {
-    if (!Array.isArray(patterns)) throw new TypeError(`${where} must be a list of paths`);
+    if (!Array.isArray(patterns)) throw invalidOption(`${where} must be a list of paths`);
     patterns.forEach((pattern: unknown, i) => {
       const at = `${where}[${i}]`;
       const text = checkPathPattern(pattern, at, allowStar);
@@ -50,27 +51,27 @@ export class PathPatterns {
  * pattern with one of those could never match as written, so it is a mistake worth stopping at.
  */
 function checkPathPattern(pattern: unknown, at: string, allowStar: boolean): string {
-  if (typeof pattern !== 'string') throw new TypeError(`${at} must be a string`);
+  if (typeof pattern !== 'string') throw invalidOption(`${at} must be a string`);
   const quoted = JSON.stringify(pattern);
   if (allowStar && pattern === '*') return pattern;
   if (!pattern.startsWith('/')) {
-    throw new TypeError(`${at} (${quoted}) must start with "/"`);
+    throw invalidOption(`${at} (${quoted}) must start with "/"`);
   }
   const star = pattern.indexOf('*');
   if (star !== -1 && star !== pattern.length - 1) {
-    throw new TypeError(`${at} (${quoted}) may have one "*", only at the end`);
+    throw invalidOption(`${at} (${quoted}) may have one "*", only at the end`);
   }
   if (pattern.includes('%')) {
-    throw new TypeError(
+    throw invalidOption(
       `${at} (${quoted}) has a "%": paths are matched decoded, so write the character itself`,
     );
   }
   if (pattern.includes('?') || pattern.includes('#')) {
-    throw new TypeError(`${at} (${quoted}) has a "?" or "#": paths are matched without the query`);
+    throw invalidOption(`${at} (${quoted}) has a "?" or "#": paths are matched without the query`);
   }
   const dotted = star === -1 ? DOT_SEGMENT.test(pattern) : DOT_SEGMENT_IN_STEM.test(pattern);
   if (dotted) {
-    throw new TypeError(
+    throw invalidOption(
       `${at} (${quoted}) has a "." or ".." segment, which no accepted request path has`,
     );
   }
@@ -127,16 +128,16 @@ const EVERYONE_GROUPS = new Set(['system:authenticated', 'system:unauthenticated
  * @example unionAuthorizer(alwaysAllowGroups(['system:masters']), webhookAuthorizer({ kubeConfig }))
  */
 export function alwaysAllowGroups(groups: string[]): Authorizer {
-  if (!Array.isArray(groups)) throw new TypeError('alwaysAllowGroups: groups must be a list');
+  if (!Array.isArray(groups)) throw invalidOption('alwaysAllowGroups: groups must be a list');
   const answers = new Map<string, Answer>();
   groups.forEach((group: unknown, i) => {
     const at = `alwaysAllowGroups: groups[${i}]`;
     if (typeof group !== 'string' || group === '') {
-      throw new TypeError(`${at} must be a non-empty string`);
+      throw invalidOption(`${at} must be a non-empty string`);
     }
-    if (group === '*') throw new TypeError(`${at} is "*", which is no wildcard here`);
+    if (group === '*') throw invalidOption(`${at} is "*", which is no wildcard here`);
     if (EVERYONE_GROUPS.has(group)) {
-      throw new TypeError(
+      throw invalidOption(
         `${at} is ${group}, which would allow everyone everything; use alwaysAllow() if that is meant`,
       );
     }

@@ -14,6 +14,7 @@ import { authorizeSafely, type AuthorizationResult, type Authorizer } from './au
 import { refusalEvent, type DecisionEvent, type DecisionListener } from './decision-event.js';
 import { rememberLastQuestion } from './last-question.js';
 import { PATH_REFUSALS, refusedPath, requestPath, routedPathOf } from './request-path.js';
+import { invalidOption } from '../option-errors.js';
 
 /** A Connect/Express middleware. */
 export type Middleware = (
@@ -136,7 +137,7 @@ export function kubeletAuthz(options: KubeletAuthzOptions): Middleware {
 export function authorizationStep(options: KubeletAuthzOptions): AuthorizationStep {
   const { authorizer } = options;
   if (!authorizer || typeof authorizer.authorize !== 'function') {
-    throw new TypeError(
+    throw invalidOption(
       'kubeletAuthz: authorizer is required (e.g. webhookAuthorizer({ kubeConfig }))',
     );
   }
@@ -265,7 +266,7 @@ export function authorizationStep(options: KubeletAuthzOptions): AuthorizationSt
 function kubeletAttributesFunction(options: KubeletAuthzOptions): AttributesFunction {
   const { nodeName } = options;
   if (typeof nodeName !== 'string' || nodeName === '') {
-    throw new TypeError(
+    throw invalidOption(
       'kubeletAuthz: nodeName is required (the name of the Node the kubelet serves)',
     );
   }

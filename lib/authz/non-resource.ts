@@ -1,6 +1,7 @@
 import type { Attributes } from './attributes.js';
 import type { AttributesFunction } from './middleware.js';
 import { verbFor, type VerbMapping } from './verbs.js';
+import { checkKnownKeys, invalidOption } from '../option-errors.js';
 
 /** Options of {@link nonResourceAttributes}. */
 export interface NonResourceAttributesOptions {
@@ -28,13 +29,9 @@ export function nonResourceAttributes(
   options: NonResourceAttributesOptions = {},
 ): AttributesFunction {
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError('nonResourceAttributes: options must be an object { verbs? }');
+    throw invalidOption('nonResourceAttributes: options must be an object { verbs? }');
   }
-  for (const key of Object.keys(options)) {
-    if (!OPTION_NAMES.has(key)) {
-      throw new TypeError(`nonResourceAttributes: unknown option ${JSON.stringify(key)} (verbs?)`);
-    }
-  }
+  checkKnownKeys('nonResourceAttributes', options, [...OPTION_NAMES]);
   const verbOf = verbFor(options.verbs ?? 'http', 'nonResourceAttributes: verbs');
   return function nonResourceRequestAttributes(req, user, path): Attributes[] {
     return [nonResourceRecord(user, verbOf(req.method ?? ''), path)];

@@ -6,6 +6,7 @@ import { nonResourceAttributes } from './non-resource.js';
 import { PATH_REFUSALS, routedPathOf, routedQuery } from './request-path.js';
 import { foldCase, mayRouteLoosely, routerMatches } from './router-match.js';
 import { verbFor, type VerbMapping } from './verbs.js';
+import { checkKnownKeys, invalidOption } from '../option-errors.js';
 
 /**
  * The resource a request is checked against: a SubjectAccessReview's `resourceAttributes`, as
@@ -164,26 +165,20 @@ const HINTS: Readonly<Record<string, string>> = {
  */
 export function pathRules(options: PathRulesOptions): AttributesFunction {
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError('pathRules: options must be an object { rules, default?, verbs? }');
+    throw invalidOption('pathRules: options must be an object { rules, default?, verbs? }');
   }
-  for (const key of Object.keys(options)) {
-    if (!OPTION_NAMES.has(key)) {
-      throw new TypeError(
-        `pathRules: unknown option ${JSON.stringify(key)} (rules, default?, verbs?)`,
-      );
-    }
-  }
+  checkKnownKeys('pathRules', options, [...OPTION_NAMES]);
   const verbOf = verbFor(options.verbs ?? 'kubelet', 'pathRules: verbs');
   const entries = tableEntries(options.rules).map(([written, rule]) => compileEntry(written, rule));
   if (entries.length === 0) {
-    throw new TypeError('pathRules: rules needs at least one path prefix');
+    throw invalidOption('pathRules: rules needs at least one path prefix');
   }
   const seen = new Map<string, Entry>();
   for (const entry of entries) {
     const other = seen.get(entry.folded);
     if (other !== undefined) {
       const pair = `${JSON.stringify(other.written)} and ${JSON.stringify(entry.written)}`;
-      throw new TypeError(
+      throw invalidOption(
         other.prefix === entry.prefix
           ? `pathRules: rules ${pair} are the same prefix`
           : `pathRules: rules ${pair} differ only in case, which Express (by default) and Connect do not tell apart`,
@@ -246,14 +241,14 @@ function tableEntries(rules: unknown): [string, unknown][] {
   if (rules instanceof Map) return [...(rules as Map<unknown, unknown>)].map(pair);
   if (Array.isArray(rules)) return rules.map((entry: unknown) => pair(entry));
   if (typeof rules === 'object' && rules !== null) return Object.entries(rules);
-  throw new TypeError(
+  throw invalidOption(
     "pathRules: rules is required: path prefix → rule, e.g. { '/metrics': { resource: 'services', subresource: 'proxy' } }",
   );
 }
 
 function pair(entry: unknown): [string, unknown] {
   if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string') {
-    throw new TypeError('pathRules: rules as a list holds [prefix, rule] pairs');
+    throw invalidOption('pathRules: rules as a list holds [prefix, rule] pairs');
   }
   return [entry[0], entry[1] as unknown];
 }
@@ -264,12 +259,12 @@ function compileEntry(written: string, rule: unknown): Entry {
   if (typeof rule === 'object' && rule !== null && 'allOf' in rule) {
     const { allOf, ...rest } = rule as { allOf: unknown };
     if (Object.keys(rest).length > 0) {
-      throw new TypeError(
+      throw invalidOption(
         `${where}: allOf goes alone; put ${Object.keys(rest).join(', ')} in its checks`,
       );
     }
     if (!Array.isArray(allOf) || allOf.length === 0) {
-      throw new TypeError(`${where}.allOf: expected a non-empty list of checks`);
+      throw invalidOption(`${where}.allOf: expected a non-empty list of checks`);
     }
     const checks = allOf.map((check: unknown, i) => compileCheck(check, `${where}.allOf[${i}]`));
     return {
@@ -297,26 +292,26 @@ function isFunction(value: unknown): value is ComputedRule {
 
 function normalizePrefix(written: string, where: string): string {
   if (!written.startsWith('/')) {
-    throw new TypeError(`${where}: a path prefix starts with "/"`);
+    throw invalidOption(`${where}: a path prefix starts with "/"`);
   }
   if (written.includes('*')) {
-    throw new TypeError(
+    throw invalidOption(
       `${where}: prefixes match whole segments without wildcards: write ${JSON.stringify(written.replace(/\/?\*.*$/, '') || '/')}`,
     );
   }
   if (/(^|\/)\.{1,2}(\/|$)/.test(written) || written.includes('//')) {
-    throw new TypeError(
+    throw invalidOption(
       `${where}: "." and ".." segments and empty segments never match (such paths get 400)`,
     );
   }
   if (written.includes('?') || written.includes('#')) {
-    throw new TypeError(`${where}: a prefix is a path, without query or fragment`);
+    throw invalidOption(`${where}: a prefix is a path, without query or fragment`);
   }
   // Routers match the path as sent: a character clients must percent-encode would never match
   // a router's route as written, while the decoded path would match the prefix.
   const encoded = /[^A-Za-z0-9\-._~!$&'()*+,;=:@/]/.exec(written);
   if (encoded) {
-    throw new TypeError(
+    throw invalidOption(
       `${where}: ${JSON.stringify(encoded[0])} is sent percent-encoded, so no router matches it as written: use letters, digits and -._~!$&'()*+,;=:@`,
     );
   }
@@ -328,7 +323,7 @@ function compileCheck(check: unknown, where: string): Derive {
     return function computedCheck(req, user, path, verb, match) {
       const result: unknown = check(req, user, path, match);
       if (typeof (result as { then?: unknown } | null)?.then === 'function') {
-        throw new TypeError(`${where} returned a Promise: rule functions are synchronous`);
+        throw invalidOption(`${where} returned a Promise: rule functions are synchronous`);
       }
       if (result === null) return null;
       return record(templateOf(result, `${where} returned`), verb, user, path);
@@ -358,31 +353,28 @@ function record(t: Template, verb: string, user: KubeUser, path: string): Attrib
 /** Checks a {@link ResourceRule} (at construction, or what a computed rule returned). */
 function templateOf(rule: unknown, where: string): Template {
   if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) {
-    throw new TypeError(
+    throw invalidOption(
       `${where}: expected { resource, subresource?, group?, version?, namespace?, name?, verb? }, a function, or { allOf }`,
     );
   }
   const fields = rule as Record<string, unknown>;
   for (const key of Object.keys(fields)) {
-    if (key === 'allOf') throw new TypeError(`${where}: allOf cannot be nested`);
-    if (!RULE_FIELDS.has(key)) {
-      const hint = Object.hasOwn(HINTS, key) ? ` (did you mean ${HINTS[key]}?)` : '';
-      throw new TypeError(`${where}: unknown field ${JSON.stringify(key)}${hint}`);
-    }
+    if (key === 'allOf') throw invalidOption(`${where}: allOf cannot be nested`);
   }
+  checkKnownKeys(where, fields, [...RULE_FIELDS], { aliases: HINTS, noun: 'field' });
   const resource = fields['resource'];
   if (typeof resource !== 'string' || resource === '') {
-    throw new TypeError(`${where}.resource: expected a non-empty string`);
+    throw invalidOption(`${where}.resource: expected a non-empty string`);
   }
   if (resource.includes('/')) {
     const [res, sub] = resource.split('/', 2);
-    throw new TypeError(
+    throw invalidOption(
       `${where}.resource: ${JSON.stringify(resource)} has a "/": write { resource: ${JSON.stringify(res)}, subresource: ${JSON.stringify(sub)} }`,
     );
   }
   const verb = optionalString(fields, 'verb', where);
   if (fields['verb'] !== undefined && verb === '') {
-    throw new TypeError(
+    throw invalidOption(
       `${where}.verb: expected a non-empty verb (leave it out to map the method)`,
     );
   }
@@ -401,7 +393,7 @@ function optionalString(fields: Record<string, unknown>, key: string, where: str
   const value = fields[key];
   if (value === undefined) return '';
   if (typeof value !== 'string') {
-    throw new TypeError(`${where}.${key}: expected a string, got ${typeof value}`);
+    throw invalidOption(`${where}.${key}: expected a string, got ${typeof value}`);
   }
   return value;
 }
@@ -410,7 +402,7 @@ function unmatched(fallback: PathRulesOptions['default']): AttributesFunction {
   if (fallback === undefined || fallback === 'deny') return () => [];
   if (fallback === 'nonResource') return nonResourceAttributes();
   if (typeof fallback === 'function') return fallback;
-  throw new TypeError(
+  throw invalidOption(
     `pathRules: default: expected 'deny', 'nonResource' or an attributes function, got ${JSON.stringify(fallback)}`,
   );
 }

@@ -5,6 +5,8 @@
 import type { Attributes } from './attributes.js';
 import { answer, fromDecision, NO_OPINION, type Answer, type Authorizer } from './authorizer.js';
 import { PathPatterns } from './always-allow.js';
+import type { KubeletAuthError } from '../errors.js';
+import { checkKnownKeys, invalidOption } from '../option-errors.js';
 
 /**
  * One rule of {@link staticAuthorizer}: who (`users`, `groups`), what verbs, and either resources
@@ -102,7 +104,7 @@ interface CompiledRule {
  * )
  */
 export function staticAuthorizer(rules: StaticRule[]): Authorizer {
-  if (!Array.isArray(rules)) throw new TypeError('staticAuthorizer: rules must be a list');
+  if (!Array.isArray(rules)) throw invalidOption('staticAuthorizer: rules must be a list');
   const compiled = rules.map(compileRule);
   return fromDecision(function staticRules(attributes) {
     for (const rule of compiled) if (matches(rule, attributes)) return rule.answer;
@@ -149,22 +151,13 @@ function resourceMatches(m: ResourceMatcher, resource: string, subresource: stri
 function compileRule(raw: StaticRule, index: number): CompiledRule {
   const where = `staticAuthorizer: rules[${index}]`;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new TypeError(`${where} must be an object`);
+    throw invalidOption(`${where} must be an object`);
   }
-  for (const key of Object.keys(raw)) {
-    if (!(FIELDS as readonly string[]).includes(key)) {
-      const hint = FIELDS.find(
-        (f) => f === `${key}s` || f.toLowerCase() === key.toLowerCase() || `${f}s` === key,
-      );
-      throw new TypeError(
-        `${where} has an unknown field "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}`,
-      );
-    }
-  }
+  checkKnownKeys(where, raw, FIELDS, { noun: 'field' });
   const users = names(raw.users, `${where}.users`);
   const groups = names(raw.groups, `${where}.groups`);
   if (users.size === 0 && groups.size === 0) {
-    throw new TypeError(`${where} names no users or groups, so it could never apply`);
+    throw invalidOption(`${where} names no users or groups, so it could never apply`);
   }
   const rule: CompiledRule = {
     users,
@@ -178,14 +171,14 @@ function compileRule(raw: StaticRule, index: number): CompiledRule {
   const hasResources = raw.resources !== undefined;
   const hasURLs = raw.nonResourceURLs !== undefined;
   if (hasResources === hasURLs) {
-    throw new TypeError(
+    throw invalidOption(
       `${where} needs either resources or nonResourceURLs${hasResources ? ', not both' : ''}`,
     );
   }
   if (hasURLs) {
     for (const field of ['apiGroups', 'namespaces', 'resourceNames'] as const) {
       if (raw[field] !== undefined) {
-        throw new TypeError(`${where}.${field} only goes with resources, not nonResourceURLs`);
+        throw invalidOption(`${where}.${field} only goes with resources, not nonResourceURLs`);
       }
     }
     strings(raw.nonResourceURLs, `${where}.nonResourceURLs`, 'required');
@@ -213,11 +206,11 @@ function compileRule(raw: StaticRule, index: number): CompiledRule {
  */
 function strings(value: unknown, at: string, entries: 'required' | 'empty allowed'): string[] {
   if (!Array.isArray(value) || value.length === 0) {
-    throw new TypeError(`${at} must be a non-empty list of strings`);
+    throw invalidOption(`${at} must be a non-empty list of strings`);
   }
   value.forEach((entry: unknown, i) => {
     if (typeof entry !== 'string' || (entries === 'required' && entry === '')) {
-      throw new TypeError(`${at}[${i}] must be a non-empty string`);
+      throw invalidOption(`${at}[${i}] must be a non-empty string`);
     }
   });
   return value as string[];
@@ -226,13 +219,13 @@ function strings(value: unknown, at: string, entries: 'required' | 'empty allowe
 /** Users or groups: optional, exact names (no wildcard: name `system:authenticated` instead). */
 function names(value: unknown, at: string): ReadonlySet<string> {
   if (value === undefined) return new Set();
-  if (!Array.isArray(value)) throw new TypeError(`${at} must be a list of strings`);
+  if (!Array.isArray(value)) throw invalidOption(`${at} must be a list of strings`);
   value.forEach((entry: unknown, i) => {
     if (typeof entry !== 'string' || entry === '') {
-      throw new TypeError(`${at}[${i}] must be a non-empty string`);
+      throw invalidOption(`${at}[${i}] must be a non-empty string`);
     }
     if (entry === '*') {
-      throw new TypeError(
+      throw invalidOption(
         `${at}[${i}] is "*", which is no wildcard here: name the users or groups (e.g. system:authenticated)`,
       );
     }
@@ -256,8 +249,8 @@ function resourceMatcher(resources: string[], where: string): ResourceMatcher {
   resources.forEach((text, i) => {
     const parts = text.split('/');
     const [resource = '', subresource] = parts;
-    const bad = (why: string): TypeError =>
-      new TypeError(`${where}.resources[${i}] (${JSON.stringify(text)}) ${why}`);
+    const bad = (why: string): KubeletAuthError =>
+      invalidOption(`${where}.resources[${i}] (${JSON.stringify(text)}) ${why}`);
     if (parts.length > 2 || resource === '' || subresource === '') {
       throw bad('must be "resource", "resource/subresource", "*" or "*/subresource"');
     }

@@ -1,4 +1,5 @@
 import { kubeletVerb } from './attributes.js';
+import { invalidOption } from '../option-errors.js';
 
 /**
  * How an HTTP method becomes the verb of an authorization check:
@@ -42,12 +43,12 @@ export function verbFor(mapping: VerbMapping = 'kubelet', option = 'verbs'): Ver
   if (mapping === 'kubelet') return kubeletVerb;
   if (mapping === 'http') return httpVerb;
   if (typeof mapping === 'string') {
-    throw new TypeError(
+    throw invalidOption(
       `${option}: expected 'kubelet', 'http' or a record of method → verb, got ${JSON.stringify(mapping)}`,
     );
   }
   if (typeof mapping !== 'object' || mapping === null || Array.isArray(mapping)) {
-    throw new TypeError(
+    throw invalidOption(
       `${option}: expected 'kubelet', 'http' or a record of method → verb such as { GET: 'get' }`,
     );
   }
@@ -56,12 +57,12 @@ export function verbFor(mapping: VerbMapping = 'kubelet', option = 'verbs'): Ver
   const verbs = new Map<string, string>();
   for (const [method, verb] of Object.entries(mapping)) {
     if (!METHOD.test(method)) {
-      throw new TypeError(
+      throw invalidOption(
         `${option}: method ${JSON.stringify(method)} would never match: Node reports methods in upper case (${JSON.stringify(method.toUpperCase())})`,
       );
     }
     if (typeof verb !== 'string') {
-      throw new TypeError(`${option}.${method}: expected a verb (a string), got ${typeof verb}`);
+      throw invalidOption(`${option}.${method}: expected a verb (a string), got ${typeof verb}`);
     }
     verbs.set(method, verb);
   }

@@ -5,6 +5,7 @@ import { stderrLogger, type Logger } from '../logger.js';
 import { writeText } from '../responses.js';
 import { kubeUser, type KubeUser } from '../user.js';
 import { appendHeaderLines, inboundHeaderLines, removeHeadersWhere } from '../headers.js';
+import { checkKnownKeys, invalidOption } from '../option-errors.js';
 
 export { inboundHeaderLines };
 
@@ -117,12 +118,12 @@ export function setIdentityHeaders(
  */
 export function identityHeaders(options: IdentityHeadersOptions = {}): Middleware {
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError('identityHeaders: options must be an object');
+    throw invalidOption('identityHeaders: options must be an object');
   }
   const names = resolveNames(options.headers, 'identityHeaders: headers');
   const set = options.set ?? true;
   if (typeof set !== 'boolean') {
-    throw new TypeError(`identityHeaders: set: expected true or false, got ${JSON.stringify(set)}`);
+    throw invalidOption(`identityHeaders: set: expected true or false, got ${JSON.stringify(set)}`);
   }
   const logger = options.logger ?? stderrLogger;
   const isIdentityHeader = identityNameMatcher(
@@ -262,23 +263,16 @@ function resolveNames(
 ): Required<IdentityHeaderNames> {
   if (names === undefined) return DEFAULT_IDENTITY_HEADERS;
   if (typeof names !== 'object' || names === null) {
-    throw new TypeError(`${where}: expected an object of header names`);
+    throw invalidOption(`${where}: expected an object of header names`);
   }
   const known = Object.keys(DEFAULT_IDENTITY_HEADERS);
-  for (const key of Object.keys(names)) {
-    if (!known.includes(key)) {
-      const hint = known.find((k) => k.toLowerCase() === key.toLowerCase());
-      throw new TypeError(
-        `${where}: unknown option ${JSON.stringify(key)}${hint ? ` (did you mean ${hint}?)` : ` (${known.join(', ')})`}`,
-      );
-    }
-  }
+  checkKnownKeys(where, names, known);
   const resolved = { ...DEFAULT_IDENTITY_HEADERS };
   for (const key of known as (keyof IdentityHeaderNames)[]) {
     const value = names[key];
     if (value === undefined) continue;
     if (typeof value !== 'string' || !TOKEN.test(value)) {
-      throw new TypeError(`${where}.${key}: not a header name: ${JSON.stringify(value)}`);
+      throw invalidOption(`${where}.${key}: not a header name: ${JSON.stringify(value)}`);
     }
     resolved[key] = value;
   }
@@ -287,7 +281,7 @@ function resolveNames(
 
 /** The lines that carry `user`, flat `[name, value, …]`, values as header bytes (UTF-8). */
 function identityLines(user: KubeUser, names: Required<IdentityHeaderNames>): string[] {
-  if (user.username === '') throw new TypeError('the user has an empty name');
+  if (user.username === '') throw invalidOption('the user has an empty name');
   const lines = [names.username, headerValue(user.username, 'user name')];
   if (user.uid) lines.push(names.uid, headerValue(user.uid, 'uid'));
   for (const group of user.groups) lines.push(names.group, headerValue(group, 'a group'));
@@ -305,7 +299,7 @@ function headerValue(value: string, what: string): string {
     ? value
     : Buffer.from(value, 'utf8').toString('latin1');
   if (INVALID_VALUE.test(bytes)) {
-    throw new TypeError(`${what} holds a control character and cannot be sent as a header`);
+    throw invalidOption(`${what} holds a control character and cannot be sent as a header`);
   }
   return bytes;
 }

@@ -13,6 +13,7 @@ import type {
   CacheStatus,
   ReviewKind,
 } from './observer.js';
+import { invalidOption } from '../option-errors.js';
 
 export type {
   AuthMetrics,
@@ -194,7 +195,7 @@ function registered<M>(
 ): M | undefined {
   const existing = registry.getSingleMetric(name);
   if (existing instanceof type) return existing;
-  if (existing) throw new TypeError(`registry: ${name} is already registered as another type`);
+  if (existing) throw invalidOption(`registry: ${name} is already registered as another type`);
   return undefined;
 }
 

@@ -3,7 +3,7 @@
  * whose errors name the object and the field.
  */
 import { parseAllDocuments } from 'yaml';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../option-errors.js';
 
 export type Json = Record<string, unknown>;
 

@@ -11,7 +11,7 @@ import type {
 import { resolveBindings } from './rbac-bindings.js';
 import type { ResolvedBinding } from './rbac-bindings.js';
 import type { PolicyRule, SubjectObject } from './rbac-objects.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../option-errors.js';
 import {
   invalidMessage,
   reviewDecodeError,

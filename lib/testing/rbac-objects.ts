@@ -20,7 +20,7 @@ import {
 import type { Json } from './json-fields.js';
 import { readAggregationRule } from './label-selector.js';
 import type { LabelSelector } from './label-selector.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../option-errors.js';
 
 export const RBAC_GROUP = 'rbac.authorization.k8s.io';
 const RBAC_VERSION = `${RBAC_GROUP}/v1`;

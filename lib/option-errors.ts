@@ -1,4 +1,35 @@
-/** "Did you mean" hints for misspelled kinds and field names in a stand-in policy. */
+import { KubeletAuthError } from './errors.js';
+
+/**
+ * A bad option or configuration, found when a factory runs, never on a request: a
+ * `KubeletAuthError` with code `ERR_INVALID_OPTION` and a message naming the option.
+ */
+export function invalidOption(message: string): KubeletAuthError {
+  return new KubeletAuthError('ERR_INVALID_OPTION', message);
+}
+
+/**
+ * Throws {@link invalidOption} for the first key of `value` that is not in `known`, naming it and
+ * the known name it most likely misspells (or, when none is close, every known name).
+ * `aliases` maps names people write (other tools' flags and fields) to the one they mean.
+ */
+export function checkKnownKeys(
+  where: string,
+  value: object,
+  known: readonly string[],
+  {
+    aliases = {},
+    noun = 'option',
+  }: { aliases?: Readonly<Record<string, string>>; noun?: string } = {},
+): void {
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    const hint = Object.hasOwn(aliases, key) ? aliases[key] : closest(key, known);
+    throw invalidOption(
+      `${where}: unknown ${noun} ${JSON.stringify(key)}${hint === undefined ? ` (known: ${known.join(', ')})` : ` (did you mean ${JSON.stringify(hint)}?)`}`,
+    );
+  }
+}
 
 /**
  * The candidate `word` most likely misspells: the same word in another case, or one at most two
@@ -26,7 +57,7 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
   return hint === undefined ? '' : ` (did you mean ${JSON.stringify(hint)}?)`;
 }
 
-// Levenshtein distance; words here are short field and kind names.
+// Levenshtein distance; the words here are short option, field and kind names.
 function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
