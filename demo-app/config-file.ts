@@ -2,9 +2,9 @@
  * Reads the `--config` file: a `kubelet.config.k8s.io/v1beta1` KubeletConfiguration, decoded
  * strictly: a field name KubeletConfiguration does not have, or one named twice, is refused.
  * Only the fields the mock kubelet honours are read (other KubeletConfiguration fields are
- * accepted and ignored, so a real kubelet's file can be reused); those are type-checked, and values the v1beta1 defaulter
- * treats as unset (zero durations, port 0, empty strings) come back absent so the file
- * defaults apply, exactly the kubelet's zero-duration trap.
+ * accepted and ignored, so a real kubelet's file can be reused); those are type-checked, and
+ * values the v1beta1 defaulter treats as unset (zero durations, port 0, empty strings) come back
+ * absent so the file defaults apply, exactly the kubelet's zero-duration trap.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
@@ -16,13 +16,13 @@ import { isFeatureGateName } from './feature-gates.js';
 import { KUBELET_CONFIGURATION_FIELDS } from './kubelet-config-fields.js';
 import type { SettingName, Settings } from './settings.js';
 import { CONFIG_FIELDS } from './settings.js';
+import { strictFieldErrors } from './strict-fields.js';
 import {
   parseAuthorizationMode,
   parseDurationText,
   parseIpAddress,
   parsePort,
 } from './value-parsers.js';
-import { strictFieldErrors } from './strict-fields.js';
 
 export const CONFIG_API_VERSION = 'kubelet.config.k8s.io/v1beta1';
 export const CONFIG_KIND = 'KubeletConfiguration';
