@@ -1,19 +1,22 @@
 /**
- * Reads the `--config` file: a `kubelet.config.k8s.io/v1beta1` KubeletConfiguration. Only the
- * fields the mock kubelet honours are read (other KubeletConfiguration fields are ignored, so a
- * real kubelet's file can be reused); those are type-checked, and values the v1beta1 defaulter
- * treats as unset (zero durations, port 0, empty strings) come back absent so the file
- * defaults apply, exactly the kubelet's zero-duration trap.
+ * Reads the `--config` file: a `kubelet.config.k8s.io/v1beta1` KubeletConfiguration, decoded
+ * strictly: a field name KubeletConfiguration does not have, or one named twice, is refused.
+ * Only the fields the mock kubelet honours are read (other KubeletConfiguration fields are
+ * accepted and ignored, so a real kubelet's file can be reused); those are type-checked, and
+ * values the v1beta1 defaulter treats as unset (zero durations, port 0, empty strings) come back
+ * absent so the file defaults apply, exactly the kubelet's zero-duration trap.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parseDocument } from 'yaml';
 import { CliError, invalidValue } from './cli-error.js';
 import { describeFsError } from './fs-error.js';
 import type { FeatureGates } from './feature-gates.js';
 import { isFeatureGateName } from './feature-gates.js';
+import { KUBELET_CONFIGURATION_FIELDS } from './kubelet-config-fields.js';
 import type { SettingName, Settings } from './settings.js';
 import { CONFIG_FIELDS } from './settings.js';
+import { strictFieldErrors } from './strict-fields.js';
 import {
   parseAuthorizationMode,
   parseDurationText,
@@ -43,9 +46,13 @@ export function readConfigFile(path: string): FileSettings {
   } catch (error) {
     throw invalidValue(fileLabel, path, describeFsError(error));
   }
+  // Duplicate keys are left to the strict check, which names them.
+  const yamlDoc = parseDocument(text, { uniqueKeys: false });
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    const [yamlError] = yamlDoc.errors;
+    if (yamlError !== undefined) throw yamlError;
+    doc = yamlDoc.toJS();
   } catch (error) {
     throw invalidValue(fileLabel, path, `not valid YAML: ${firstLine(error)}`);
   }
@@ -59,6 +66,10 @@ export function readConfigFile(path: string): FileSettings {
       path,
       `expected kind ${CONFIG_KIND} of apiVersion ${CONFIG_API_VERSION}, got kind ${JSON.stringify(doc.kind ?? '')} of apiVersion ${JSON.stringify(doc.apiVersion ?? '')}`,
     );
+  }
+  const strictErrors = strictFieldErrors(yamlDoc, KUBELET_CONFIGURATION_FIELDS);
+  if (strictErrors.length > 0) {
+    throw invalidValue(fileLabel, path, `strict decoding error: ${strictErrors.join(', ')}`);
   }
 
   const settings: FileSettings = {};

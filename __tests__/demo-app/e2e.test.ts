@@ -231,6 +231,12 @@ describe('mock kubelet start-up errors, as a child process', () => {
         wrongKind,
         'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n',
       );
+      // The typo that used to be dropped, leaving "no authentication method configured".
+      const typo = join(dir, 'typo.yaml');
+      writeFileSync(
+        typo,
+        'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nauthentication:\n  anonymus:\n    enabled: true\nauthorization:\n  mode: AlwaysAllow\n',
+      );
       const cases: [string[], string][] = [
         [
           ['--port=abc'],
@@ -239,6 +245,10 @@ describe('mock kubelet start-up errors, as a child process', () => {
         [
           [`--config=${wrongKind}`],
           `mock-kubelet: invalid value "${wrongKind}" for flag --config: expected kind KubeletConfiguration of apiVersion kubelet.config.k8s.io/v1beta1, got kind "KubeProxyConfiguration" of apiVersion "kubeproxy.config.k8s.io/v1alpha1"\n`,
+        ],
+        [
+          [`--config=${typo}`],
+          `mock-kubelet: invalid value "${typo}" for flag --config: strict decoding error: unknown field "authentication.anonymus" (did you mean "authentication.anonymous"?)\n`,
         ],
         [
           ['--authorization-mode=Webhook'],

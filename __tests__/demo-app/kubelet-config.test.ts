@@ -88,7 +88,7 @@ featureGates:
 clusterDNS: [10.96.0.10]
 `);
 
-  it('the file sets every honoured field (and unknown KubeletConfiguration fields are ignored)', () => {
+  it('the file sets every honoured field (other KubeletConfiguration fields are ignored)', () => {
     expect(resolve([`--config=${full}`]).settings).toEqual({
       address: '127.0.0.1',
       port: 10260,
@@ -303,5 +303,280 @@ describe('config file errors (one line, naming the flag or field)', () => {
     expect(errorOf([`--config=${dir}`])).toBe(
       `invalid value "${dir}" for flag --config: is a directory`,
     );
+  });
+});
+
+describe('config file strict decoding: unknown and duplicate fields are refused', () => {
+  const errorOf = (body: string): string => {
+    const path = configFile(body);
+    try {
+      resolve([`--config=${path}`]);
+    } catch (error) {
+      expect(error).toBeInstanceOf(CliError);
+      expect((error as Error).message).not.toContain('\n');
+      return (error as Error).message;
+    }
+    throw new Error('expected a failure');
+  };
+
+  it('the typo anonymus names the field, not "no authentication method configured"', () => {
+    const path = configFile('authentication:\n  anonymus:\n    enabled: true\n');
+    expect(() => resolve([`--config=${path}`])).toThrow(
+      new CliError(
+        `invalid value ${JSON.stringify(path)} for flag --config: strict decoding error: unknown field "authentication.anonymus" (did you mean "authentication.anonymous"?)`,
+      ),
+    );
+  });
+
+  it.each<[string, string, string]>([
+    ['top level', 'prot: 10250\n', 'unknown field "prot" (did you mean "port"?)'],
+    ['wrong case', 'Port: 10250\n', 'unknown field "Port" (did you mean "port"?)'],
+    [
+      'authentication',
+      'authentication:\n  x059:\n    clientCAFile: /ca.crt\n',
+      'unknown field "authentication.x059" (did you mean "authentication.x509"?)',
+    ],
+    [
+      'authentication.x509',
+      'authentication:\n  x509:\n    clientCaFile: /ca.crt\n',
+      'unknown field "authentication.x509.clientCaFile" (did you mean "authentication.x509.clientCAFile"?)',
+    ],
+    [
+      'authentication.webhook',
+      'authentication:\n  webhook:\n    cacheTtl: 1m\n',
+      'unknown field "authentication.webhook.cacheTtl" (did you mean "authentication.webhook.cacheTTL"?)',
+    ],
+    [
+      'authentication.anonymous',
+      'authentication:\n  anonymous:\n    enable: true\n',
+      'unknown field "authentication.anonymous.enable" (did you mean "authentication.anonymous.enabled"?)',
+    ],
+    [
+      'authorization',
+      'authorization:\n  mdoe: AlwaysAllow\n',
+      'unknown field "authorization.mdoe" (did you mean "authorization.mode"?)',
+    ],
+    [
+      'authorization.webhook',
+      'authorization:\n  webhook:\n    cacheAuthorizedTtl: 1m\n',
+      'unknown field "authorization.webhook.cacheAuthorizedTtl" (did you mean "authorization.webhook.cacheAuthorizedTTL"?)',
+    ],
+    [
+      'a field the mock ignores, nested',
+      'memorySwap:\n  swapBehaviour: NoSwap\n',
+      'unknown field "memorySwap.swapBehaviour" (did you mean "memorySwap.swapBehavior"?)',
+    ],
+    [
+      'inside a list of objects',
+      'shutdownGracePeriodByPodPriority:\n- priority: 1\n  shutdownGracePeriod: 10\n',
+      'unknown field "shutdownGracePeriodByPodPriority[0].shutdownGracePeriod"',
+    ],
+    [
+      'logging options',
+      'logging:\n  options:\n    text:\n      splitStreams: true\n',
+      'unknown field "logging.options.text.splitStreams" (did you mean "logging.options.text.splitStream"?)',
+    ],
+  ])('%s', (_level, body, message) => {
+    expect(errorOf(body)).toContain(message);
+  });
+
+  it('a field with no close name gets no hint', () => {
+    expect(errorOf('colour: blue\n')).toMatch(/: strict decoding error: unknown field "colour"$/);
+  });
+
+  it('lists every unknown field, in file order, in one line', () => {
+    expect(errorOf('prot: 1\nauthorization:\n  mdoe: Webhook\n')).toContain(
+      'strict decoding error: unknown field "prot" (did you mean "port"?), unknown field "authorization.mdoe" (did you mean "authorization.mode"?)',
+    );
+  });
+
+  it.each<[string, string, string]>([
+    ['top level', 'port: 1\nport: 2\n', 'strict decoding error: duplicate field "port"'],
+    [
+      'nested',
+      'authentication:\n  anonymous:\n    enabled: true\n    enabled: false\n',
+      'strict decoding error: duplicate field "authentication.anonymous.enabled"',
+    ],
+    [
+      'inside a free-form map',
+      'featureGates:\n  ContainerCheckpoint: true\n  ContainerCheckpoint: false\n',
+      'strict decoding error: duplicate field "featureGates.ContainerCheckpoint"',
+    ],
+  ])('a duplicate field, %s', (_level, body, message) => {
+    expect(errorOf(body)).toContain(message);
+  });
+
+  it('an unknown field reached through a YAML alias is refused too', () => {
+    expect(errorOf('x: &w\n  cacheTtl: 1m\n')).toContain('unknown field "x"');
+    expect(
+      errorOf(
+        'authorization:\n  webhook: &w\n    cacheAuthorizedTTL: 1m\nauthentication:\n  webhook: *w\n',
+      ),
+    ).toContain('unknown field "authentication.webhook.cacheAuthorizedTTL"');
+  });
+
+  it('the kind is checked before the fields', () => {
+    const path = configFile(
+      'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfig\nprot: 1\n',
+      false,
+    );
+    let message = '';
+    try {
+      resolve([`--config=${path}`]);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toBe(
+      `invalid value ${JSON.stringify(path)} for flag --config: expected kind KubeletConfiguration of apiVersion kubelet.config.k8s.io/v1beta1, got kind "KubeletConfig" of apiVersion "kubelet.config.k8s.io/v1beta1"`,
+    );
+  });
+});
+
+describe('a real kubelet config file loads: fields the mock ignores are accepted', () => {
+  // Written as a kubeadm or kubelet setup guide would; every field is a v1beta1 field.
+  const real = configFile(`address: 0.0.0.0
+port: 10250
+readOnlyPort: 0
+enableServer: true
+staticPodPath: /etc/kubernetes/manifests
+podLogsDir: /var/log/pods
+syncFrequency: 1m0s
+fileCheckFrequency: 20s
+httpCheckFrequency: 20s
+tlsCertFile: /var/lib/kubelet/pki/kubelet.crt
+tlsPrivateKeyFile: /var/lib/kubelet/pki/kubelet.key
+tlsCipherSuites: [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]
+tlsMinVersion: VersionTLS12
+rotateCertificates: true
+serverTLSBootstrap: false
+authentication:
+  anonymous:
+    enabled: false
+  webhook:
+    cacheTTL: 0s
+    enabled: true
+  x509:
+    clientCAFile: /etc/kubernetes/pki/ca.crt
+authorization:
+  mode: Webhook
+  webhook:
+    cacheAuthorizedTTL: 0s
+    cacheUnauthorizedTTL: 0s
+registryPullQPS: 5
+registryBurst: 10
+eventRecordQPS: 50
+eventBurst: 100
+enableDebuggingHandlers: true
+healthzPort: 10248
+healthzBindAddress: 127.0.0.1
+oomScoreAdj: -999
+clusterDomain: cluster.local
+clusterDNS:
+- 10.96.0.10
+streamingConnectionIdleTimeout: 0s
+nodeStatusUpdateFrequency: 0s
+nodeStatusReportFrequency: 0s
+nodeLeaseDurationSeconds: 40
+imageMinimumGCAge: 0s
+imageMaximumGCAge: 0s
+imageGCHighThresholdPercent: 85
+imageGCLowThresholdPercent: 80
+volumeStatsAggPeriod: 0s
+cgroupDriver: systemd
+cgroupsPerQOS: true
+cpuManagerPolicy: none
+cpuManagerReconcilePeriod: 0s
+memoryManagerPolicy: None
+topologyManagerPolicy: none
+topologyManagerScope: container
+runtimeRequestTimeout: 0s
+hairpinMode: promiscuous-bridge
+maxPods: 110
+podPidsLimit: -1
+resolvConf: /run/systemd/resolve/resolv.conf
+cpuCFSQuota: true
+cpuCFSQuotaPeriod: 100ms
+maxOpenFiles: 1000000
+contentType: application/vnd.kubernetes.protobuf
+kubeAPIQPS: 50
+kubeAPIBurst: 100
+serializeImagePulls: true
+evictionHard:
+  memory.available: 100Mi
+  nodefs.available: 10%
+evictionPressureTransitionPeriod: 0s
+enableControllerAttachDetach: true
+makeIPTablesUtilChains: true
+iptablesMasqueradeBit: 14
+iptablesDropBit: 15
+featureGates:
+  ContainerCheckpoint: true
+failSwapOn: true
+memorySwap:
+  swapBehavior: NoSwap
+containerLogMaxSize: 10Mi
+containerLogMaxFiles: 5
+containerLogMaxWorkers: 1
+containerLogMonitorInterval: 10s
+configMapAndSecretChangeDetectionStrategy: Watch
+systemReserved:
+  cpu: 100m
+kubeReserved:
+  memory: 256Mi
+enforceNodeAllocatable: [pods]
+allowedUnsafeSysctls: [net.core.somaxconn]
+volumePluginDir: /usr/libexec/kubernetes/kubelet-plugins/volume/exec/
+logging:
+  flushFrequency: 0
+  format: text
+  options:
+    json:
+      infoBufferSize: "0"
+    text:
+      infoBufferSize: "0"
+  verbosity: 0
+  vmodule:
+  - filePattern: server*
+    verbosity: 2
+enableSystemLogHandler: true
+shutdownGracePeriod: 30s
+shutdownGracePeriodCriticalPods: 10s
+shutdownGracePeriodByPodPriority:
+- priority: 100000
+  shutdownGracePeriodSeconds: 10
+crashLoopBackOff:
+  maxContainerRestartPeriod: 5m
+reservedMemory:
+- numaNode: 0
+  limits:
+    memory: 1Gi
+enableProfilingHandler: true
+enableDebugFlagsHandler: true
+seccompDefault: false
+memoryThrottlingFactor: 0.9
+registerWithTaints:
+- key: dedicated
+  value: infra
+  effect: NoSchedule
+registerNode: true
+tracing:
+  endpoint: localhost:4317
+  samplingRatePerMillion: 100
+localStorageCapacityIsolation: true
+containerRuntimeEndpoint: unix:///run/containerd/containerd.sock
+imageServiceEndpoint: unix:///run/containerd/containerd.sock
+failCgroupV1: false
+userNamespaces:
+  idsPerPod: 65536
+`);
+
+  it('loads, with the honoured fields read and the rest ignored', () => {
+    expect(resolve([`--config=${real}`]).settings).toEqual({
+      ...FILE_DEFAULT_SETTINGS,
+      port: 10250,
+      'tls-cert-file': '/var/lib/kubelet/pki/kubelet.crt',
+      'tls-private-key-file': '/var/lib/kubelet/pki/kubelet.key',
+      'client-ca-file': '/etc/kubernetes/pki/ca.crt',
+    });
   });
 });
