@@ -5,7 +5,7 @@
  */
 import type { Document, YAMLMap } from 'yaml';
 import { isAlias, isMap, isScalar, isSeq } from 'yaml';
-import { closest } from '../lib/testing/suggest.js';
+import { closest } from '../lib/option-errors.js';
 import type { ObjectSchema } from './kubelet-config-fields.js';
 import { objectFields } from './kubelet-config-fields.js';
 
