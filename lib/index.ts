@@ -3,6 +3,9 @@
  *
  * @module express-kubelet-auth
  */
+// First: a Node.js / client-node pair that cannot work fails the import, with one clear error.
+import './apiserver/import-check.js';
+
 // The public surface: explicit names only.
 export { kubeletAuth } from './kubelet-auth.js';
 export type { KubeletAuthMiddleware } from './kubelet-auth.js';

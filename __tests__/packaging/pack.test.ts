@@ -183,7 +183,7 @@ describe('a Node.js / client-node pair that cannot work', () => {
   const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
   const tooOld = major < 22 || (major === 22 && minor < 19);
   (tooOld ? it : it.skip)(
-    'client-node 2.x on this Node.js: the first use of client-node fails with one clear error, before client-node loads',
+    'client-node 2.x on this Node.js: importing fails with one clear error, before client-node loads',
     () => {
       const client2 = installedVersion('client-node-v2');
       run(
@@ -191,16 +191,8 @@ describe('a Node.js / client-node pair that cannot work', () => {
         ['install', '--no-audit', '--no-fund', `@kubernetes/client-node@${client2}`],
         consumer,
       );
-      // Importing loads no client-node, so it still works.
-      expect(JSON.parse(run(process.execPath, ['esm.mjs'], consumer))).toContain('function');
-      writeFileSync(
-        join(consumer, 'broken.mjs'),
-        `import { kubeletAuth } from 'express-kubelet-auth';\nkubeletAuth({ nodeName: 'n' });\n`,
-      );
-      writeFileSync(
-        join(consumer, 'broken.cjs'),
-        `const { kubeletAuth } = require('express-kubelet-auth');\nkubeletAuth({ nodeName: 'n' });\n`,
-      );
+      writeFileSync(join(consumer, 'broken.mjs'), `import 'express-kubelet-auth';\n`);
+      writeFileSync(join(consumer, 'broken.cjs'), `require('express-kubelet-auth/testing');\n`);
       for (const script of ['broken.mjs', 'broken.cjs']) {
         let stderr = '';
         try {

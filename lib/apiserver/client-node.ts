@@ -46,6 +46,18 @@ export function requireClientNode(): ClientNode {
   return loaded;
 }
 
+/**
+ * Throws the one clear error for an installed client-node that cannot work on this Node.js (or
+ * with this package). A client-node not installed at all is left to the first use: code that
+ * passes its own `reviewClient` never needs it. Every entry point runs this when imported.
+ */
+export function refuseIncompatibleClientNode(): void {
+  const version = installedVersion();
+  if (version === undefined) return;
+  const problem = runtimeProblem(process.versions.node, version);
+  if (problem !== undefined) throw new KubeletAuthError('ERR_UNSUPPORTED_RUNTIME', problem);
+}
+
 /** Throws the one clear error for a Node.js / client-node pair that cannot work. */
 function refuseUnsupportedRuntime(): void {
   const problem = runtimeProblem(process.versions.node, installedVersion());

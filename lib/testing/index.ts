@@ -4,6 +4,9 @@
  *
  * @module express-kubelet-auth/testing
  */
+// First: a Node.js / client-node pair that cannot work fails the import, with one clear error.
+import '../apiserver/import-check.js';
+
 export { createCA, mintClientCert, mintServingCert, UID_OID } from './pki.js';
 export type {
   CertificateAuthority,
