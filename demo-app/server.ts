@@ -15,6 +15,12 @@ import type { KubeletAuthOptions } from '../lib/options.js';
 import { mintServingCert } from '../lib/testing/index.js';
 import { createKubeletApp } from './app.js';
 import { CliError } from './cli-error.js';
+import {
+  limitConnections,
+  resolveConnectionTimeouts,
+  serverTimeoutOptions,
+  type ConnectionTimeouts,
+} from './connection-limits.js';
 import { createNodeModel } from './payloads/node-model.js';
 import type { PreparedKubelet } from './preflight.js';
 import { markAuthorized, requestLog } from './request-log.js';
@@ -29,6 +35,8 @@ export interface StartOptions {
   logsRoot?: string;
   /** One line per request and per auth warning (no newline). */
   log: (line: string) => void;
+  /** Connection timeouts; each absent one has its default (see demo-app/README.md). */
+  timeouts?: ConnectionTimeouts;
 }
 
 export interface RunningKubelet {
@@ -46,6 +54,7 @@ export async function startKubelet(
 ): Promise<RunningKubelet> {
   const { config } = prepared;
   const { settings } = config;
+  const timeouts = resolveConnectionTimeouts(options.timeouts);
   const servingPair = prepared.servingPair ?? (await selfSignedPair(config.nodeName));
 
   const authOptions: KubeletAuthOptions = {
@@ -97,9 +106,16 @@ export async function startKubelet(
   // Client certificates are requested but verified by kubeletAuth, not by TLS: with a `ca`
   // option Node drops some connections the kubelet would answer with 401 (spec decision 8).
   const server = createServer(
-    { cert: servingPair.cert, key: servingPair.key, requestCert: true, rejectUnauthorized: false },
+    {
+      cert: servingPair.cert,
+      key: servingPair.key,
+      requestCert: true,
+      rejectUnauthorized: false,
+      ...serverTimeoutOptions(timeouts),
+    },
     app,
   );
+  limitConnections(server, timeouts);
   serveWebSocketStreams(server, auth, options.log);
   let port: number;
   try {
