@@ -1,9 +1,9 @@
 /**
  * A server guarding WebSocket upgrades with `kubeletUpgradeAuth`, in a process of its own so that
  * an uncaught exception ends this process, not the test's. Driven over IPC by
- * `guarded-child.ts`: it reports each upgrade's guard result, each upgrade socket's close and
- * each decision; it does the (stand-in) handshake only when told to, so a client can leave
- * between the review and the handshake. Upgrades to `/late/…` call the guard only once their
+ * `upgrade-reset.test.ts`: it reports each upgrade, its guard's result and its socket's close;
+ * it does the (stand-in) handshake only when told to, so a client can leave between the review
+ * and the handshake. Upgrades to `/late/…` call the guard only once their
  * socket has closed, as an app that awaited something first would.
  */
 import {
@@ -30,7 +30,6 @@ export type FromGuardedServer =
   | { event: 'upgrade'; id: string }
   | { event: 'guarded'; id: string; allowed: boolean }
   | { event: 'closed'; id: string }
-  | { event: 'decided'; id: string; decision: string }
   | { event: 'pong' };
 
 export type ToGuardedServer =
@@ -51,7 +50,6 @@ function start(config: GuardedServerConfig): void {
     kubeConfig,
     timeout: config.timeout,
     logger: { warn: () => undefined },
-    onDecision: (event) => send({ event: 'decided', id: event.path, decision: event.decision }),
   });
   const guard = kubeletUpgradeAuth(auth);
   const allowedSockets = new Map<string, Duplex>();
