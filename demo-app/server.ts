@@ -16,6 +16,12 @@ import type { KubeletAuthOptions } from '../lib/options.js';
 import { mintServingCert } from '../lib/testing/index.js';
 import { createKubeletApp } from './app.js';
 import { CliError } from './cli-error.js';
+import {
+  limitConnections,
+  resolveConnectionTimeouts,
+  serverTimeoutOptions,
+  type ConnectionTimeouts,
+} from './connection-limits.js';
 import { createNodeModel } from './payloads/node-model.js';
 import type { PreparedKubelet } from './preflight.js';
 import { markAuthorized, requestLog } from './request-log.js';
@@ -30,6 +36,8 @@ export interface StartOptions {
   logsRoot?: string;
   /** One line per request and per auth warning (no newline). */
   log: (line: string) => void;
+  /** Connection timeouts; each absent one has its default (see demo-app/README.md). */
+  timeouts?: ConnectionTimeouts;
 }
 
 export interface RunningKubelet {
@@ -50,6 +58,7 @@ export async function startKubelet(
   // Every line carries request input (user names, paths, the middleware's reasons): whatever a
   // producer missed, no control character reaches the terminal, and one line stays one line.
   const log = (line: string): void => options.log(escapeControlCharacters(line));
+  const timeouts = resolveConnectionTimeouts(options.timeouts);
   const servingPair = prepared.servingPair ?? (await selfSignedPair(config.nodeName));
 
   const authOptions: KubeletAuthOptions = {
@@ -101,9 +110,16 @@ export async function startKubelet(
   // Client certificates are requested but verified by kubeletAuth, not by TLS: with a `ca`
   // option Node drops some connections the kubelet would answer with 401.
   const server = createServer(
-    { cert: servingPair.cert, key: servingPair.key, requestCert: true, rejectUnauthorized: false },
+    {
+      cert: servingPair.cert,
+      key: servingPair.key,
+      requestCert: true,
+      rejectUnauthorized: false,
+      ...serverTimeoutOptions(timeouts),
+    },
     app,
   );
+  limitConnections(server, timeouts);
   serveWebSocketStreams(server, auth, log);
   let port: number;
   try {

@@ -43,7 +43,8 @@ export function serveWebSocketStreams(
         return;
       }
       if (!STREAMING.test(path)) {
-        // As the kubelet: unknown paths are 404, after authorization.
+        // As the kubelet: unknown paths are 404, after authorization; closed once written.
+        socket.once('finish', () => socket.destroy());
         socket.end(
           'HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 18\r\nConnection: close\r\n\r\n404 page not found',
         );
@@ -55,6 +56,12 @@ export function serveWebSocketStreams(
         );
         ws.send(
           `mock-kubelet: ${path.split('/')[1]} is simulated: nothing runs; messages are echoed`,
+        );
+        // A malformed frame or a stream cut short ends this stream (ws closes it), nothing else.
+        ws.on('error', (error) =>
+          log(
+            `${new Date().toISOString()} path=${path} user=${JSON.stringify(user)} websocket=error error=${JSON.stringify(error.message)}`,
+          ),
         );
         ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
       });

@@ -24,7 +24,7 @@ import { webhookAuthorizer } from './authz/webhook.js';
 import { resolveKubeletAuthConfig, type ResolvedKubeletAuthConfig } from './config.js';
 import { stderrLogger } from './logger.js';
 import type { KubeletAuthOptions } from './options.js';
-import { writeBadRequest, writeUnauthorized } from './responses.js';
+import { responseClosed, writeBadRequest, writeUnauthorized } from './responses.js';
 import { refusalEvent, type DecisionListener } from './authz/decision-event.js';
 import { observedAuthenticator } from './metrics/observed-authenticator.js';
 import type { AuthenticationMethod } from './metrics/observer.js';
@@ -258,12 +258,16 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
     startedAt: number,
   ): void {
     outcome
-      .then((settled) => proceed(settled, req, res, next, path, startedAt))
+      .then((settled) => {
+        // The client left (or someone answered) while the TokenReview ran.
+        if (responseClosed(res)) return;
+        proceed(settled, req, res, next, path, startedAt);
+      })
       .catch((error: unknown) => {
         logger.warn(
           `authentication failed: ${error instanceof Error ? error.message : String(error)}`,
         );
-        writeUnauthorized(res);
+        if (!responseClosed(res)) writeUnauthorized(res);
       });
   }
 

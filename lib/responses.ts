@@ -17,6 +17,14 @@ export function writeText(res: ServerResponse, status: number, body: string): vo
   res.end(body);
 }
 
+/**
+ * Whether a request may no longer be answered or passed on: its response was ended (by someone
+ * else, while a review ran) or its connection is gone. Checked after every wait.
+ */
+export function responseClosed(res: ServerResponse): boolean {
+  return res.writableEnded || res.destroyed;
+}
+
 /** 401 `Unauthorized`, no newline: authentication failed or was impossible. */
 export function writeUnauthorized(res: ServerResponse): void {
   writeText(res, 401, 'Unauthorized');

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { escapeControlCharacters, quoted } from '../control-characters.js';
 import { stderrLogger, type Logger } from '../logger.js';
 import {
+  responseClosed,
   writeAuthorizationError,
   writeBadRequest,
   writeForbidden,
@@ -215,7 +216,11 @@ export function authorizationStep(options: KubeletAuthzOptions): AuthorizationSt
   async function decideFrom(d: Deciding, start: number, next: () => void): Promise<void> {
     for (let i = start; i < d.attributes.length; i++) {
       const record = d.attributes[i] as Attributes;
-      if (settled(d, i, await authorizeSafely(authorizer, record), next)) return;
+      const result = await authorizeSafely(authorizer, record);
+      // The client left (or someone answered) while the authorizer ran: nothing to write,
+      // and no handler to run for it.
+      if (responseClosed(d.res)) return;
+      if (settled(d, i, result, next)) return;
     }
     forbidden(d);
   }
