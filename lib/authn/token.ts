@@ -4,7 +4,8 @@ import { Strategy as BearerStrategy } from 'passport-http-bearer';
 import { createReviewClient } from '../apiserver/client.js';
 import { resolveKubeConfig } from '../apiserver/kube-config.js';
 import type { ReviewClient } from '../apiserver/reviews.js';
-import { cachedTokenAuthenticator, DEFAULT_CACHE_SIZE } from '../cache/token-cache.js';
+import { cachedTokenAuthenticator } from '../cache/token-cache.js';
+import { DEFAULT_CACHE_SIZE } from '../defaults.js';
 import type { AuthMetrics } from '../metrics/observer.js';
 import { toMilliseconds, type Duration } from '../duration.js';
 import { stderrLogger, type Logger } from '../logger.js';
@@ -12,17 +13,16 @@ import { freezeUser, withAuthenticatedGroup, type KubeUser } from '../user.js';
 import { authorizationHeader, parseBearerToken, removeAuthorizationHeader } from './bearer.js';
 import type { PassportStrategy } from './passport-strategy.js';
 import { markCredentialsRejected } from './rejection.js';
-import {
-  NO_CREDENTIALS,
-  type AuthnOutcome,
-  type RequestAuthenticator,
-} from './request-authenticator.js';
-import { settle, type AuthRequest } from './strategy-actions.js';
-import {
-  webhookTokenAuthenticator,
-  type TokenAuthenticator,
-  type TokenResult,
-} from './token-authenticator.js';
+import type {
+  AuthnOutcome,
+  AuthRequest,
+  RequestAuthenticator,
+  TokenAuthenticator,
+  TokenResult,
+} from '../contracts.js';
+import { NO_CREDENTIALS } from './request-authenticator.js';
+import { settle } from './strategy-actions.js';
+import { webhookTokenAuthenticator } from './token-authenticator.js';
 
 /** Options of {@link TokenReviewStrategy}. */
 export interface TokenReviewStrategyOptions {

@@ -3,11 +3,11 @@ import { createReviewClient } from '../apiserver/client.js';
 import { resolveKubeConfig } from '../apiserver/kube-config.js';
 import type { ReviewClient } from '../apiserver/reviews.js';
 import { cachedAuthorizer } from '../cache/decision-cache.js';
-import { DEFAULT_CACHE_SIZE } from '../cache/token-cache.js';
+import { DEFAULT_CACHE_SIZE } from '../defaults.js';
 import { toMilliseconds, type Duration } from '../duration.js';
 import type { Logger } from '../logger.js';
 import type { AuthMetrics } from '../metrics/observer.js';
-import type { Authorizer } from './authorizer.js';
+import type { Authorizer } from '../contracts.js';
 import { subjectAccessReviewAuthorizer } from './subject-access-review.js';
 
 /** Options of {@link webhookAuthorizer}. */
