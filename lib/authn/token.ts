@@ -5,7 +5,11 @@ import { createReviewClient } from '../apiserver/client.js';
 import { resolveKubeConfig } from '../apiserver/kube-config.js';
 import type { ReviewClient } from '../apiserver/reviews.js';
 import { cachedTokenAuthenticator } from '../cache/token-cache.js';
-import { DEFAULT_CACHE_SIZE } from '../defaults.js';
+import {
+  DEFAULT_CACHE_SIZE,
+  DEFAULT_REVIEW_TIMEOUT_MS,
+  KUBELET_CONFIGURATION_DEFAULTS,
+} from '../defaults.js';
 import type { AuthMetrics } from '../metrics/observer.js';
 import { toMilliseconds, type Duration } from '../duration.js';
 import { stderrLogger, type Logger } from '../logger.js';
@@ -80,14 +84,17 @@ export class TokenReviewStrategy extends BearerBase implements RequestAuthentica
             createReviewClient(
               resolveKubeConfig(options.kubeConfig, 'token webhook authentication'),
               {
-                timeoutMs: toMilliseconds(options.timeout ?? '10s', 'timeout'),
+                timeoutMs: toMilliseconds(options.timeout ?? DEFAULT_REVIEW_TIMEOUT_MS, 'timeout'),
                 ...(options.metrics ? { metrics: options.metrics } : {}),
               },
             ),
           { audiences: options.audiences },
         ),
       {
-        ttlMs: toMilliseconds(options.cacheTTL ?? '2m', 'cacheTTL'),
+        ttlMs: toMilliseconds(
+          options.cacheTTL ?? KUBELET_CONFIGURATION_DEFAULTS.cacheTTL,
+          'cacheTTL',
+        ),
         maxEntries: options.cacheSize ?? DEFAULT_CACHE_SIZE,
         staleIfErrorMs: toMilliseconds(options.staleIfError ?? 0, 'staleIfError'),
         ...(options.logger ? { logger: options.logger } : {}),
