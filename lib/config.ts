@@ -1,8 +1,13 @@
 import { toMilliseconds } from './duration.js';
 import { KubeletAuthError } from './errors.js';
-import type { KubeletAuthOptions, KubeletAuthorizationMode } from './options.js';
-import { DEFAULT_CACHE_SIZE } from './cache/token-cache.js';
-import { DEFAULT_MAX_CONCURRENT_REVIEWS, DEFAULT_REVIEW_TIMEOUT_MS } from './apiserver/client.js';
+import type { KubeletAuthorizationMode } from './contracts.js';
+import {
+  DEFAULT_CACHE_SIZE,
+  DEFAULT_MAX_CONCURRENT_REVIEWS,
+  DEFAULT_REVIEW_TIMEOUT_MS,
+  KUBELET_CONFIGURATION_DEFAULTS,
+} from './defaults.js';
+import type { KubeletAuthOptions } from './options.js';
 import { closest, invalidOption } from './option-errors.js';
 
 /** {@link KubeletAuthOptions} with every default applied and every value checked. */
@@ -25,16 +30,6 @@ export interface ResolvedKubeletAuthConfig {
   alwaysAllowPaths: string[];
   alwaysAllowGroups: string[];
 }
-
-/** The KubeletConfiguration (v1beta1) defaults; the kubelet's command-line defaults differ. */
-export const KUBELET_CONFIGURATION_DEFAULTS = Object.freeze({
-  anonymousEnabled: false,
-  webhookEnabled: true,
-  cacheTTL: '2m',
-  mode: 'Webhook' as KubeletAuthorizationMode,
-  cacheAuthorizedTTL: '5m',
-  cacheUnauthorizedTTL: '30s',
-});
 
 const KNOWN: Record<string, readonly string[]> = {
   '': [

@@ -7,6 +7,31 @@
 import './apiserver/import-check.js';
 
 // The public surface: explicit names only.
+export type {
+  AllOf,
+  Attributes,
+  AttributesFunction,
+  AuthnOutcome,
+  AuthorizationResult,
+  Authorizer,
+  AuthRequest,
+  Decision,
+  DecisionEvent,
+  DecisionListener,
+  DecisionOutcome,
+  Middleware,
+  PathRefused,
+  RequestAuthenticator,
+  RetryBackoff,
+  TokenAuthenticator,
+  TokenResult,
+} from './contracts.js';
+export {
+  DEFAULT_CACHE_SIZE,
+  DEFAULT_RETRY_BACKOFF,
+  DEFAULT_REVIEW_TIMEOUT_MS,
+  KUBELET_CONFIGURATION_DEFAULTS,
+} from './defaults.js';
 export { kubeletAuth } from './kubelet-auth.js';
 export type { KubeletAuthMiddleware } from './kubelet-auth.js';
 export type {
@@ -16,7 +41,7 @@ export type {
   KubeletAuthorizationMode,
   ApiServerOptions,
 } from './options.js';
-export { resolveKubeletAuthConfig, KUBELET_CONFIGURATION_DEFAULTS } from './config.js';
+export { resolveKubeletAuthConfig } from './config.js';
 export type { ResolvedKubeletAuthConfig } from './config.js';
 
 export { ClientCertStrategy, CREDENTIAL_ID_EXTRA } from './authn/x509.js';
@@ -30,11 +55,7 @@ export type { TokenReviewStrategyOptions } from './authn/token.js';
 export { AnonymousStrategy } from './authn/anonymous.js';
 export { parseBearerToken } from './authn/bearer.js';
 export { webhookTokenAuthenticator } from './authn/token-authenticator.js';
-export type {
-  TokenAuthenticator,
-  TokenResult,
-  WebhookTokenAuthenticatorOptions,
-} from './authn/token-authenticator.js';
+export type { WebhookTokenAuthenticatorOptions } from './authn/token-authenticator.js';
 export { credentialsRejection } from './authn/rejection.js';
 export { WebSocketTokenAuthenticator } from './authn/websocket-token.js';
 export { isWebSocketRequest, readProtocolToken } from './authn/websocket-protocol.js';
@@ -52,17 +73,9 @@ export {
 export type { IdentityHeaderNames, IdentityHeadersOptions } from './identity/identity-headers.js';
 export { kubeletUpgradeAuth } from './upgrade/upgrade-auth.js';
 export { authenticateUnion } from './authn/request-authenticator.js';
-export type { AuthnOutcome, RequestAuthenticator } from './authn/request-authenticator.js';
-export type { AuthRequest } from './authn/strategy-actions.js';
 
 export { kubeletAuthz } from './authz/middleware.js';
-export type {
-  KubeletAuthzOptions,
-  AttributesFunction,
-  AllOf,
-  PathRefused,
-  Middleware,
-} from './authz/middleware.js';
+export type { KubeletAuthzOptions } from './authz/middleware.js';
 export { nonResourceAttributes } from './authz/non-resource.js';
 export type { NonResourceAttributesOptions } from './authz/non-resource.js';
 export { pathRules } from './authz/path-rules.js';
@@ -80,7 +93,6 @@ export type { VerbMapping, VerbFunction } from './authz/verbs.js';
 export { alwaysAllowPaths, alwaysAllowGroups } from './authz/always-allow.js';
 export { staticAuthorizer } from './authz/static-rules.js';
 export type { StaticRule } from './authz/static-rules.js';
-export type { DecisionEvent, DecisionListener, DecisionOutcome } from './authz/decision-event.js';
 export {
   kubeletRequestAttributes,
   kubeletSubresources,
@@ -88,14 +100,9 @@ export {
   kubeletRouteConflict,
   isSubpath,
 } from './authz/attributes.js';
-export type {
-  Attributes,
-  KubeletAttributesOptions,
-  RouteConflictOptions,
-} from './authz/attributes.js';
+export type { KubeletAttributesOptions, RouteConflictOptions } from './authz/attributes.js';
 export { requestPath } from './authz/request-path.js';
 export { alwaysAllow, alwaysDeny, unionAuthorizer } from './authz/authorizer.js';
-export type { Authorizer, AuthorizationResult, Decision } from './authz/authorizer.js';
 export { webhookAuthorizer } from './authz/webhook.js';
 export type { WebhookAuthorizerOptions } from './authz/webhook.js';
 export {
@@ -105,13 +112,11 @@ export {
 
 export { cachedAuthorizer } from './cache/decision-cache.js';
 export type { DecisionCacheOptions } from './cache/decision-cache.js';
-export { cachedTokenAuthenticator, DEFAULT_CACHE_SIZE } from './cache/token-cache.js';
+export { cachedTokenAuthenticator } from './cache/token-cache.js';
 export type { TokenCacheOptions } from './cache/token-cache.js';
 
-export { createReviewClient, DEFAULT_REVIEW_TIMEOUT_MS } from './apiserver/client.js';
+export { createReviewClient } from './apiserver/client.js';
 export type { ReviewClientOptions } from './apiserver/client.js';
-export { DEFAULT_RETRY_BACKOFF } from './apiserver/retry.js';
-export type { RetryBackoff } from './apiserver/retry.js';
 export type {
   ReviewClient,
   TokenReviewSpec,

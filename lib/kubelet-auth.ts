@@ -4,31 +4,33 @@ import { resolveKubeConfig } from './apiserver/kube-config.js';
 import type { ReviewClient } from './apiserver/reviews.js';
 import { ANONYMOUS } from './authn/anonymous.js';
 import { CABundle } from './authn/ca-bundle.js';
-import {
-  authenticateUnion,
-  NO_CREDENTIALS,
-  type AuthnOutcome,
-  type RequestAuthenticator,
-} from './authn/request-authenticator.js';
+import { authenticateUnion, NO_CREDENTIALS } from './authn/request-authenticator.js';
 import { TokenReviewStrategy } from './authn/token.js';
 import { WebSocketTokenAuthenticator } from './authn/websocket-token.js';
 import { RequestHeaderAuthenticator } from './authn/request-header.js';
 import { identityHeaders } from './identity/identity-headers.js';
 import { ClientCertStrategy } from './authn/x509.js';
-import { alwaysAllow, unionAuthorizer, type Authorizer } from './authz/authorizer.js';
+import { alwaysAllow, unionAuthorizer } from './authz/authorizer.js';
 import { alwaysAllowGroups, alwaysAllowPaths } from './authz/always-allow.js';
 import { staticAuthorizer } from './authz/static-rules.js';
-import { authorizationStep, notifier, type Middleware } from './authz/middleware.js';
+import { authorizationStep, notifier } from './authz/middleware.js';
 import { refusedPath, requestPath } from './authz/request-path.js';
 import { webhookAuthorizer } from './authz/webhook.js';
 import { resolveKubeletAuthConfig, type ResolvedKubeletAuthConfig } from './config.js';
 import { stderrLogger } from './logger.js';
 import type { KubeletAuthOptions } from './options.js';
 import { responseClosed, writeBadRequest, writeUnauthorized } from './responses.js';
-import { refusalEvent, type DecisionListener } from './authz/decision-event.js';
+import { refusalEvent } from './authz/decision-event.js';
 import { observedAuthenticator } from './metrics/observed-authenticator.js';
 import type { AuthenticationMethod } from './metrics/observer.js';
-import type { KubeUser } from './user.js';
+import type {
+  AuthnOutcome,
+  Authorizer,
+  DecisionListener,
+  KubeUser,
+  Middleware,
+  RequestAuthenticator,
+} from './contracts.js';
 import { invalidOption } from './option-errors.js';
 
 /** The middleware {@link kubeletAuth} returns, with a way to release what it holds. */

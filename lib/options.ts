@@ -2,11 +2,16 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { ReviewClient } from './apiserver/reviews.js';
 import type { Duration } from './duration.js';
 import type { Logger } from './logger.js';
-import type { DecisionListener } from './authz/decision-event.js';
 import type { AuthMetrics } from './metrics/observer.js';
-import type { AttributesFunction } from './authz/middleware.js';
+import type {
+  AttributesFunction,
+  DecisionListener,
+  KubeletAuthorizationMode,
+} from './contracts.js';
 import type { StaticRule } from './authz/static-rules.js';
 import type { IdentityHeaderNames } from './identity/identity-headers.js';
+
+export type { KubeletAuthorizationMode };
 
 /** `authentication` of a KubeletConfiguration (`kubelet.config.k8s.io/v1beta1`), camelCase. */
 export interface KubeletAuthentication {
@@ -51,9 +56,6 @@ export interface KubeletAuthentication {
     enabled?: boolean;
   };
 }
-
-/** The authorization modes the kubelet knows (case-sensitive). */
-export type KubeletAuthorizationMode = 'AlwaysAllow' | 'Webhook';
 
 /** `authorization` of a KubeletConfiguration, camelCase. */
 export interface KubeletAuthorization {

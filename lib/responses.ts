@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { Attributes } from './authz/attributes.js';
+import type { Attributes } from './contracts.js';
 
 /**
  * The kubelet's answers, byte for byte as the newest kubelet writes them. go-restful sets no

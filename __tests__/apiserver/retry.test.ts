@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { DEFAULT_RETRY_BACKOFF, withRetry } from '../../lib/apiserver/retry.js';
+import { withRetry } from '../../lib/apiserver/retry.js';
+import { DEFAULT_RETRY_BACKOFF } from '../../lib/defaults.js';
 
 const fast = { ...DEFAULT_RETRY_BACKOFF, initialMs: 1 };
 const never = new AbortController().signal;

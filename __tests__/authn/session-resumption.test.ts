@@ -8,10 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { CABundle } from '../../lib/authn/ca-bundle.js';
-import type { AuthnOutcome } from '../../lib/authn/request-authenticator.js';
 import { RequestHeaderAuthenticator } from '../../lib/authn/request-header.js';
-import type { AuthRequest } from '../../lib/authn/strategy-actions.js';
 import { ClientCertStrategy } from '../../lib/authn/x509.js';
+import type { AuthnOutcome, AuthRequest } from '../../lib/contracts.js';
 import {
   createCA,
   mintClientCert,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { kubeletRequestAttributes, type Attributes } from '../../lib/authz/attributes.js';
+import { kubeletRequestAttributes } from '../../lib/authz/attributes.js';
 import { alwaysAllowGroups, alwaysAllowPaths } from '../../lib/authz/always-allow.js';
-import { alwaysDeny, unionAuthorizer, type Authorizer } from '../../lib/authz/authorizer.js';
+import { alwaysDeny, unionAuthorizer } from '../../lib/authz/authorizer.js';
+import type { Attributes, Authorizer } from '../../lib/contracts.js';
 import type { KubeUser } from '../../lib/user.js';
 import { KubeletAuthError } from '../../lib/errors.js';
 

@@ -1,12 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import type { Attributes } from '../../lib/authz/attributes.js';
-import {
-  alwaysAllow,
-  alwaysDeny,
-  unionAuthorizer,
-  type AuthorizationResult,
-  type Authorizer,
-} from '../../lib/authz/authorizer.js';
+import { alwaysAllow, alwaysDeny, unionAuthorizer } from '../../lib/authz/authorizer.js';
+import type { Attributes, AuthorizationResult, Authorizer } from '../../lib/contracts.js';
 
 const record: Attributes = {
   user: { username: 'alice', groups: ['devs'] },

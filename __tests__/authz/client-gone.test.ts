@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { connect } from 'node:tls';
 import express from 'express';
 import { kubeletAuthz } from '../../lib/index.js';
-import type { AuthorizationResult, Authorizer } from '../../lib/authz/authorizer.js';
+import type { AuthorizationResult, Authorizer } from '../../lib/contracts.js';
 import { close, listen, makePki, type Pki } from '../integration/harness.js';
 import { recordingLogger } from '../support/secrets.js';
 

@@ -2,11 +2,11 @@ import { describe, expect, it } from '@jest/globals';
 import type { IncomingMessage } from 'node:http';
 import express from 'express';
 import request from 'supertest';
-import { kubeletRequestAttributes, type Attributes } from '../../lib/authz/attributes.js';
-import type { Authorizer } from '../../lib/authz/authorizer.js';
+import { kubeletRequestAttributes } from '../../lib/authz/attributes.js';
 import { rememberLastQuestion } from '../../lib/authz/last-question.js';
 import { kubeletAuthz } from '../../lib/authz/middleware.js';
 import { cachedAuthorizer } from '../../lib/cache/decision-cache.js';
+import type { Attributes, Authorizer } from '../../lib/contracts.js';
 import { silentLogger } from '../../lib/logger.js';
 import { freezeUser, type KubeUser } from '../../lib/user.js';
 

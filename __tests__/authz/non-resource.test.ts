@@ -1,10 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import type { IncomingMessage } from 'node:http';
-import type { Attributes } from '../../lib/authz/attributes.js';
 import { nonResourceAttributes } from '../../lib/authz/non-resource.js';
 import { subjectAccessReviewSpec } from '../../lib/authz/subject-access-review.js';
 import type { NonResourceAttributesOptions } from '../../lib/authz/non-resource.js';
 import { KubeletAuthError } from '../../lib/errors.js';
+import type { Attributes } from '../../lib/contracts.js';
 
 const user = { username: 'reader', groups: ['system:authenticated'] };
 const request = (method: string, url: string) => ({ method, url }) as unknown as IncomingMessage;

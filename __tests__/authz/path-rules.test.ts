@@ -1,7 +1,5 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import type { IncomingMessage } from 'node:http';
-import type { Attributes } from '../../lib/authz/attributes.js';
-import type { AllOf, AttributesFunction, PathRefused } from '../../lib/authz/middleware.js';
 import {
   pathRules,
   type PathMatch,
@@ -10,6 +8,7 @@ import {
 } from '../../lib/authz/path-rules.js';
 import { PATH_REFUSALS } from '../../lib/authz/request-path.js';
 import { KubeletAuthError } from '../../lib/errors.js';
+import type { AllOf, Attributes, AttributesFunction, PathRefused } from '../../lib/contracts.js';
 
 const user = { username: 'reader', groups: ['system:authenticated'] };
 type Req = IncomingMessage & { originalUrl?: string };

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { kubeletRequestAttributes, type Attributes } from '../../lib/authz/attributes.js';
+import { kubeletRequestAttributes } from '../../lib/authz/attributes.js';
 import { staticAuthorizer, type StaticRule } from '../../lib/authz/static-rules.js';
 import { subjectAccessReviewSpec } from '../../lib/authz/subject-access-review.js';
+import type { Attributes } from '../../lib/contracts.js';
 import { compilePolicy } from '../../lib/testing/index.js';
 import type { KubeUser } from '../../lib/user.js';
 import { KubeletAuthError } from '../../lib/errors.js';

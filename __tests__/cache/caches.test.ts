@@ -1,9 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
-import type { TokenAuthenticator, TokenResult } from '../../lib/authn/token-authenticator.js';
-import type { Attributes } from '../../lib/authz/attributes.js';
-import type { AuthorizationResult, Authorizer } from '../../lib/authz/authorizer.js';
 import { cachedAuthorizer, decisionKey } from '../../lib/cache/decision-cache.js';
 import { cachedTokenAuthenticator, tokenKeyFunction } from '../../lib/cache/token-cache.js';
+import type {
+  Attributes,
+  AuthorizationResult,
+  Authorizer,
+  TokenAuthenticator,
+  TokenResult,
+} from '../../lib/contracts.js';
 import { createHmac, randomBytes } from 'node:crypto';
 import { silentLogger } from '../../lib/logger.js';
 import { KubeletAuthError, ReviewFailedError } from '../../lib/errors.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { kubeletRequestAttributes, type Attributes } from '../../lib/authz/attributes.js';
-import type { AuthorizationResult, Authorizer } from '../../lib/authz/authorizer.js';
+import { kubeletRequestAttributes } from '../../lib/authz/attributes.js';
 import { cachedAuthorizer, decisionKey } from '../../lib/cache/decision-cache.js';
+import type { Attributes, AuthorizationResult, Authorizer } from '../../lib/contracts.js';
 import type { KubeUser } from '../../lib/user.js';
 
 const text = fc.string({ maxLength: 6 });

@@ -1,12 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import express from 'express';
 import { createReviewClient } from '../../lib/apiserver/client.js';
-import type { RetryBackoff } from '../../lib/apiserver/retry.js';
 import { webhookTokenAuthenticator } from '../../lib/authn/token-authenticator.js';
-import type { Attributes } from '../../lib/authz/attributes.js';
 import { subjectAccessReviewAuthorizer } from '../../lib/authz/subject-access-review.js';
 import { cachedAuthorizer } from '../../lib/cache/decision-cache.js';
 import { cachedTokenAuthenticator } from '../../lib/cache/token-cache.js';
+import type { Attributes, RetryBackoff } from '../../lib/contracts.js';
 import { kubeletAuth } from '../../lib/index.js';
 import type { CacheStatus } from '../../lib/metrics/observer.js';
 import {

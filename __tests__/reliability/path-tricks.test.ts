@@ -6,14 +6,14 @@ import connect from 'connect';
 import express from 'express';
 import express4 from 'express4';
 import fc from 'fast-check';
-import type { Attributes } from '../../lib/authz/attributes.js';
-import type { Authorizer } from '../../lib/authz/authorizer.js';
-import {
-  kubeletAuthz,
-  type AttributesFunction,
-  type Middleware,
-} from '../../lib/authz/middleware.js';
+import { kubeletAuthz } from '../../lib/authz/middleware.js';
 import { pathRules } from '../../lib/authz/path-rules.js';
+import type {
+  Attributes,
+  AttributesFunction,
+  Authorizer,
+  Middleware,
+} from '../../lib/contracts.js';
 import { anonymousUser } from '../../lib/user.js';
 
 /**

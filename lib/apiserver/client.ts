@@ -12,7 +12,13 @@ import type { AuthMetrics, ReviewKind } from '../metrics/observer.js';
 import { KeepAliveAgents } from './keep-alive.js';
 import { Limiter } from './limiter.js';
 import { classifyFailure } from './failure.js';
-import { DEFAULT_RETRY_BACKOFF, withRetry, type RetryBackoff } from './retry.js';
+import type { RetryBackoff } from '../contracts.js';
+import {
+  DEFAULT_MAX_CONCURRENT_REVIEWS,
+  DEFAULT_RETRY_BACKOFF,
+  DEFAULT_REVIEW_TIMEOUT_MS,
+} from '../defaults.js';
+import { withRetry } from './retry.js';
 import type {
   ReviewClient,
   SubjectAccessReviewSpec,
@@ -36,9 +42,6 @@ export interface ReviewClientOptions {
   /** Told of each review request sent and how it ended (e.g. `prometheusMetrics()`). */
   metrics?: AuthMetrics;
 }
-
-export const DEFAULT_REVIEW_TIMEOUT_MS = 10_000;
-export const DEFAULT_MAX_CONCURRENT_REVIEWS = 64;
 
 /**
  * The package's one edge to the API server: TokenReview and SubjectAccessReview through

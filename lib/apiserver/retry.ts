@@ -1,24 +1,4 @@
-/**
- * The backoff the kubelet's webhooks use (`DefaultAuthWebhookRetryBackoff` in k8s.io/apiserver):
- * 500 ms, ×1.5 per step, 20 % jitter, at most 5 attempts. A retry never outlives the deadline.
- */
-export interface RetryBackoff {
-  /** First wait, in ms. Default: 500. */
-  initialMs: number;
-  /** Growth per attempt. Default: 1.5. */
-  factor: number;
-  /** Up to this fraction is added at random to each wait. Default: 0.2. */
-  jitter: number;
-  /** Attempts in all, the first included. Default: 5. */
-  attempts: number;
-}
-
-export const DEFAULT_RETRY_BACKOFF: Readonly<RetryBackoff> = {
-  initialMs: 500,
-  factor: 1.5,
-  jitter: 0.2,
-  attempts: 5,
-};
+import type { RetryBackoff } from '../contracts.js';
 
 /** Why one attempt failed, and whether upstream's `DefaultShouldRetry` would try again. */
 export interface AttemptFailure {

@@ -2,8 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import { PassportStrategy } from './passport-strategy.js';
 import { anonymousUser, freezeUser } from '../user.js';
 import { credentialsRejection } from './rejection.js';
-import type { AuthnOutcome, RequestAuthenticator } from './request-authenticator.js';
-import { settle, type AuthRequest } from './strategy-actions.js';
+import type { AuthnOutcome, AuthRequest, RequestAuthenticator } from '../contracts.js';
+import { settle } from './strategy-actions.js';
 
 /**
  * A passport strategy, name `'kube-anonymous'`: the request becomes `system:anonymous` in group

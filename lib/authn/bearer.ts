@@ -1,5 +1,5 @@
 import { removeHeader } from '../headers.js';
-import type { AuthRequest } from './strategy-actions.js';
+import type { AuthRequest } from '../contracts.js';
 /**
  * The kubelet's reading of `Authorization: Bearer <token>` (k8s.io/apiserver `bearertoken`):
  * trim; split on single spaces into at most three parts; the scheme is `bearer` in any case;

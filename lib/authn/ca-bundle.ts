@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import { DEFAULT_CA_POLL_INTERVAL_MS } from '../defaults.js';
 import { stderrLogger, type Logger } from '../logger.js';
 import { invalidOption } from '../option-errors.js';
 
@@ -29,8 +30,6 @@ export interface CABundleFileOptions {
   /** How the file's folder is watched (tests give one that fails). Default: `fs.watch`. */
   watchFolder?: WatchFolder;
 }
-
-const DEFAULT_POLL_INTERVAL_MS = 5_000;
 
 const watchWithFs: WatchFolder = (folder, onChange) =>
   watch(folder, { persistent: false }, (_event, name) => onChange(name));
@@ -91,7 +90,7 @@ export class CABundle {
   /** A bundle from a file, followed for changes unless `watch` is false. */
   static fromFile(file: string, options: CABundleFileOptions = {}): CABundle {
     const option = options.option ?? 'clientCAFile';
-    const { pollIntervalMs = DEFAULT_POLL_INTERVAL_MS } = options;
+    const { pollIntervalMs = DEFAULT_CA_POLL_INTERVAL_MS } = options;
     if (!(Number.isFinite(pollIntervalMs) && pollIntervalMs > 0)) {
       throw invalidOption(`${option}: pollIntervalMs: expected a positive number of milliseconds`);
     }

@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import type { Verified } from '../contracts.js';
 
 /** The parts of a `tls.TLSSocket` certificate authentication uses. */
 export interface PeerSocket {
@@ -61,13 +62,6 @@ export function sentCertificates(socket: PeerSocket): Buffer[] {
 export function refusalValidUntil(leaf: X509Certificate, now: number): number {
   const notBefore = Date.parse(leaf.validFrom);
   return notBefore > now ? notBefore : now + 60_000;
-}
-
-/** A verdict and how long it holds, as a verifier returns it. */
-export interface Verified<V> {
-  value: V;
-  /** Verification is redone after this time (the chain's earliest expiry). */
-  validUntil: number;
 }
 
 interface Remembered<V> extends Verified<V> {

@@ -1,30 +1,4 @@
-import type { KubeUser } from '../user.js';
-import type { AuthRequest } from './strategy-actions.js';
-
-/**
- * What one authenticator says about a request, as k8s.io/apiserver's authenticators do: no
- * credentials of its kind (`none`: try the next one), who the caller is (`user`), or credentials
- * that were refused or could not be checked (`refused`: 401, never anonymous).
- */
-export type AuthnOutcome =
-  | { kind: 'none' }
-  | { kind: 'user'; user: KubeUser }
-  /**
-   * `error`: the credentials could not be checked (the review failed), rather than refused.
-   * `attempted: false`: the request did not try this kind of authentication (a certificate that
-   * is not a front proxy's, sent without a user name header); the refusal still keeps it from
-   * becoming anonymous, but it is not this authenticator's failed attempt (metrics, 401 reason).
-   */
-  | { kind: 'refused'; reason: string; error?: boolean; attempted?: false };
-
-/**
- * Authenticates one request. Answers synchronously when it can (a certificate already verified
- * for this connection, a cached token) and with a promise when it must ask the API server.
- * Each of the package's passport strategies is one.
- */
-export interface RequestAuthenticator {
-  authenticateRequest(req: AuthRequest): AuthnOutcome | Promise<AuthnOutcome>;
-}
+import type { AuthnOutcome, AuthRequest, RequestAuthenticator } from '../contracts.js';
 
 export const NO_CREDENTIALS: AuthnOutcome = Object.freeze({ kind: 'none' });
 

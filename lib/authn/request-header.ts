@@ -17,17 +17,13 @@ import {
   parseChain,
   refusalValidUntil,
   type PeerSocket,
-  type Verified,
 } from './peer-certificate.js';
 import { markCredentialsRejected } from './rejection.js';
-import {
-  NO_CREDENTIALS,
-  type AuthnOutcome,
-  type RequestAuthenticator,
-} from './request-authenticator.js';
-import { settle, type AuthRequest } from './strategy-actions.js';
+import type { AuthnOutcome, AuthRequest, RequestAuthenticator, Verified } from '../contracts.js';
+import { NO_CREDENTIALS } from './request-authenticator.js';
+import { settle } from './strategy-actions.js';
 import { parseSubject } from './subject.js';
-import { SessionChains } from '../cache/session-chains.js';
+import { SessionChains } from './session-chains.js';
 import { checkKnownKeys, invalidOption } from '../option-errors.js';
 
 /**

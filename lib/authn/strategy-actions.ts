@@ -1,5 +1,5 @@
 import type { KubeUser } from '../user.js';
-import type { AuthnOutcome } from './request-authenticator.js';
+import type { AuthnOutcome } from '../contracts.js';
 
 /**
  * The outcomes passport adds to a strategy while it runs `authenticate`: exactly one of them
@@ -14,13 +14,6 @@ export interface StrategyActions {
 /** `this` inside a strategy's `authenticate`, seen with the actions passport augmented it with. */
 export function actionsOf(strategy: object): StrategyActions {
   return strategy as StrategyActions;
-}
-
-/** What every strategy reads from a request: plain `node:http` fields, so Connect apps work too. */
-export interface AuthRequest {
-  headers: Record<string, string | string[] | undefined>;
-  rawHeaders?: string[];
-  socket?: unknown;
 }
 
 /** Ends a passport attempt with an outcome: a user succeeds; anything else fails (401 at the end). */

@@ -1,23 +1,6 @@
 import { KubeletAuthError } from '../errors.js';
 import type { ReviewClient } from '../apiserver/reviews.js';
-import type { KubeUser } from '../user.js';
-
-/** The outcome of checking one bearer token. Errors (the token could not be checked) reject. */
-export type TokenResult =
-  { authenticated: true; user: KubeUser; audiences?: string[] } | { authenticated: false };
-
-/**
- * Checks bearer tokens. The TokenReview implementation is {@link webhookTokenAuthenticator};
- * `cachedTokenAuthenticator` wraps any implementation with a cache of the same type.
- */
-export interface TokenAuthenticator {
-  /** Resolves who `token` belongs to, or `{ authenticated: false }`; rejects when it cannot tell. */
-  authenticateToken(token: string): Promise<TokenResult>;
-  /** The audiences asked for (part of cache keys). */
-  readonly audiences?: readonly string[];
-  /** A result already at hand for `token` (a cache hit), without waiting; else `undefined`. */
-  peekToken?(token: string): TokenResult | undefined;
-}
+import type { KubeUser, TokenAuthenticator, TokenResult } from '../contracts.js';
 
 /** Options of {@link webhookTokenAuthenticator}. */
 export interface WebhookTokenAuthenticatorOptions {

@@ -4,7 +4,12 @@ import { Strategy as BearerStrategy } from 'passport-http-bearer';
 import { createReviewClient } from '../apiserver/client.js';
 import { resolveKubeConfig } from '../apiserver/kube-config.js';
 import type { ReviewClient } from '../apiserver/reviews.js';
-import { cachedTokenAuthenticator, DEFAULT_CACHE_SIZE } from '../cache/token-cache.js';
+import { cachedTokenAuthenticator } from '../cache/token-cache.js';
+import {
+  DEFAULT_CACHE_SIZE,
+  DEFAULT_REVIEW_TIMEOUT_MS,
+  KUBELET_CONFIGURATION_DEFAULTS,
+} from '../defaults.js';
 import type { AuthMetrics } from '../metrics/observer.js';
 import { toMilliseconds, type Duration } from '../duration.js';
 import { stderrLogger, type Logger } from '../logger.js';
@@ -12,17 +17,16 @@ import { freezeUser, withAuthenticatedGroup, type KubeUser } from '../user.js';
 import { authorizationHeader, parseBearerToken, removeAuthorizationHeader } from './bearer.js';
 import type { PassportStrategy } from './passport-strategy.js';
 import { markCredentialsRejected } from './rejection.js';
-import {
-  NO_CREDENTIALS,
-  type AuthnOutcome,
-  type RequestAuthenticator,
-} from './request-authenticator.js';
-import { settle, type AuthRequest } from './strategy-actions.js';
-import {
-  webhookTokenAuthenticator,
-  type TokenAuthenticator,
-  type TokenResult,
-} from './token-authenticator.js';
+import type {
+  AuthnOutcome,
+  AuthRequest,
+  RequestAuthenticator,
+  TokenAuthenticator,
+  TokenResult,
+} from '../contracts.js';
+import { NO_CREDENTIALS } from './request-authenticator.js';
+import { settle } from './strategy-actions.js';
+import { webhookTokenAuthenticator } from './token-authenticator.js';
 
 /** Options of {@link TokenReviewStrategy}. */
 export interface TokenReviewStrategyOptions {
@@ -80,14 +84,17 @@ export class TokenReviewStrategy extends BearerBase implements RequestAuthentica
             createReviewClient(
               resolveKubeConfig(options.kubeConfig, 'token webhook authentication'),
               {
-                timeoutMs: toMilliseconds(options.timeout ?? '10s', 'timeout'),
+                timeoutMs: toMilliseconds(options.timeout ?? DEFAULT_REVIEW_TIMEOUT_MS, 'timeout'),
                 ...(options.metrics ? { metrics: options.metrics } : {}),
               },
             ),
           { audiences: options.audiences },
         ),
       {
-        ttlMs: toMilliseconds(options.cacheTTL ?? '2m', 'cacheTTL'),
+        ttlMs: toMilliseconds(
+          options.cacheTTL ?? KUBELET_CONFIGURATION_DEFAULTS.cacheTTL,
+          'cacheTTL',
+        ),
         maxEntries: options.cacheSize ?? DEFAULT_CACHE_SIZE,
         staleIfErrorMs: toMilliseconds(options.staleIfError ?? 0, 'staleIfError'),
         ...(options.logger ? { logger: options.logger } : {}),

@@ -1,10 +1,6 @@
 import { replaceHeader } from '../headers.js';
-import {
-  NO_CREDENTIALS,
-  type AuthnOutcome,
-  type RequestAuthenticator,
-} from './request-authenticator.js';
-import type { AuthRequest } from './strategy-actions.js';
+import type { AuthnOutcome, AuthRequest, RequestAuthenticator } from '../contracts.js';
+import { NO_CREDENTIALS } from './request-authenticator.js';
 import type { TokenReviewStrategy } from './token.js';
 import { isWebSocketRequest, readProtocolToken } from './websocket-protocol.js';
 

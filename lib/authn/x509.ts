@@ -13,16 +13,12 @@ import {
   parseChain,
   refusalValidUntil,
   type PeerSocket,
-  type Verified,
 } from './peer-certificate.js';
-import {
-  NO_CREDENTIALS,
-  type AuthnOutcome,
-  type RequestAuthenticator,
-} from './request-authenticator.js';
-import { settle, type AuthRequest } from './strategy-actions.js';
+import type { AuthnOutcome, AuthRequest, RequestAuthenticator, Verified } from '../contracts.js';
+import { NO_CREDENTIALS } from './request-authenticator.js';
+import { settle } from './strategy-actions.js';
 import { cachedChainVerifier, type ChainVerifier } from '../cache/chain-cache.js';
-import { SessionChains } from '../cache/session-chains.js';
+import { SessionChains } from './session-chains.js';
 import { invalidOption } from '../option-errors.js';
 
 /** The `extra` key the API server fills with a certificate's fingerprint. */

@@ -5,7 +5,8 @@
  * (the webhook); each knows its answer synchronously (`peek`). They authorize: they do not skip
  * authentication, so a request without valid credentials still gets 401 first.
  */
-import { answer, fromDecision, NO_OPINION, type Answer, type Authorizer } from './authorizer.js';
+import type { Authorizer } from '../contracts.js';
+import { answer, fromDecision, NO_OPINION, type Answer } from './authorizer.js';
 import { invalidOption } from '../option-errors.js';
 
 const DOT_SEGMENT = /(^|\/)\.{1,2}(\/|$)/;

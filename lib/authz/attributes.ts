@@ -1,25 +1,5 @@
-import type { KubeUser } from '../user.js';
+import type { Attributes, KubeUser } from '../contracts.js';
 import { foldCase, mayRouteLoosely, routerMatches } from './router-match.js';
-
-/**
- * One authorization question, shaped like k8s.io/apiserver's `authorizer.Attributes`. The kubelet
- * asks about `nodes/<subresource>` of its own Node object; other apps may ask anything.
- */
-export interface Attributes {
-  user: KubeUser;
-  /** The API verb (`get`, `create`, …); `''` for methods the kubelet does not map. */
-  verb: string;
-  namespace: string;
-  apiGroup: string;
-  apiVersion: string;
-  resource: string;
-  subresource: string;
-  name: string;
-  /** `true` for resource attributes; `false` sends `nonResourceAttributes` (path + verb). */
-  resourceRequest: boolean;
-  /** The decoded request path (sent only for non-resource requests). */
-  path: string;
-}
 
 /** What {@link kubeletRequestAttributes} needs to know about the kubelet it stands in for. */
 export interface KubeletAttributesOptions {

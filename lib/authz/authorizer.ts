@@ -1,28 +1,9 @@
-import type { Attributes } from './attributes.js';
-
-/** An authorizer's verdict, as k8s.io/apiserver's `authorizer.Decision`. */
-export type Decision = 'Allow' | 'Deny' | 'NoOpinion';
-
-/**
- * What an authorizer answers. `error` set means it could not decide (the middleware answers 500
- * whatever the decision); `cacheable: false` keeps a cache from remembering the answer.
- */
-export interface AuthorizationResult {
-  decision: Decision;
-  reason?: string;
-  error?: Error;
-  cacheable?: boolean;
-}
-
-/** Decides one attribute record. May reject; a rejection counts as `NoOpinion` with that error. */
-export interface Authorizer {
-  authorize(attributes: Attributes): Promise<AuthorizationResult>;
-  /**
-   * The answer already at hand (a cache hit, a constant), without waiting; `undefined` when it
-   * must be worked out with `authorize`. Optional: lets warm requests pass without an `await`.
-   */
-  peek?(attributes: Attributes): AuthorizationResult | undefined;
-}
+import {
+  authorizeSafely,
+  type Attributes,
+  type AuthorizationResult,
+  type Authorizer,
+} from '../contracts.js';
 
 /** A result and the settled promise of it, both made once, shared by every request. */
 export interface Answer {
@@ -70,21 +51,6 @@ export function alwaysAllow(): Authorizer {
 /** Every request is denied (403). */
 export function alwaysDeny(): Authorizer {
   return fromDecision(() => DENY);
-}
-
-/** Runs an authorizer, turning a rejection into `NoOpinion` plus that error. */
-export async function authorizeSafely(
-  authorizer: Authorizer,
-  attributes: Attributes,
-): Promise<AuthorizationResult> {
-  try {
-    return await authorizer.authorize(attributes);
-  } catch (error) {
-    return {
-      decision: 'NoOpinion',
-      error: error instanceof Error ? error : new Error(String(error)),
-    };
-  }
 }
 
 /**

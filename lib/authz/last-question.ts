@@ -1,6 +1,4 @@
-import type { KubeUser } from '../user.js';
-import type { Attributes } from './attributes.js';
-import type { AttributesFunction } from './middleware.js';
+import type { Attributes, AttributesFunction, KubeUser } from '../contracts.js';
 
 /** Attribute records from what they depend on alone: the user, the method and the decoded path. */
 export type RecordsOf = (user: KubeUser, method: string, path: string) => Attributes[];

@@ -10,47 +10,23 @@ import {
   writeUnauthorized,
 } from '../responses.js';
 import { kubeUser, type KubeUser } from '../user.js';
-import { kubeletRequestAttributes, kubeletRouteConflict, type Attributes } from './attributes.js';
-import { authorizeSafely, type AuthorizationResult, type Authorizer } from './authorizer.js';
-import { refusalEvent, type DecisionEvent, type DecisionListener } from './decision-event.js';
+import {
+  authorizeSafely,
+  type AllOf,
+  type Attributes,
+  type AttributesFunction,
+  type AuthorizationResult,
+  type Authorizer,
+  type DecisionEvent,
+  type DecisionListener,
+  type Middleware,
+  type PathRefused,
+} from '../contracts.js';
+import { kubeletRequestAttributes, kubeletRouteConflict } from './attributes.js';
+import { refusalEvent } from './decision-event.js';
 import { rememberLastQuestion } from './last-question.js';
 import { PATH_REFUSALS, refusedPath, requestPath, routedPathOf } from './request-path.js';
 import { invalidOption } from '../option-errors.js';
-
-/** A Connect/Express middleware. */
-export type Middleware = (
-  req: IncomingMessage,
-  res: ServerResponse,
-  next: (error?: unknown) => void,
-) => void;
-
-/**
- * Records that must *all* be allowed (`{ allOf }`), unlike a plain list, where the first
- * `Allow` is enough. An empty list of either kind allows nothing (403).
- */
-export interface AllOf {
-  allOf: Attributes[];
-}
-
-/**
- * A request an attributes function will not have authorized: a router could serve it under
- * another rule than the one it would be asked as. Answered 400, nothing asked; `refused` says
- * why (for `onDecision`, not for the client).
- */
-export interface PathRefused {
-  refused: string;
-}
-
-/**
- * Derives the attribute records to ask about, in order: a list, where the first `Allow` lets the
- * request in (the kubelet's way), or `{ allOf }`, where every record must be allowed; or
- * `{ refused }` for a path it will not authorize (400).
- */
-export type AttributesFunction = (
-  req: IncomingMessage & { originalUrl?: string },
-  user: KubeUser,
-  path: string,
-) => Attributes[] | AllOf | PathRefused;
 
 /** Options of {@link kubeletAuthz}. */
 export interface KubeletAuthzOptions {

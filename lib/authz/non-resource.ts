@@ -1,5 +1,4 @@
-import type { Attributes } from './attributes.js';
-import type { AttributesFunction } from './middleware.js';
+import type { Attributes, AttributesFunction } from '../contracts.js';
 import { verbFor, type VerbMapping } from './verbs.js';
 import { checkKnownKeys, invalidOption } from '../option-errors.js';
 

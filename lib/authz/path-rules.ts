@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { KubeUser } from '../user.js';
-import { isSubpath, type Attributes } from './attributes.js';
-import type { AllOf, AttributesFunction, PathRefused } from './middleware.js';
+import type { AllOf, Attributes, AttributesFunction, PathRefused } from '../contracts.js';
+import { isSubpath } from './attributes.js';
 import { nonResourceAttributes } from './non-resource.js';
 import { PATH_REFUSALS, routedPathOf, routedQuery } from './request-path.js';
 import { foldCase, mayRouteLoosely, routerMatches } from './router-match.js';

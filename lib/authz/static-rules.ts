@@ -2,8 +2,8 @@
  * Static authorization rules, as kube-rbac-proxy's `authorization.static`, written like RBAC
  * PolicyRules with their subjects: decided in process, without a SubjectAccessReview.
  */
-import type { Attributes } from './attributes.js';
-import { answer, fromDecision, NO_OPINION, type Answer, type Authorizer } from './authorizer.js';
+import type { Attributes, Authorizer } from '../contracts.js';
+import { answer, fromDecision, NO_OPINION, type Answer } from './authorizer.js';
 import { PathPatterns } from './always-allow.js';
 import type { KubeletAuthError } from '../errors.js';
 import { checkKnownKeys, invalidOption } from '../option-errors.js';

@@ -1,7 +1,6 @@
 import { KubeletAuthError } from '../errors.js';
 import type { ReviewClient, SubjectAccessReviewSpec } from '../apiserver/reviews.js';
-import type { Attributes } from './attributes.js';
-import type { AuthorizationResult, Authorizer } from './authorizer.js';
+import type { Attributes, AuthorizationResult, Authorizer } from '../contracts.js';
 
 /**
  * The SubjectAccessReview spec for an attribute record, as k8s.io/apiserver's webhook

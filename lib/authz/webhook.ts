@@ -3,11 +3,15 @@ import { createReviewClient } from '../apiserver/client.js';
 import { resolveKubeConfig } from '../apiserver/kube-config.js';
 import type { ReviewClient } from '../apiserver/reviews.js';
 import { cachedAuthorizer } from '../cache/decision-cache.js';
-import { DEFAULT_CACHE_SIZE } from '../cache/token-cache.js';
+import {
+  DEFAULT_CACHE_SIZE,
+  DEFAULT_REVIEW_TIMEOUT_MS,
+  KUBELET_CONFIGURATION_DEFAULTS,
+} from '../defaults.js';
 import { toMilliseconds, type Duration } from '../duration.js';
 import type { Logger } from '../logger.js';
 import type { AuthMetrics } from '../metrics/observer.js';
-import type { Authorizer } from './authorizer.js';
+import type { Authorizer } from '../contracts.js';
 import { subjectAccessReviewAuthorizer } from './subject-access-review.js';
 
 /** Options of {@link webhookAuthorizer}. */
@@ -47,13 +51,16 @@ export function webhookAuthorizer(options: WebhookAuthorizerOptions = {}): Autho
   const client =
     options.reviewClient ??
     createReviewClient(resolveKubeConfig(options.kubeConfig, 'webhook authorization'), {
-      timeoutMs: toMilliseconds(options.timeout ?? '10s', 'timeout'),
+      timeoutMs: toMilliseconds(options.timeout ?? DEFAULT_REVIEW_TIMEOUT_MS, 'timeout'),
       ...(options.metrics ? { metrics: options.metrics } : {}),
     });
   return cachedAuthorizer(subjectAccessReviewAuthorizer(client), {
-    authorizedTtlMs: toMilliseconds(options.cacheAuthorizedTTL ?? '5m', 'cacheAuthorizedTTL'),
+    authorizedTtlMs: toMilliseconds(
+      options.cacheAuthorizedTTL ?? KUBELET_CONFIGURATION_DEFAULTS.cacheAuthorizedTTL,
+      'cacheAuthorizedTTL',
+    ),
     unauthorizedTtlMs: toMilliseconds(
-      options.cacheUnauthorizedTTL ?? '30s',
+      options.cacheUnauthorizedTTL ?? KUBELET_CONFIGURATION_DEFAULTS.cacheUnauthorizedTTL,
       'cacheUnauthorizedTTL',
     ),
     maxEntries: options.cacheSize ?? DEFAULT_CACHE_SIZE,

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { Verified } from '../authn/peer-certificate.js';
+import type { Verified } from '../contracts.js';
+import { DEFAULT_CACHE_SIZE } from '../defaults.js';
 import { ExpiringCache } from './expiring-cache.js';
-import { DEFAULT_CACHE_SIZE, u32 } from './token-cache.js';
+import { u32 } from './u32.js';
 
 /** Verifies the certificates a client sent (DER, leaf first; none: no certificate), at `now`. */
 export type ChainVerifier<V> = (sent: readonly Buffer[], now: number) => Verified<V>;

@@ -1,11 +1,15 @@
-import type { Attributes } from '../authz/attributes.js';
-import { authorizeSafely, type AuthorizationResult, type Authorizer } from '../authz/authorizer.js';
+import {
+  authorizeSafely,
+  type Attributes,
+  type AuthorizationResult,
+  type Authorizer,
+} from '../contracts.js';
+import { DEFAULT_CACHE_SIZE } from '../defaults.js';
 import { isUnavailable } from '../errors.js';
 import { stderrLogger, type Logger } from '../logger.js';
 import type { AuthMetrics } from '../metrics/observer.js';
 import { ExpiringCache } from './expiring-cache.js';
 import { SingleFlight } from './singleflight.js';
-import { DEFAULT_CACHE_SIZE } from './token-cache.js';
 
 /** Options of {@link cachedAuthorizer}. */
 export interface DecisionCacheOptions {

@@ -1,13 +1,12 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import type { TokenAuthenticator, TokenResult } from '../authn/token-authenticator.js';
+import type { TokenAuthenticator, TokenResult } from '../contracts.js';
+import { DEFAULT_CACHE_SIZE } from '../defaults.js';
 import { isUnavailable } from '../errors.js';
 import { stderrLogger, type Logger } from '../logger.js';
 import type { AuthMetrics } from '../metrics/observer.js';
 import { ExpiringCache } from './expiring-cache.js';
 import { SingleFlight } from './singleflight.js';
-
-/** Default bound of every cache in the package, in entries. */
-export const DEFAULT_CACHE_SIZE = 10_000;
+import { u32 } from './u32.js';
 
 /** Options of {@link cachedTokenAuthenticator}. */
 export interface TokenCacheOptions {
@@ -123,11 +122,4 @@ export function tokenKeyFunction(
       .update(suffix)
       .digest('base64');
   };
-}
-
-/** `n` as four big-endian bytes: the length prefix of the keys' hashed parts. */
-export function u32(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n);
-  return b;
 }

@@ -4,15 +4,12 @@
  */
 import { stringify } from 'yaml';
 import type { SubjectAccessReviewSpec } from '../apiserver/reviews.js';
-import {
-  kubeletRequestAttributes,
-  kubeletRouteConflict,
-  type Attributes,
-} from '../authz/attributes.js';
+import { kubeletRequestAttributes, kubeletRouteConflict } from '../authz/attributes.js';
 import { checkRequestPath, PATH_REFUSALS, routedPathOf } from '../authz/request-path.js';
 import { subjectAccessReviewSpec } from '../authz/subject-access-review.js';
 import { escapeControlCharacters as printable, quoted } from '../control-characters.js';
-import { ANONYMOUS_USER, anonymousUser, withAuthenticatedGroup, type KubeUser } from '../user.js';
+import type { Attributes, KubeUser } from '../contracts.js';
+import { ANONYMOUS_USER, anonymousUser, withAuthenticatedGroup } from '../user.js';
 
 /** The user name used when none is given; the output says it is an example. */
 export const EXAMPLE_USER = 'example-user';

@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AuthRequest } from '../authn/strategy-actions.js';
-import type { Middleware } from '../authz/middleware.js';
+import type { AuthRequest, Middleware } from '../contracts.js';
 import { stderrLogger, type Logger } from '../logger.js';
 import { writeText } from '../responses.js';
 import { kubeUser, type KubeUser } from '../user.js';

@@ -1,5 +1,4 @@
-import type { AuthnOutcome, RequestAuthenticator } from '../authn/request-authenticator.js';
-import type { AuthRequest } from '../authn/strategy-actions.js';
+import type { AuthnOutcome, AuthRequest, RequestAuthenticator } from '../contracts.js';
 import type { AuthenticationMethod, AuthMetrics } from './observer.js';
 
 /**

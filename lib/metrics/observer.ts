@@ -1,4 +1,4 @@
-import type { DecisionEvent } from '../authz/decision-event.js';
+import type { DecisionEvent } from '../contracts.js';
 
 /** The authenticator that produced an authentication result. */
 export type AuthenticationMethod = 'x509' | 'token' | 'websocket' | 'requestheader' | 'anonymous';

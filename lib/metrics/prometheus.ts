@@ -4,8 +4,7 @@
  * @module express-kubelet-auth/metrics
  */
 import { Counter, Gauge, Histogram, register as defaultRegistry, type Registry } from 'prom-client';
-import type { Attributes } from '../authz/attributes.js';
-import type { DecisionEvent } from '../authz/decision-event.js';
+import type { Attributes, DecisionEvent } from '../contracts.js';
 import type {
   AuthenticationMethod,
   AuthenticationResult,

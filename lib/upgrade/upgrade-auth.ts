@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Middleware } from '../authz/middleware.js';
+import type { Middleware } from '../contracts.js';
 import { socketResponse } from './socket-response.js';
 
 /**

@@ -1,10 +1,7 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { sentCertificates, type PeerSocket } from '../authn/peer-certificate.js';
-import { DEFAULT_CACHE_SIZE } from './token-cache.js';
-
-/** Default bound on the bytes of intermediates kept, all leaves together. */
-const DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
+import { DEFAULT_CACHE_SIZE, DEFAULT_SESSION_CHAIN_BYTES } from '../defaults.js';
+import { sentCertificates, type PeerSocket } from './peer-certificate.js';
 
 /** Options of {@link SessionChains}. */
 export interface SessionChainsOptions {
@@ -34,7 +31,7 @@ export class SessionChains {
   constructor(options: SessionChainsOptions = {}) {
     this.chains = new LRUCache<string, readonly Buffer[]>({
       max: options.maxEntries ?? DEFAULT_CACHE_SIZE,
-      maxSize: options.maxBytes ?? DEFAULT_MAX_BYTES,
+      maxSize: options.maxBytes ?? DEFAULT_SESSION_CHAIN_BYTES,
       // Never empty: only a leaf sent with intermediates is remembered.
       sizeCalculation: (intermediates) => intermediates.reduce((sum, der) => sum + der.length, 0),
     });

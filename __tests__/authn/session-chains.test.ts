@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import { X509Certificate } from 'node:crypto';
 import type { PeerSocket } from '../../lib/authn/peer-certificate.js';
-import { SessionChains } from '../../lib/cache/session-chains.js';
+import { SessionChains } from '../../lib/authn/session-chains.js';
 import { makePki, type Pki } from '../integration/harness.js';
 
 let pki: Pki;

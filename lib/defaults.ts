@@ -1,0 +1,38 @@
+/**
+ * Every default the package's factories and `resolveKubeletAuthConfig` fall back on, in one
+ * place, so a default is stated once and no options module reaches into a feature for it.
+ */
+import type { KubeletAuthorizationMode, RetryBackoff } from './contracts.js';
+
+/** The KubeletConfiguration (v1beta1) defaults; the kubelet's command-line defaults differ. */
+export const KUBELET_CONFIGURATION_DEFAULTS = Object.freeze({
+  anonymousEnabled: false,
+  webhookEnabled: true,
+  cacheTTL: '2m',
+  mode: 'Webhook' as KubeletAuthorizationMode,
+  cacheAuthorizedTTL: '5m',
+  cacheUnauthorizedTTL: '30s',
+});
+
+/** Default bound of every cache in the package, in entries. */
+export const DEFAULT_CACHE_SIZE = 10_000;
+
+/** Longest time one review may take, retries included, in ms. */
+export const DEFAULT_REVIEW_TIMEOUT_MS = 10_000;
+
+/** Most reviews in flight to the API server at once. */
+export const DEFAULT_MAX_CONCURRENT_REVIEWS = 64;
+
+/** The backoff the kubelet's webhooks use (`DefaultAuthWebhookRetryBackoff` in k8s.io/apiserver). */
+export const DEFAULT_RETRY_BACKOFF: Readonly<RetryBackoff> = {
+  initialMs: 500,
+  factor: 1.5,
+  jitter: 0.2,
+  attempts: 5,
+};
+
+/** Most bytes of intermediate certificates kept for resumed TLS sessions, all leaves together. */
+export const DEFAULT_SESSION_CHAIN_BYTES = 32 * 1024 * 1024;
+
+/** How often a CA bundle file is checked for changes when it cannot be watched, in ms. */
+export const DEFAULT_CA_POLL_INTERVAL_MS = 5_000;
