@@ -1,7 +1,7 @@
 import { createHash, type X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { PassportStrategy } from './passport-strategy.js';
-import { stderrLogger, type Logger } from '../logger.js';
+import { levelled, type Logger } from '../logger.js';
 import { freezeUser, withAuthenticatedGroup, type KubeUser } from '../user.js';
 import { CABundle } from './ca-bundle.js';
 import { verifyClientChain } from './chain.js';
@@ -68,7 +68,7 @@ type Verdict =
 export class ClientCertStrategy extends PassportStrategy implements RequestAuthenticator {
   override readonly name = 'kube-x509';
   private readonly bundle: CABundle;
-  private readonly logger: Logger;
+  private readonly logger: Required<Logger>;
   private readonly now: () => number;
   private readonly verdicts = new ConnectionVerdicts<Verdict>();
   /** The chain's verification, cached by the certificates sent and the bundle's version. */
@@ -86,7 +86,7 @@ export class ClientCertStrategy extends PassportStrategy implements RequestAuthe
       throw new TypeError(
         'ClientCertStrategy: one of clientCAFile, clientCA or bundle is required',
       );
-    this.logger = options.logger ?? stderrLogger;
+    this.logger = levelled(options.logger);
     this.now = options.now ?? Date.now;
     const bundle = this.bundle;
     this.sessions = new SessionChains(
@@ -113,7 +113,7 @@ export class ClientCertStrategy extends PassportStrategy implements RequestAuthe
     const verdict = this.verdictFor(req.socket);
     if (verdict.kind === 'refused') {
       markCredentialsRejected(req, verdict.reason);
-      this.logger.warn(`client certificate refused: ${verdict.reason}`);
+      this.logger.debug(`client certificate refused: ${verdict.reason}`);
     }
     return verdict;
   }

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { TokenAuthenticator, TokenResult } from '../authn/token-authenticator.js';
 import { isUnavailable } from '../errors.js';
-import { stderrLogger, type Logger } from '../logger.js';
+import { levelled, type Logger } from '../logger.js';
 import type { AuthMetrics } from '../metrics/observer.js';
 import { ExpiringCache } from './expiring-cache.js';
 import { SingleFlight } from './singleflight.js';
@@ -56,7 +56,7 @@ export function cachedTokenAuthenticator(
   });
   const flights = new SingleFlight<string, TokenResult>();
   const lookup = options.metrics?.cacheLookup?.bind(options.metrics);
-  const logger = options.logger ?? stderrLogger;
+  const logger = levelled(options.logger);
 
   /**
    * The review's result, or when no answer came a recently expired one, as stale-if-error
