@@ -40,7 +40,10 @@ export interface TokenReviewStrategyOptions {
   authenticator?: TokenAuthenticator;
   /** Use this review client (e.g. shared with the authorizer) instead of building one. */
   reviewClient?: ReviewClient;
-  /** Where refused tokens are reported (never the token). Default: standard error. */
+  /**
+   * Where refused tokens (debug) and failed reviews (warn) are reported, never the token.
+   * Default: `stderrLogger`.
+   */
   logger?: Logger;
   /**
    * Stale-if-error: when no answer comes from the API server (connection refused or reset,

@@ -35,7 +35,7 @@ export interface ClientCertStrategyOptions {
   clientCA?: string | Buffer;
   /** A bundle already loaded (to share one watcher). */
   bundle?: CABundle;
-  /** Where refused certificates are reported. Default: standard error. */
+  /** Where refused certificates are reported, at debug. Default: `stderrLogger` (warn and above). */
   logger?: Logger;
   /** The clock (for tests). Default: `Date.now`. */
   now?: () => number;
