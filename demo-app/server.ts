@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { escapeControlCharacters } from '../lib/control-characters.js';
-import { kubeletAuth } from '../lib/index.js';
+import { kubeletAuth, withLevel } from '../lib/index.js';
 import { prometheusMetrics } from '../lib/metrics/prometheus.js';
 import type { KubeletAuthOptions } from '../lib/options.js';
 import { mintServingCert } from '../lib/testing/index.js';
@@ -60,6 +60,18 @@ export async function startKubelet(
   const log = (line: string): void => options.log(escapeControlCharacters(line));
   const timeouts = resolveConnectionTimeouts(options.timeouts);
   const servingPair = prepared.servingPair ?? (await selfSignedPair(config.nodeName));
+  // The middleware's own lines down to info (CA reloads). Its routine refusals, at debug, would
+  // repeat the request log's decision=unauthenticated and decision=forbidden.
+  const authLine = (level: string) => (message: string) => log(`auth: ${level}: ${message}`);
+  const authLogger = withLevel(
+    {
+      error: authLine('error'),
+      warn: authLine('warn'),
+      info: authLine('info'),
+      debug: authLine('debug'),
+    },
+    'info',
+  );
 
   const authOptions: KubeletAuthOptions = {
     nodeName: config.nodeName,
@@ -79,7 +91,7 @@ export async function startKubelet(
       },
     },
     fineGrained: settings['feature-gates'].KubeletFineGrainedAuthz,
-    logger: { warn: (message) => log(`auth: ${message}`) },
+    logger: authLogger,
   };
   if (prepared.kubeConfig) authOptions.kubeConfig = prepared.kubeConfig;
   // The real middleware's metrics, served on /metrics beside the node's (as the kubelet serves

@@ -141,7 +141,7 @@ export { KubeletAuthError, ReviewFailedError } from './errors.js';
 export type { KubeletAuthErrorCode } from './errors.js';
 export { parseGoDuration, formatGoDuration, toMilliseconds } from './duration.js';
 export type { Duration } from './duration.js';
-export { stderrLogger, silentLogger } from './logger.js';
+export { stderrLogger, silentLogger, createStderrLogger, withLevel } from './logger.js';
 export { observedAuthenticator } from './metrics/observed-authenticator.js';
 export type {
   AuthMetrics,
@@ -150,7 +150,7 @@ export type {
   CacheStatus,
   ReviewKind,
 } from './metrics/observer.js';
-export type { Logger } from './logger.js';
+export type { Logger, LogLevel, StderrLoggerOptions } from './logger.js';
 export {
   writeUnauthorized,
   writeForbidden,

@@ -17,7 +17,8 @@ import { authorizationStep, notifier } from './authz/middleware.js';
 import { refusedPath, requestPath } from './authz/request-path.js';
 import { webhookAuthorizer } from './authz/webhook.js';
 import { resolveKubeletAuthConfig, type ResolvedKubeletAuthConfig } from './config.js';
-import { stderrLogger } from './logger.js';
+import { escapeControlCharacters } from './control-characters.js';
+import { levelled } from './logger.js';
 import type { KubeletAuthOptions } from './options.js';
 import { responseClosed, writeBadRequest, writeUnauthorized } from './responses.js';
 import { refusalEvent } from './authz/decision-event.js';
@@ -58,7 +59,7 @@ export interface KubeletAuthMiddleware extends Middleware {
  */
 export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware {
   const config = resolveKubeletAuthConfig(options);
-  const logger = options.logger ?? stderrLogger;
+  const logger = levelled(options.logger);
   const { metrics } = options;
   /** Each authenticator's verdicts reported as `method`, when metrics are on. */
   const observed = (authenticator: RequestAuthenticator, method: AuthenticationMethod) =>
@@ -201,6 +202,12 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
   ): void {
     if (outcome.kind !== 'user') {
       const reason = outcome.kind === 'refused' ? outcome.reason : undefined;
+      // A refused credential was logged by its authenticator.
+      if (reason === undefined) {
+        logger.debug(
+          `anonymous request refused (anonymous authentication is off): ${escapeControlCharacters(`${req.method ?? ''} ${path}`)}`,
+        );
+      }
       emit?.(refusalEvent('unauthenticated', req.method, path, startedAt, reason));
       return writeUnauthorized(res);
     }
@@ -266,7 +273,7 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
         proceed(settled, req, res, next, path, startedAt);
       })
       .catch((error: unknown) => {
-        logger.warn(
+        logger.error(
           `authentication failed: ${error instanceof Error ? error.message : String(error)}`,
         );
         if (!responseClosed(res)) writeUnauthorized(res);

@@ -136,7 +136,7 @@ export interface KubeletAuthOptions extends ApiServerOptions {
   cacheSize?: number;
   /** Most reviews in flight to the API server at once; more wait (within `timeout`). Default: `64`. */
   maxConcurrentReviews?: number;
-  /** Where failures are reported. Default: one line on standard error. */
+  /** Where failures are reported, and refusals at debug. Default: `stderrLogger` (warn and above). */
   logger?: Logger;
   /**
    * Called once per request with its outcome — allowed, forbidden, error, unauthenticated,

@@ -66,7 +66,10 @@ describe('CABundle', () => {
     const file = join(dir, 'ca.crt');
     writeFileSync(file, first.cert);
     const warnings: string[] = [];
-    const bundle = CABundle.fromFile(file, { logger: { warn: (m) => warnings.push(m) } });
+    const infos: string[] = [];
+    const bundle = CABundle.fromFile(file, {
+      logger: { warn: (m) => warnings.push(m), info: (m) => infos.push(m) },
+    });
     open.push(bundle);
     expect(bundle.certificates.map((c) => c.subject)).toEqual(['CN=first']);
 
@@ -75,6 +78,8 @@ describe('CABundle', () => {
     renameSync(join(dir, 'ca.new'), file);
     await until(() => bundle.certificates[0]?.subject === 'CN=second');
     expect(bundle.version).toBe(1);
+    expect(infos).toEqual([`clientCAFile: reloaded ${file} (1 certificate)`]);
+    expect(warnings).toEqual([]);
 
     writeFileSync(file, 'not a certificate');
     await until(() => warnings.length > 0);

@@ -580,10 +580,10 @@ describe('a request whose header views are getters that build a new copy on each
 });
 
 describe('identityHeaders middleware', () => {
-  const warnings: string[] = [];
-  const logger: Logger = { warn: (m) => warnings.push(m) };
+  const errors: string[] = [];
+  const logger: Logger = { error: (m) => errors.push(m), warn: (m) => errors.push(`warn: ${m}`) };
   beforeEach(() => {
-    warnings.length = 0;
+    errors.length = 0;
   });
 
   /** connect(): optional "authentication" putting a user on req.user, the middleware, a proxy. */
@@ -623,7 +623,7 @@ describe('identityHeaders middleware', () => {
     const res = await send(INJECTED);
     expect(res.status).toBe(500);
     expect(res.body).toBe('Internal Server Error');
-    expect(warnings).toEqual([
+    expect(errors).toEqual([
       'identity headers not sent: user name holds a control character and cannot be sent as a header',
     ]);
   });

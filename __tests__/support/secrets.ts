@@ -22,11 +22,12 @@ export function registerSecrets(...values: string[]): void {
   }
 }
 
-/** Records what the package logs, for the check (and keeps test output quiet). */
-export const recordingLogger: Logger = {
-  warn(message: string): void {
-    recorded.push(message);
-  },
+/** Records what the package logs at every level, for the check (and keeps test output quiet). */
+export const recordingLogger: Required<Logger> = {
+  error: (message) => void recorded.push(message),
+  warn: (message) => void recorded.push(message),
+  info: (message) => void recorded.push(message),
+  debug: (message) => void recorded.push(message),
 };
 
 /** Also checks this text (an error message, captured output). */

@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { DEFAULT_CA_POLL_INTERVAL_MS } from '../defaults.js';
-import { stderrLogger, type Logger } from '../logger.js';
+import { levelled, type Logger } from '../logger.js';
 import { invalidOption } from '../option-errors.js';
 
 /** A folder watcher as {@link CABundle} uses one: `fs.watch`'s `FSWatcher` is one. */
@@ -21,7 +21,7 @@ export type WatchFolder = (
 export interface CABundleFileOptions {
   /** The option name errors and warnings cite. Default: `'clientCAFile'`. */
   option?: string;
-  /** Where reload problems are reported. Default: standard error. */
+  /** Where reloads (info) and reload problems (warn) are reported. Default: `stderrLogger`. */
   logger?: Logger;
   /** Whether changes to the file are followed. Default: true. */
   watch?: boolean;
@@ -76,7 +76,7 @@ export class CABundle {
 
   private constructor(
     pem: string,
-    private readonly source: { file?: string; option: string; logger: Logger },
+    private readonly source: { file?: string; option: string; logger: Required<Logger> },
   ) {
     this.bytes = pem;
     this.roots = parseCertificateBundle(pem);
@@ -84,7 +84,7 @@ export class CABundle {
 
   /** A bundle from PEM text (not watched). */
   static fromPEM(pem: string | Buffer, option = 'clientCA'): CABundle {
-    return CABundle.create(pem.toString(), { option, logger: stderrLogger });
+    return CABundle.create(pem.toString(), { option, logger: levelled(undefined) });
   }
 
   /** A bundle from a file, followed for changes unless `watch` is false. */
@@ -102,7 +102,7 @@ export class CABundle {
         `${option}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
       );
     }
-    const bundle = CABundle.create(pem, { file, option, logger: options.logger ?? stderrLogger });
+    const bundle = CABundle.create(pem, { file, option, logger: levelled(options.logger) });
     if (options.watch !== false) {
       bundle.following = {
         watchFolder: options.watchFolder ?? watchWithFs,
@@ -115,7 +115,7 @@ export class CABundle {
 
   private static create(
     pem: string,
-    source: { file?: string; option: string; logger: Logger },
+    source: { file?: string; option: string; logger: Required<Logger> },
   ): CABundle {
     try {
       return new CABundle(pem, source);
@@ -159,6 +159,9 @@ export class CABundle {
       this.bytes = pem;
       this.generation++;
       this.lastWarning = undefined;
+      this.source.logger.info(
+        `${this.source.option}: reloaded ${file} (${this.roots.length} certificate${this.roots.length === 1 ? '' : 's'})`,
+      );
     } catch (error) {
       this.warn(
         `${this.source.option}: ${file} is not a valid CA bundle (${(error as Error).message}); keeping the previous client CA bundle`,

@@ -7,7 +7,7 @@ import {
   removeHeaders,
 } from '../identity/identity-headers.js';
 import { escapeControlCharacters } from '../control-characters.js';
-import { stderrLogger, type Logger } from '../logger.js';
+import { levelled, type Logger } from '../logger.js';
 import { freezeUser, withAuthenticatedGroup, type KubeUser } from '../user.js';
 import { CABundle } from './ca-bundle.js';
 import { verifyClientChain } from './chain.js';
@@ -132,7 +132,7 @@ export class RequestHeaderAuthenticator extends PassportStrategy implements Requ
   private readonly uidHeaders: readonly string[];
   private readonly groupHeaders: readonly string[];
   private readonly extraHeaderPrefixes: readonly string[];
-  private readonly logger: Logger;
+  private readonly logger: Required<Logger>;
   private readonly now: () => number;
   private readonly connections = new ConnectionVerdicts<ConnectionTrust>();
   /** The intermediates of verified chains, for resumed TLS sessions (which show the leaf alone). */
@@ -161,7 +161,7 @@ export class RequestHeaderAuthenticator extends PassportStrategy implements Requ
     if (options.now !== undefined && typeof options.now !== 'function') {
       throw invalidOption('RequestHeaderAuthenticator: now: expected a function');
     }
-    this.logger = options.logger ?? stderrLogger;
+    this.logger = levelled(options.logger);
     this.now = options.now ?? Date.now;
     // Last: the only step that may start watching a file.
     if (options.bundle) this.bundle = options.bundle;
@@ -202,7 +202,7 @@ export class RequestHeaderAuthenticator extends PassportStrategy implements Requ
       }
       if (!connection.reported) {
         connection.reported = true;
-        this.logger.warn(
+        this.logger.debug(
           `request-header identity ignored: the client certificate is not a front proxy's: ${trust.reason}`,
         );
       }

@@ -12,7 +12,7 @@ import {
 } from '../defaults.js';
 import type { AuthMetrics } from '../metrics/observer.js';
 import { toMilliseconds, type Duration } from '../duration.js';
-import { stderrLogger, type Logger } from '../logger.js';
+import { levelled, type Logger } from '../logger.js';
 import { freezeUser, withAuthenticatedGroup, type KubeUser } from '../user.js';
 import { authorizationHeader, parseBearerToken, removeAuthorizationHeader } from './bearer.js';
 import type { PassportStrategy } from './passport-strategy.js';
@@ -44,7 +44,10 @@ export interface TokenReviewStrategyOptions {
   authenticator?: TokenAuthenticator;
   /** Use this review client (e.g. shared with the authorizer) instead of building one. */
   reviewClient?: ReviewClient;
-  /** Where refused tokens are reported (never the token). Default: standard error. */
+  /**
+   * Where refused tokens (debug) and failed reviews (warn) are reported, never the token.
+   * Default: `stderrLogger`.
+   */
   logger?: Logger;
   /**
    * Stale-if-error: when no answer comes from the API server (connection refused or reset,
@@ -74,7 +77,7 @@ const BearerBase = BearerStrategy as unknown as new (
  */
 export class TokenReviewStrategy extends BearerBase implements RequestAuthenticator {
   private readonly authenticator: TokenAuthenticator;
-  private readonly logger: Logger;
+  private readonly logger: Required<Logger>;
 
   constructor(options: TokenReviewStrategyOptions = {}) {
     const authenticator = cachedTokenAuthenticator(
@@ -110,7 +113,7 @@ export class TokenReviewStrategy extends BearerBase implements RequestAuthentica
     });
     this.name = 'kube-token';
     this.authenticator = authenticator;
-    this.logger = options.logger ?? stderrLogger;
+    this.logger = levelled(options.logger);
   }
 
   override authenticate(req: IncomingMessage): void {
@@ -158,10 +161,14 @@ export class TokenReviewStrategy extends BearerBase implements RequestAuthentica
     return { kind: 'user', user };
   }
 
-  /** The kubelet answers 401 for a refused token and for one it could not check alike. */
+  /**
+   * The kubelet answers 401 for a refused token and for one it could not check alike. Only the
+   * latter is news to the operator (the client already knows its token was refused).
+   */
   refuse(req: AuthRequest, reason: string, error = false): AuthnOutcome {
     markCredentialsRejected(req, reason);
-    this.logger.warn(`bearer token refused: ${reason}`);
+    if (error) this.logger.warn(`bearer token not checked: ${reason}`);
+    else this.logger.debug(`bearer token refused: ${reason}`);
     return error ? { kind: 'refused', reason, error } : { kind: 'refused', reason };
   }
 }

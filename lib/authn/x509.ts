@@ -1,7 +1,7 @@
 import { createHash, type X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { PassportStrategy } from './passport-strategy.js';
-import { stderrLogger, type Logger } from '../logger.js';
+import { levelled, type Logger } from '../logger.js';
 import { freezeUser, withAuthenticatedGroup, type KubeUser } from '../user.js';
 import { CABundle } from './ca-bundle.js';
 import { verifyClientChain } from './chain.js';
@@ -32,7 +32,7 @@ export interface ClientCertStrategyOptions {
   clientCA?: string | Buffer;
   /** A bundle already loaded (to share one watcher). */
   bundle?: CABundle;
-  /** Where refused certificates are reported. Default: standard error. */
+  /** Where refused certificates are reported, at debug. Default: `stderrLogger` (warn and above). */
   logger?: Logger;
   /** The clock (for tests). Default: `Date.now`. */
   now?: () => number;
@@ -65,7 +65,7 @@ type Verdict =
 export class ClientCertStrategy extends PassportStrategy implements RequestAuthenticator {
   override readonly name = 'kube-x509';
   private readonly bundle: CABundle;
-  private readonly logger: Logger;
+  private readonly logger: Required<Logger>;
   private readonly now: () => number;
   private readonly verdicts = new ConnectionVerdicts<Verdict>();
   /** The chain's verification, cached by the certificates sent and the bundle's version. */
@@ -83,7 +83,7 @@ export class ClientCertStrategy extends PassportStrategy implements RequestAuthe
       throw invalidOption(
         'ClientCertStrategy: one of clientCAFile, clientCA or bundle is required',
       );
-    this.logger = options.logger ?? stderrLogger;
+    this.logger = levelled(options.logger);
     this.now = options.now ?? Date.now;
     const bundle = this.bundle;
     this.sessions = new SessionChains(
@@ -110,7 +110,7 @@ export class ClientCertStrategy extends PassportStrategy implements RequestAuthe
     const verdict = this.verdictFor(req.socket);
     if (verdict.kind === 'refused') {
       markCredentialsRejected(req, verdict.reason);
-      this.logger.warn(`client certificate refused: ${verdict.reason}`);
+      this.logger.debug(`client certificate refused: ${verdict.reason}`);
     }
     return verdict;
   }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { escapeControlCharacters, quoted } from '../control-characters.js';
-import { stderrLogger, type Logger } from '../logger.js';
+import { levelled, type Logger } from '../logger.js';
 import {
   responseClosed,
   writeAuthorizationError,
@@ -38,7 +38,7 @@ export interface KubeletAuthzOptions {
   fineGrained?: boolean;
   /** Your own attribute derivation, for apps that are not kubelets. Default: the kubelet's. */
   attributes?: AttributesFunction;
-  /** Where authorization errors are reported. Default: standard error. */
+  /** Where authorization errors (and forbidden requests, at debug) go. Default: `stderrLogger`. */
   logger?: Logger;
   /** Called once per request with its outcome (audit, metrics); never given credentials. */
   onDecision?: DecisionListener;
@@ -60,7 +60,7 @@ export type AuthorizationStep = (
 /** Calls a decision listener, keeping its failures away from the request. */
 export function notifier(
   listener: DecisionListener | undefined,
-  logger: Logger,
+  logger: Required<Logger>,
 ): ((event: DecisionEvent) => void) | undefined {
   if (!listener) return undefined;
   return (event) => {
@@ -85,7 +85,7 @@ export function notifier(
  */
 export function kubeletAuthz(options: KubeletAuthzOptions): Middleware {
   const authorize = authorizationStep(options);
-  const emit = notifier(options.onDecision, options.logger ?? stderrLogger);
+  const emit = notifier(options.onDecision, levelled(options.logger));
   return function kubeletAuthzMiddleware(req, res, next) {
     // The clock is read only for someone who gets the decision's latency.
     const startedAt = emit === undefined ? 0 : performance.now();
@@ -118,7 +118,7 @@ export function authorizationStep(options: KubeletAuthzOptions): AuthorizationSt
       'kubeletAuthz: authorizer is required (e.g. webhookAuthorizer({ kubeConfig }))',
     );
   }
-  const logger = options.logger ?? stderrLogger;
+  const logger = levelled(options.logger);
   const derive = options.attributes ?? kubeletAttributesFunction(options);
   const peek = authorizer.peek?.bind(authorizer);
   const emit = notifier(options.onDecision, logger);
@@ -156,7 +156,7 @@ export function authorizationStep(options: KubeletAuthzOptions): AuthorizationSt
     const record = d.attributes[i] as Attributes;
     if (result.reason) d.reasons.push(result.reason);
     if (result.error) {
-      logger.warn(
+      logger.error(
         `authorization error for user ${quoted(record.user.username)} on ${escapeControlCharacters(describe(record))}: ${result.error.message}`,
       );
       d.reasons.push(result.error.message);
@@ -166,6 +166,7 @@ export function authorizationStep(options: KubeletAuthzOptions): AuthorizationSt
     }
     if (d.all) {
       if (result.decision !== 'Allow') {
+        logger.debug(forbiddenLine(d.user, [record]));
         report(d, 'forbidden', record);
         writeForbidden(d.res, [record]);
         return true;
@@ -184,6 +185,7 @@ export function authorizationStep(options: KubeletAuthzOptions): AuthorizationSt
   }
 
   function forbidden(d: Deciding): void {
+    logger.debug(forbiddenLine(d.user, d.attributes, d.path));
     report(d, 'forbidden');
     if (d.attributes.length === 0) writeText(d.res, 403, noRuleMessage(d.user, d.path));
     else writeForbidden(d.res, d.attributes);
@@ -207,7 +209,7 @@ export function authorizationStep(options: KubeletAuthzOptions): AuthorizationSt
       checks = derive(req, user, path);
     } catch (error) {
       // A throwing attributes function: fail closed.
-      logger.warn(
+      logger.error(
         `authorization failed: ${error instanceof Error ? error.message : String(error)}`,
       );
       return writeText(res, 500, 'Internal Server Error');
@@ -231,7 +233,7 @@ export function authorizationStep(options: KubeletAuthzOptions): AuthorizationSt
       if (known === undefined) {
         decideFrom(d, i, next).catch((error: unknown) => {
           // Only a broken authorizer or a throwing `next` gets here: fail closed, answer once.
-          logger.warn(
+          logger.error(
             `authorization failed: ${error instanceof Error ? error.message : String(error)}`,
           );
           writeText(res, 500, 'Internal Server Error');
@@ -273,6 +275,15 @@ function describe(record: Attributes): string {
     ? `${record.resource}/${record.subresource}`
     : record.resource;
   return record.apiGroup ? `${resource}.${record.apiGroup}` : resource;
+}
+
+/** The debug line of a 403: who, and each question asked (or the path no rule matched). */
+function forbiddenLine(user: KubeUser, records: readonly Attributes[], path = ''): string {
+  const asked =
+    records.length > 0
+      ? records.map((record) => `${record.verb} ${describe(record)}`).join(', ')
+      : `${path} (no authorization rule matches)`;
+  return `forbidden: user ${quoted(user.username)}: ${escapeControlCharacters(asked)}`;
 }
 
 /** The 403 body when the attributes function found no rule for the request. */

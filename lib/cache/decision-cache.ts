@@ -6,7 +6,7 @@ import {
 } from '../contracts.js';
 import { DEFAULT_CACHE_SIZE } from '../defaults.js';
 import { isUnavailable } from '../errors.js';
-import { stderrLogger, type Logger } from '../logger.js';
+import { levelled, type Logger } from '../logger.js';
 import type { AuthMetrics } from '../metrics/observer.js';
 import { ExpiringCache } from './expiring-cache.js';
 import { SingleFlight } from './singleflight.js';
@@ -58,7 +58,7 @@ export function cachedAuthorizer(inner: Authorizer, options: DecisionCacheOption
   });
   const flights = new SingleFlight<string, AuthorizationResult>();
   const lookup = options.metrics?.cacheLookup?.bind(options.metrics);
-  const logger = options.logger ?? stderrLogger;
+  const logger = levelled(options.logger);
 
   /**
    * The inner answer, or when no answer came a recently expired one, as stale-if-error allows.

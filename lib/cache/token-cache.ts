@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { TokenAuthenticator, TokenResult } from '../contracts.js';
 import { DEFAULT_CACHE_SIZE } from '../defaults.js';
 import { isUnavailable } from '../errors.js';
-import { stderrLogger, type Logger } from '../logger.js';
+import { levelled, type Logger } from '../logger.js';
 import type { AuthMetrics } from '../metrics/observer.js';
 import { ExpiringCache } from './expiring-cache.js';
 import { SingleFlight } from './singleflight.js';
@@ -55,7 +55,7 @@ export function cachedTokenAuthenticator(
   });
   const flights = new SingleFlight<string, TokenResult>();
   const lookup = options.metrics?.cacheLookup?.bind(options.metrics);
-  const logger = options.logger ?? stderrLogger;
+  const logger = levelled(options.logger);
 
   /**
    * The review's result, or when no answer came a recently expired one, as stale-if-error

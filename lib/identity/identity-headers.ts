@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthRequest, Middleware } from '../contracts.js';
-import { stderrLogger, type Logger } from '../logger.js';
+import { levelled, type Logger } from '../logger.js';
 import { writeText } from '../responses.js';
 import { kubeUser, type KubeUser } from '../user.js';
 import { appendHeaderLines, inboundHeaderLines, removeHeadersWhere } from '../headers.js';
@@ -124,7 +124,7 @@ export function identityHeaders(options: IdentityHeadersOptions = {}): Middlewar
   if (typeof set !== 'boolean') {
     throw invalidOption(`identityHeaders: set: expected true or false, got ${JSON.stringify(set)}`);
   }
-  const logger = options.logger ?? stderrLogger;
+  const logger = levelled(options.logger);
   const isIdentityHeader = identityNameMatcher(
     [names.username, names.uid, names.group],
     [names.extraPrefix],
@@ -141,7 +141,7 @@ export function identityHeaders(options: IdentityHeadersOptions = {}): Middlewar
         lines = identityLines(user, names);
       } catch (error) {
         removeHeadersWhere(req, isIdentityHeader);
-        logger.warn(`identity headers not sent: ${(error as Error).message}`);
+        logger.error(`identity headers not sent: ${(error as Error).message}`);
         return writeText(res, 500, 'Internal Server Error');
       }
     }
