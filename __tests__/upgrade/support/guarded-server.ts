@@ -39,7 +39,8 @@ export type ToGuardedServer =
   | { type: 'stop' };
 
 const send = (message: FromGuardedServer): void => {
-  process.send?.(message);
+  // Sockets closed while stopping report after the channel is gone: nobody listens then.
+  if (process.connected) process.send?.(message);
 };
 
 function start(config: GuardedServerConfig): void {
