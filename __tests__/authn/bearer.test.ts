@@ -6,7 +6,7 @@ import {
   removeAuthorizationHeader,
 } from '../../lib/authn/bearer.js';
 
-describe('parseBearerToken (the kubelet’s header reading, spec §2.5)', () => {
+describe('parseBearerToken (the kubelet’s header reading, k8s.io/apiserver bearertoken)', () => {
   it.each([
     ['Bearer tok', 'tok'],
     ['bearer tok', 'tok'],

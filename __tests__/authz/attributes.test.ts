@@ -8,7 +8,7 @@ import {
   kubeletVerb,
 } from '../../lib/authz/attributes.js';
 
-describe('isSubpath (spec §6.1, upstream TestIsSubPath and derived vectors)', () => {
+describe('isSubpath (upstream TestIsSubPath and derived vectors)', () => {
   it.each([
     ['', '', true],
     ['foo', 'foo', true],
@@ -33,7 +33,7 @@ describe('isSubpath (spec §6.1, upstream TestIsSubPath and derived vectors)', (
   });
 });
 
-// Spec §6.2: upstream TestGetRequestAttributes, newest kubelet, gate off / gate on.
+// Upstream TestGetRequestAttributes, newest kubelet, gate off / gate on.
 const TABLE: [path: string, gateOff: string[], gateOn: string[]][] = [
   ['/attach/{podNamespace}/{podID}/{containerName}', ['proxy'], ['proxy']],
   ['/attach/{podNamespace}/{podID}/{uid}/{containerName}', ['proxy'], ['proxy']],
@@ -77,7 +77,7 @@ const METHODS: [method: string, verb: string][] = [
 
 const user = { username: 'phibby', groups: ['system:authenticated'] };
 
-describe('kubeletRequestAttributes (spec §6.2, every path × method)', () => {
+describe('kubeletRequestAttributes (upstream TestGetRequestAttributes, every path × method)', () => {
   const rows = TABLE.flatMap(([path, off, on]) =>
     METHODS.map(([method, verb]) => [method, path, verb, off, on] as const),
   );
@@ -114,7 +114,7 @@ describe('kubeletRequestAttributes (spec §6.2, every path × method)', () => {
   });
 });
 
-describe('derived vectors (spec §6.4 and the package decisions)', () => {
+describe('derived vectors (the package’s decisions)', () => {
   it.each([
     ['/statsfoo', ['proxy']],
     ['/Stats/summary', ['proxy']],

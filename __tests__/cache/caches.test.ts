@@ -345,7 +345,7 @@ describe('stale-if-error', () => {
   });
 });
 
-describe('token cache key (spec §2.8b)', () => {
+describe('token cache key (upstream’s cached token authenticator)', () => {
   /** The upstream construction, written out independently. */
   function reference(key: Buffer, token: string, audiences: string[]): string {
     const u32 = (n: number) => {

@@ -47,7 +47,7 @@ const FILE_DEFAULT_SETTINGS: Settings = {
   'authorization-mode': 'Webhook',
 };
 
-describe('resolveEffectiveConfig: the two default sets (spec §5.2)', () => {
+describe('resolveEffectiveConfig: the two default sets (config file vs command line)', () => {
   it('without --config, the kubelet command-line defaults: anonymous on, token webhook off, AlwaysAllow', () => {
     const config = resolve(['--port=10250']);
     expect(config.settings).toEqual(FLAG_DEFAULT_SETTINGS);
@@ -160,7 +160,7 @@ clusterDNS: [10.96.0.10]
   });
 });
 
-describe('the config file zero-value trap (spec §5.2)', () => {
+describe('the config file zero-value trap', () => {
   it('zero TTLs and port 0 in the file mean "default"', () => {
     const path = configFile(`port: 0
 authentication:

@@ -16,7 +16,7 @@ describe('isWebSocketRequest', () => {
   });
 });
 
-describe('readProtocolToken (spec §2.6)', () => {
+describe('readProtocolToken (k8s.io/apiserver’s WebSocket protocol authenticator)', () => {
   it('finds the token and keeps the other subprotocols', () => {
     expect(readProtocolToken(`v4.channel.k8s.io, ${entry('tok')}`)).toEqual({
       kind: 'token',
