@@ -24,11 +24,6 @@ export function isPeerSocket(socket: unknown): socket is PeerSocket {
   );
 }
 
-/** The leaf and what the client sent after it, as Node exposes them (leaf first). */
-export function peerChain(socket: PeerSocket): X509Certificate[] {
-  return parseChain(sentCertificates(socket));
-}
-
 /** Certificates sent (leaf first), parsed, up to the first that does not parse. */
 export function parseChain(sent: readonly Buffer[]): X509Certificate[] {
   const chain: X509Certificate[] = [];
