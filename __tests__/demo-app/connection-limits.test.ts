@@ -5,20 +5,14 @@
  * asserted is that the connection closed, and what it carried, never how long it took.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { connect as connectTcp, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connect as connectTls, type TLSSocket } from 'node:tls';
-import { parseCommandLine } from '../../demo-app/flags.js';
 import { resolveConnectionTimeouts } from '../../demo-app/connection-limits.js';
-import { resolveEffectiveConfig } from '../../demo-app/kubelet-config.js';
-import { preflight } from '../../demo-app/preflight.js';
-import { startKubelet, type RunningKubelet } from '../../demo-app/server.js';
+import type { RunningKubelet } from '../../demo-app/server.js';
+import { startRealModeKubelet } from './support/real-mode.js';
 import type { StandInApiServer } from '../../lib/testing/index.js';
 import { makePki, startPolicyApiServer, type Pki } from '../integration/harness.js';
 import { createNodeModel } from '../../demo-app/payloads/node-model.js';
-import { freePort } from './support/free-port.js';
 
 const pod = createNodeModel('node-a').pods.find((p) => p.namespace === 'default');
 if (!pod) throw new Error('the node model has a pod in default');
@@ -29,28 +23,7 @@ let kubelet: RunningKubelet;
 
 beforeAll(async () => {
   [pki, api] = await Promise.all([makePki(), startPolicyApiServer()]);
-  const dir = mkdtempSync(join(tmpdir(), 'eka-conn-'));
-  const files = {
-    kubeconfig: api.kubeconfigYaml('cert'),
-    'tls.crt': pki.serving.cert,
-    'tls.key': pki.serving.key,
-  };
-  for (const [name, content] of Object.entries(files))
-    writeFileSync(join(dir, name), content, { mode: 0o600 });
-  const flags = parseCommandLine([
-    '--address=127.0.0.1',
-    `--port=${await freePort()}`,
-    '--anonymous-auth=false',
-    `--client-ca-file=${pki.clientCAFile}`,
-    '--authentication-token-webhook',
-    '--authorization-mode=Webhook',
-    `--kubeconfig=${join(dir, 'kubeconfig')}`,
-    `--tls-cert-file=${join(dir, 'tls.crt')}`,
-    `--tls-private-key-file=${join(dir, 'tls.key')}`,
-    '--hostname-override=node-a',
-  ]).flags;
-  const prepared = await preflight(resolveEffectiveConfig(flags, { hostname: 'h' }));
-  kubelet = await startKubelet(prepared, {
+  kubelet = await startRealModeKubelet(pki, api, {
     log: () => undefined,
     timeouts: { handshakeMs: 300, idleMs: 300 },
   });

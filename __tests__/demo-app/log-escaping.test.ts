@@ -5,14 +5,9 @@
  * encoded ones stay encoded in the log.)
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connect } from 'node:tls';
-import { parseCommandLine } from '../../demo-app/flags.js';
-import { resolveEffectiveConfig } from '../../demo-app/kubelet-config.js';
-import { preflight } from '../../demo-app/preflight.js';
-import { startKubelet, type RunningKubelet } from '../../demo-app/server.js';
+import type { RunningKubelet } from '../../demo-app/server.js';
+import { startRealModeKubelet } from './support/real-mode.js';
 import {
   mintClientCert,
   startApiServer,
@@ -21,7 +16,6 @@ import {
 } from '../../lib/testing/index.js';
 import { makePki, type Pki } from '../integration/harness.js';
 import { registerSecrets } from '../support/secrets.js';
-import { freePort } from './support/free-port.js';
 
 /** What may drive a terminal, forge a line or reorder the display. */
 // eslint-disable-next-line no-control-regex
@@ -51,30 +45,10 @@ beforeAll(async () => {
     mintClientCert({ ca: pki.clientCA, user: EVIL }),
   ]);
   registerSecrets(api.callerToken, api.authority.key, evilCert.key);
-  const dir = mkdtempSync(join(tmpdir(), 'eka-log-'));
-  const files = {
-    kubeconfig: api.kubeconfigYaml('cert'),
-    'tls.crt': pki.serving.cert,
-    'tls.key': pki.serving.key,
-  };
-  for (const [name, content] of Object.entries(files))
-    writeFileSync(join(dir, name), content, { mode: 0o600 });
-  const flags = parseCommandLine([
-    '--address=127.0.0.1',
-    `--port=${await freePort()}`,
-    '--anonymous-auth=false',
-    `--client-ca-file=${pki.clientCAFile}`,
-    '--authentication-token-webhook',
-    '--authorization-mode=Webhook',
+  kubelet = await startRealModeKubelet(pki, api, { log: (line) => lines.push(line) }, [
     '--authorization-webhook-cache-authorized-ttl=0s',
     '--authorization-webhook-cache-unauthorized-ttl=0s',
-    `--kubeconfig=${join(dir, 'kubeconfig')}`,
-    `--tls-cert-file=${join(dir, 'tls.crt')}`,
-    `--tls-private-key-file=${join(dir, 'tls.key')}`,
-    '--hostname-override=node-a',
-  ]).flags;
-  const prepared = await preflight(resolveEffectiveConfig(flags, { hostname: 'h' }));
-  kubelet = await startKubelet(prepared, { log: (line) => lines.push(line) });
+  ]);
 });
 afterAll(async () => {
   await kubelet.close(1000);

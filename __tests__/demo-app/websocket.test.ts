@@ -1,16 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { connect as tlsConnect } from 'node:tls';
-import { join } from 'node:path';
 import WebSocket from 'ws';
-import { parseCommandLine } from '../../demo-app/flags.js';
-import { resolveEffectiveConfig } from '../../demo-app/kubelet-config.js';
-import { preflight } from '../../demo-app/preflight.js';
-import { startKubelet, type RunningKubelet } from '../../demo-app/server.js';
+import type { RunningKubelet } from '../../demo-app/server.js';
+import { startRealModeKubelet } from './support/real-mode.js';
 import type { StandInApiServer } from '../../lib/testing/index.js';
 import { makePki, startPolicyApiServer, type Pki } from '../integration/harness.js';
-import { freePort } from './support/free-port.js';
 
 let pki: Pki;
 let api: StandInApiServer;
@@ -22,28 +16,7 @@ const protocolToken = (token: string) =>
 
 beforeAll(async () => {
   [pki, api] = await Promise.all([makePki(), startPolicyApiServer()]);
-  const dir = mkdtempSync(join(tmpdir(), 'eka-ws-'));
-  const files = {
-    kubeconfig: api.kubeconfigYaml('cert'),
-    'tls.crt': pki.serving.cert,
-    'tls.key': pki.serving.key,
-  };
-  for (const [name, content] of Object.entries(files))
-    writeFileSync(join(dir, name), content, { mode: 0o600 });
-  const flags = parseCommandLine([
-    '--address=127.0.0.1',
-    `--port=${await freePort()}`,
-    '--anonymous-auth=false',
-    `--client-ca-file=${pki.clientCAFile}`,
-    '--authentication-token-webhook',
-    '--authorization-mode=Webhook',
-    `--kubeconfig=${join(dir, 'kubeconfig')}`,
-    `--tls-cert-file=${join(dir, 'tls.crt')}`,
-    `--tls-private-key-file=${join(dir, 'tls.key')}`,
-    '--hostname-override=node-a',
-  ]).flags;
-  const prepared = await preflight(resolveEffectiveConfig(flags, { hostname: 'h' }));
-  kubelet = await startKubelet(prepared, { log: (line) => lines.push(line) });
+  kubelet = await startRealModeKubelet(pki, api, { log: (line) => lines.push(line) });
 });
 afterAll(async () => {
   await kubelet.close(1000);
