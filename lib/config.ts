@@ -1,13 +1,23 @@
 import { toMilliseconds } from './duration.js';
 import { KubeletAuthError } from './errors.js';
-import type { KubeletAuthorizationMode } from './contracts.js';
+import type {
+  AttributesFunction,
+  DecisionListener,
+  KubeletAuthorizationMode,
+} from './contracts.js';
 import {
   DEFAULT_CACHE_SIZE,
   DEFAULT_MAX_CONCURRENT_REVIEWS,
   DEFAULT_REVIEW_TIMEOUT_MS,
   KUBELET_CONFIGURATION_DEFAULTS,
 } from './defaults.js';
-import type { KubeletAuthOptions } from './options.js';
+import type { KubeletAuthOptions, KubeletRequestHeader } from './options.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { ReviewClient } from './apiserver/reviews.js';
+import type { StaticRule } from './authz/static-rules.js';
+import type { IdentityHeaderNames } from './identity/identity-headers.js';
+import { levelled, type Logger } from './logger.js';
+import type { AuthMetrics } from './metrics/observer.js';
 import { closest, invalidOption } from './option-errors.js';
 
 /** {@link KubeletAuthOptions} with every default applied and every value checked. */
@@ -29,6 +39,25 @@ export interface ResolvedKubeletAuthConfig {
   staleIfErrorMs: number;
   alwaysAllowPaths: string[];
   alwaysAllowGroups: string[];
+  /** Rules decided in process before the webhook; checked by the static authorizer. */
+  staticRules: StaticRule[];
+  /** Front-proxy authentication, when configured (its CA file checked to be given). */
+  requestHeader: KubeletRequestHeader | undefined;
+  /** The identity headers written for the app on allowed requests, when on. */
+  identityHeaders: IdentityHeaderNames | undefined;
+}
+
+/** What {@link kubeletAuth} works with besides configuration: collaborators, checked. */
+export interface KubeletAuthDependencies {
+  logger: Required<Logger>;
+  metrics: AuthMetrics | undefined;
+  /** `onDecision` and the metrics' own listener, as one. */
+  onDecision: DecisionListener | undefined;
+  /** The review client given, if any. */
+  reviewClient: ReviewClient | undefined;
+  kubeConfig: KubeConfig | undefined;
+  /** The attributes function given, replacing the kubelet's. */
+  attributes: AttributesFunction | undefined;
 }
 
 const KNOWN: Record<string, readonly string[]> = {
@@ -131,6 +160,9 @@ export function resolveKubeletAuthConfig(options: KubeletAuthOptions): ResolvedK
     staleIfErrorMs: toMilliseconds(options.staleIfError ?? 0, 'staleIfError'),
     alwaysAllowPaths: list(authorization.alwaysAllowPaths, 'authorization.alwaysAllowPaths'),
     alwaysAllowGroups: list(authorization.alwaysAllowGroups, 'authorization.alwaysAllowGroups'),
+    staticRules: authorization.static ?? [],
+    requestHeader: requestHeaderOf(authentication.requestHeader),
+    identityHeaders: identityHeadersOf(options.identityHeaders),
   };
   if (typeof config.clientCAFile !== 'string') {
     throw invalidOption('authentication.x509.clientCAFile: expected a file path');
@@ -164,6 +196,77 @@ export function resolveKubeletAuthConfig(options: KubeletAuthOptions): ResolvedK
     );
   }
   return config;
+}
+
+/** The collaborators in `options`, checked; `onDecision` combined with the metrics' listener. */
+export function resolveKubeletAuthDependencies(
+  options: KubeletAuthOptions,
+): KubeletAuthDependencies {
+  const { metrics } = options;
+  return {
+    logger: levelled(options.logger),
+    metrics,
+    onDecision: combineListeners(options.onDecision, metrics?.decision?.bind(metrics)),
+    reviewClient:
+      options.reviewClient === undefined ? undefined : checkedReviewClient(options.reviewClient),
+    kubeConfig: options.kubeConfig,
+    attributes: options.attributes,
+  };
+}
+
+function requestHeaderOf(value: unknown): KubeletRequestHeader | undefined {
+  if (value === undefined) return undefined;
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    !(value as KubeletRequestHeader).clientCAFile
+  ) {
+    throw invalidOption(
+      'authentication.requestHeader.clientCAFile: required, the front-proxy CA bundle',
+    );
+  }
+  return { ...(value as KubeletRequestHeader) };
+}
+
+function identityHeadersOf(value: unknown): IdentityHeaderNames | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return {};
+  if (typeof value !== 'object' || value === null) {
+    throw invalidOption(
+      `identityHeaders: expected true, false or the header names, got ${JSON.stringify(value)}`,
+    );
+  }
+  return { ...(value as IdentityHeaderNames) };
+}
+
+/** `reviewClient` as given, once it is known to have both review methods. */
+function checkedReviewClient(client: ReviewClient): ReviewClient {
+  if (
+    typeof client !== 'object' ||
+    client === null ||
+    typeof client.tokenReview !== 'function' ||
+    typeof client.subjectAccessReview !== 'function'
+  ) {
+    throw invalidOption(
+      'reviewClient: expected an object with tokenReview() and subjectAccessReview() (a ReviewClient)',
+    );
+  }
+  return client;
+}
+
+/** Both listeners, or the one given. */
+function combineListeners(
+  a: DecisionListener | undefined,
+  b: DecisionListener | undefined,
+): DecisionListener | undefined {
+  if (!a || !b) return a ?? b;
+  return (event) => {
+    try {
+      a(event);
+    } finally {
+      b(event);
+    }
+  };
 }
 
 function list(value: unknown, name: string): string[] {

@@ -177,6 +177,24 @@ export interface RetryBackoff {
 
 // The middleware and what it reports.
 
+/** The package's own answer to a request, in place of the app's: a status and the exact body. */
+export interface Reply {
+  readonly kind: 'reply';
+  readonly status: number;
+  readonly body: string;
+}
+
+/** The client left, or someone else answered, while a review ran: nothing to write or run. */
+export interface Gone {
+  readonly kind: 'gone';
+}
+
+/** Authorization's verdict on a request whose user is known. */
+export type AuthzVerdict = { readonly kind: 'allowed' } | Reply | Gone;
+
+/** The verdict on a whole request: on to the app as `user`, the package's reply, or nothing. */
+export type Verdict = { readonly kind: 'user'; readonly user: KubeUser } | Reply | Gone;
+
 /** A Connect/Express middleware. */
 export type Middleware = (
   req: IncomingMessage,

@@ -36,25 +36,28 @@ export interface KubeletAuthentication {
    * `X-Remote-User`/`-Group`/`-Uid`/`-Extra-*`. Asked before every other method.
    * Not the kubelet's behaviour. Default: off.
    */
-  requestHeader?: {
-    /** PEM bundle of the front-proxy CA (`--requestheader-client-ca-file`), never the client CA. Required. */
-    clientCAFile: string;
-    /** CNs a front proxy's certificate may have (`--requestheader-allowed-names`). Default: any. */
-    allowedNames?: string[];
-    /** Default: `['X-Remote-User']`. */
-    usernameHeaders?: string[];
-    /** Default: `['X-Remote-Uid']`. */
-    uidHeaders?: string[];
-    /** Default: `['X-Remote-Group']`. */
-    groupHeaders?: string[];
-    /** Default: `['X-Remote-Extra-']`. */
-    extraHeaderPrefixes?: string[];
-  };
+  requestHeader?: KubeletRequestHeader;
   /** Requests without credentials become `system:anonymous`. */
   anonymous?: {
     /** Default: `false` (the KubeletConfiguration default; the kubelet's flag default is true). */
     enabled?: boolean;
   };
+}
+
+/** Front-proxy authentication settings (`authentication.requestHeader`). */
+export interface KubeletRequestHeader {
+  /** PEM bundle of the front-proxy CA (`--requestheader-client-ca-file`), never the client CA. Required. */
+  clientCAFile: string;
+  /** CNs a front proxy's certificate may have (`--requestheader-allowed-names`). Default: any. */
+  allowedNames?: string[];
+  /** Default: `['X-Remote-User']`. */
+  usernameHeaders?: string[];
+  /** Default: `['X-Remote-Uid']`. */
+  uidHeaders?: string[];
+  /** Default: `['X-Remote-Group']`. */
+  groupHeaders?: string[];
+  /** Default: `['X-Remote-Extra-']`. */
+  extraHeaderPrefixes?: string[];
 }
 
 /** `authorization` of a KubeletConfiguration, camelCase. */

@@ -1,5 +1,4 @@
-import type { IncomingMessage } from 'node:http';
-import { PassportStrategy } from './passport-strategy.js';
+import { AuthenticatorStrategy } from './passport-strategy.js';
 import {
   decodeExtraHeaderKey,
   inboundHeaderLines,
@@ -21,7 +20,6 @@ import {
 import { markCredentialsRejected } from './rejection.js';
 import type { AuthnOutcome, AuthRequest, RequestAuthenticator, Verified } from '../contracts.js';
 import { NO_CREDENTIALS } from './request-authenticator.js';
-import { settle } from './strategy-actions.js';
 import { parseSubject } from './subject.js';
 import { SessionChains } from './session-chains.js';
 import { checkKnownKeys, invalidOption } from '../option-errors.js';
@@ -124,8 +122,19 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * }));
  * app.use(passport.authenticate(['kube-request-header', 'kube-x509', 'kube-token'], { session: false }));
  */
-export class RequestHeaderAuthenticator extends PassportStrategy implements RequestAuthenticator {
-  override readonly name = 'kube-request-header';
+export class RequestHeaderAuthenticator extends AuthenticatorStrategy<FrontProxyAuthenticator> {
+  constructor(options: RequestHeaderAuthenticatorOptions) {
+    super('kube-request-header', new FrontProxyAuthenticator(options));
+  }
+
+  /** Stops watching the CA file. */
+  close(): void {
+    this.authenticator.close();
+  }
+}
+
+/** The front-proxy authentication of {@link RequestHeaderAuthenticator}, without passport. */
+export class FrontProxyAuthenticator implements RequestAuthenticator {
   private readonly bundle: CABundle;
   private readonly allowedNames: readonly string[];
   private readonly usernameHeaders: readonly string[];
@@ -139,7 +148,6 @@ export class RequestHeaderAuthenticator extends PassportStrategy implements Requ
   private readonly sessions = new SessionChains();
 
   constructor(options: RequestHeaderAuthenticatorOptions) {
-    super();
     if (typeof options !== 'object' || options === null) {
       throw invalidOption(
         'RequestHeaderAuthenticator: options are required ({ clientCAFile, allowedNames? })',
@@ -181,10 +189,6 @@ export class RequestHeaderAuthenticator extends PassportStrategy implements Requ
   /** Stops watching the CA file. */
   close(): void {
     this.bundle.close();
-  }
-
-  override authenticate(req: IncomingMessage): void {
-    settle(this, this.authenticateRequest(req as unknown as AuthRequest));
   }
 
   /** The front proxy's assertion for this request; synchronous (verified once per connection). */
