@@ -135,7 +135,8 @@ export interface Authorizer {
   authorize(attributes: Attributes): Promise<AuthorizationResult>;
   /**
    * The answer already at hand (a cache hit, a constant), without waiting; `undefined` when it
-   * must be worked out with `authorize`. Optional: lets warm requests pass without an `await`.
+   * must be worked out with `authorize`. Optional: lets a request whose answer is known be
+   * decided without waiting.
    */
   peek?(attributes: Attributes): AuthorizationResult | undefined;
 }
