@@ -9,7 +9,7 @@
 // First: a Node.js / client-node pair that cannot work fails the import, with one clear error.
 import './apiserver/import-check.js';
 
-// The public surface: explicit names only, at most 50 (__tests__/public-surface.test.ts).
+// The public surface: explicit names only, at most 50 (__tests__/packaging/entry-points.test.ts).
 
 // The one-call middleware.
 export { kubeletAuth } from './kubelet-auth.js';
