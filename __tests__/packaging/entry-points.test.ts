@@ -5,9 +5,10 @@ import ts from 'typescript';
 import { root } from './tarball.js';
 
 /**
- * The package's entry points as users see them: a small root, internals nowhere, and every
- * subpath of package.json's `exports` wired the same way everywhere the sources stand in for the
- * built package (tsconfig `paths`, Jest's `moduleNameMapper`) and documented (typedoc).
+ * The package's entry points as users see them: a small root, internals nowhere, the names of
+ * the root, /kubelet and /parts listed in docs/api.md, and every subpath of package.json's
+ * `exports` wired the same way everywhere the sources stand in for the built package (tsconfig
+ * `paths`, Jest's `moduleNameMapper`) and documented (typedoc).
  */
 
 /** The root's budget, values and types together. Keep what a user composing the middleware needs. */
@@ -116,6 +117,18 @@ describe('the entry points', () => {
     expect(seen.size).toBeGreaterThan(names.get(manifest.name)?.size ?? 0);
     expect(differing).toEqual([]);
   });
+
+  it.each([manifest.name, `${manifest.name}/kubelet`, `${manifest.name}/parts`])(
+    '%s: docs/api.md lists every name it exports',
+    (entry) => {
+      const api = readFileSync(join(root, 'docs', 'api.md'), 'utf8');
+      const section = api.split(/^## /m).find((s) => s.startsWith(`\`${entry}\`\n`)) ?? '';
+      const prose = section.replace(/```[\s\S]*?```/g, '');
+      const listed = new Set([...prose.matchAll(/`(\w+)`/g)].map((m) => m[1]));
+      expect([...(names.get(entry)?.keys() ?? [])].filter((n) => !listed.has(n))).toEqual([]);
+      expect(listed.size).toBeGreaterThan(0);
+    },
+  );
 
   it.each(entries)(
     '$name: built for ESM and CommonJS, mapped to its source for tsc and Jest, documented',
