@@ -118,7 +118,14 @@ const { startApiServer, createCA } = require('express-kubelet-auth/testing');
 const { prometheusMetrics } = require('express-kubelet-auth/metrics');
 console.log(JSON.stringify([typeof kubeletAuth, kubeletSubresources('/pods'), typeof alwaysDeny, typeof startApiServer, typeof createCA, typeof prometheusMetrics]));\n`,
     );
-    const expected = ['function', ['pods', 'proxy'], 'function', 'function', 'function', 'function'];
+    const expected = [
+      'function',
+      ['pods', 'proxy'],
+      'function',
+      'function',
+      'function',
+      'function',
+    ];
     expect(JSON.parse(run(process.execPath, ['esm.mjs'], consumer))).toEqual(expected);
     expect(JSON.parse(run(process.execPath, ['cjs.cjs'], consumer))).toEqual(expected);
   });
