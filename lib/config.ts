@@ -9,6 +9,7 @@ import {
 } from './defaults.js';
 import type { KubeletAuthOptions } from './options.js';
 import { closest, invalidOption } from './option-errors.js';
+import { OIDC_OPTION_NAMES, resolveOIDCOptions } from './authn/oidc/options.js';
 
 /** {@link KubeletAuthOptions} with every default applied and every value checked. */
 export interface ResolvedKubeletAuthConfig {
@@ -50,7 +51,7 @@ const KNOWN: Record<string, readonly string[]> = {
     'staleIfError',
     'identityHeaders',
   ],
-  authentication: ['x509', 'webhook', 'anonymous', 'requestHeader'],
+  authentication: ['x509', 'webhook', 'anonymous', 'requestHeader', 'oidc'],
   'authentication.requestHeader': [
     'clientCAFile',
     'allowedNames',
@@ -156,12 +157,17 @@ export function resolveKubeletAuthConfig(options: KubeletAuthOptions): ResolvedK
     !config.anonymous &&
     !config.tokenWebhook &&
     config.clientCAFile === '' &&
-    authentication.requestHeader === undefined
+    authentication.requestHeader === undefined &&
+    authentication.oidc === undefined
   ) {
     throw new KubeletAuthError(
       'ERR_INVALID_OPTION',
-      'authentication: no authentication method configured (enable anonymous, webhook, x509 or requestHeader)',
+      'authentication: no authentication method configured (enable anonymous, webhook, x509, requestHeader or oidc)',
     );
+  }
+  // Checked here, so that a mistake names `authentication.oidc.…`; the strategy is built from it.
+  if (authentication.oidc !== undefined) {
+    resolveOIDCOptions(authentication.oidc, 'authentication.oidc', OIDC_OPTION_NAMES);
   }
   return config;
 }

@@ -6,6 +6,7 @@ import { ANONYMOUS } from './authn/anonymous.js';
 import { CABundle } from './authn/ca-bundle.js';
 import { authenticateUnion, NO_CREDENTIALS } from './authn/request-authenticator.js';
 import { TokenReviewStrategy } from './authn/token.js';
+import { OIDCStrategy } from './authn/oidc/strategy.js';
 import { WebSocketTokenAuthenticator } from './authn/websocket-token.js';
 import { RequestHeaderAuthenticator } from './authn/request-header.js';
 import { identityHeaders } from './identity/identity-headers.js';
@@ -143,6 +144,9 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
         observed(new ClientCertStrategy({ bundle, logger, cacheSize: config.cacheSize }), 'x509'),
       );
     }
+    // OIDC in the token position, before TokenReview, as kube-apiserver orders them.
+    const { oidc } = options.authentication ?? {};
+    if (oidc) authenticators.push(observed(new OIDCStrategy({ ...oidc, logger }), 'oidc'));
     if (config.tokenWebhook && reviewClient) {
       const tokens = new TokenReviewStrategy({
         reviewClient,
