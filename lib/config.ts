@@ -9,7 +9,8 @@ import {
 } from './defaults.js';
 import type { KubeletAuthOptions } from './options.js';
 import { closest, invalidOption } from './option-errors.js';
-import { OIDC_OPTION_NAMES, resolveOIDCOptions } from './authn/oidc/options.js';
+import { OIDC_OPTION_NAMES } from './authn/oidc/options.js';
+import { resolveOIDCOptions } from './authn/oidc/resolve-options.js';
 
 /** {@link KubeletAuthOptions} with every default applied and every value checked. */
 export interface ResolvedKubeletAuthConfig {

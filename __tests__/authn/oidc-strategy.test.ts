@@ -46,10 +46,12 @@ beforeAll(async () => {
   );
   instance.use(new AnonymousStrategy());
   const app = express();
-  app.use(instance.authenticate(['kube-oidc', 'kube-token', 'kube-anonymous'], { session: false }));
-  app.get('/', (req, res) => {
+  const echo = (req: express.Request, res: express.Response) => {
     res.json({ user: kubeUser(req), authorization: req.headers.authorization ?? null });
-  });
+  };
+  const session = { session: false };
+  app.get('/', instance.authenticate(['kube-oidc', 'kube-token', 'kube-anonymous'], session), echo);
+  app.get('/oidc-only', instance.authenticate(['kube-oidc', 'kube-anonymous'], session), echo);
   server = createServer({ key: serving.key, cert: serving.cert }, app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 });
@@ -59,9 +61,9 @@ afterAll(async () => {
   await Promise.all([api.close(), issuer.close(), other.close()]);
 });
 
-function get(token?: string): request.Test {
+function get(token?: string, path = '/'): request.Test {
   const req = request(`https://127.0.0.1:${(server.address() as AddressInfo).port}`)
-    .get('/')
+    .get(path)
     .ca(serving.cert);
   return token === undefined ? req : req.set('Authorization', `Bearer ${token}`);
 }
@@ -117,5 +119,19 @@ describe("passport.authenticate(['kube-oidc', 'kube-token', 'kube-anonymous'])",
       username: 'system:anonymous',
       groups: ['system:unauthenticated'],
     });
+  });
+});
+
+describe("passport.authenticate(['kube-oidc', 'kube-anonymous'])", () => {
+  it('a token of another issuer, which nothing else checks, is 401, not anonymous', async () => {
+    await get(await mint(other), '/oidc-only').expect(401);
+    await get('opaque-token', '/oidc-only').expect(401);
+  });
+
+  it('an OIDC token is its user; no credentials are anonymous', async () => {
+    const res = await get(await mint(issuer, { sub: 'alice' }), '/oidc-only').expect(200);
+    expect(res.body.user.username).toBe('alice');
+    const anonymous = await get(undefined, '/oidc-only').expect(200);
+    expect(anonymous.body.user.username).toBe('system:anonymous');
   });
 });

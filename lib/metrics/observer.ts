@@ -2,12 +2,7 @@ import type { DecisionEvent } from '../contracts.js';
 
 /** The authenticator that produced an authentication result. */
 export type AuthenticationMethod =
-  | 'x509'
-  | 'oidc'
-  | 'token'
-  | 'websocket'
-  | 'requestheader'
-  | 'anonymous';
+  'x509' | 'oidc' | 'token' | 'websocket' | 'requestheader' | 'anonymous';
 
 /**
  * As the API server's `authentication_attempts`: `success`; `failure` (credentials refused);

@@ -7,7 +7,8 @@ import { jwksURIOf } from './discovery.js';
 import { fetchJson } from './fetch-json.js';
 import { importJose, type Jose } from './jose.js';
 import { IssuerKeys } from './key-set.js';
-import { resolveOIDCOptions, type OIDCOptions, type ResolvedOIDCOptions } from './options.js';
+import type { OIDCOptions, ResolvedOIDCOptions } from './options.js';
+import { resolveOIDCOptions } from './resolve-options.js';
 
 const NOT_MINE: TokenResult = Object.freeze({ authenticated: false });
 
@@ -23,12 +24,13 @@ const NOT_MINE: TokenResult = Object.freeze({ authenticated: false });
  * - when the issuer cannot be reached (or answers nonsense) and no keys are in hand, it rejects
  *   with `ERR_OIDC_UNAVAILABLE`. Nothing throws outside the returned promises.
  * Discovery and the keys are fetched at once, in the background (a failure is logged once and
- * tried again on the next token), and then as {@link IssuerKeys} says.
+ * tried again on the next token). Keys are kept; an unknown key ID fetches them again, at most
+ * once per 30 s; keys older than 10 minutes are refreshed while the ones in hand serve.
  *
  * @example const oidc = oidcTokenAuthenticator({ issuerURL: 'https://issuer.example', clientID: 'kubernetes' });
  */
 export function oidcTokenAuthenticator(options: OIDCOptions): TokenAuthenticator {
-  return createOIDCAuthenticator(resolveOIDCOptions(options, ''), levelled(options?.logger));
+  return createOIDCAuthenticator(resolveOIDCOptions(options, ''), levelled(options.logger));
 }
 
 /** {@link oidcTokenAuthenticator} from options already resolved. */
@@ -44,13 +46,12 @@ export function createOIDCAuthenticator(
   };
   /** Known once discovery succeeded; discovery is not repeated after that. */
   let jwksURI: string | undefined;
-  let jose: Jose | undefined;
-  let keys: IssuerKeys | undefined;
+  /** jose and the key set, once jose is loaded. */
+  let loaded: { jose: Jose; keys: IssuerKeys } | undefined;
 
-  const ready = importJose().then((loaded) => {
-    jose = loaded;
-    keys = new IssuerKeys({
-      jose: loaded,
+  const ready = importJose().then((jose) => {
+    const keys = new IssuerKeys({
+      jose,
       async fetchKeySet() {
         jwksURI ??= jwksURIOf(
           await fetchJson(options.discoveryURL, 'discovery document', fetchOptions),
@@ -68,10 +69,10 @@ export function createOIDCAuthenticator(
           `OIDC keys of ${issuerURL} not refreshed, the ones in hand stay: ${message(error)}`,
         ),
     });
-    return { jose: loaded, keys };
+    return (loaded = { jose, keys });
   });
   ready
-    .then(({ keys: issuerKeys }) => issuerKeys.prefetch())
+    .then(({ keys }) => keys.prefetch())
     .catch((error: unknown) =>
       logger.warn(
         `OIDC issuer ${issuerURL} not ready (tried again on the next token): ${message(error)}`,
@@ -79,10 +80,10 @@ export function createOIDCAuthenticator(
     );
 
   /** Whether the token says it comes from this issuer (unverified: only to pick the authenticator). */
-  function claimsThisIssuer(token: string, loaded: Jose): boolean {
+  function claimsThisIssuer(token: string, jose: Jose): boolean {
     if (token.length > options.maxTokenSize) return false;
     try {
-      return loaded.decodeJwt(token).iss === issuerURL;
+      return jose.decodeJwt(token).iss === issuerURL;
     } catch {
       return false;
     }
@@ -90,11 +91,11 @@ export function createOIDCAuthenticator(
 
   return {
     async authenticateToken(token: string): Promise<TokenResult> {
-      const loaded = await ready;
-      if (!claimsThisIssuer(token, loaded.jose)) return NOT_MINE;
+      const { jose, keys } = loaded ?? (await ready);
+      if (!claimsThisIssuer(token, jose)) return NOT_MINE;
       let claims: Record<string, unknown>;
       try {
-        ({ payload: claims } = await loaded.jose.jwtVerify(token, loaded.keys.getKey, {
+        ({ payload: claims } = await jose.jwtVerify(token, keys.getKey, {
           issuer: issuerURL,
           audience: options.clientID,
           algorithms: options.signingAlgs,
@@ -109,9 +110,7 @@ export function createOIDCAuthenticator(
     },
     peekToken(token: string): TokenResult | undefined {
       // A token of another issuer is known at once; one of this issuer needs verifying.
-      return jose !== undefined && keys !== undefined && !claimsThisIssuer(token, jose)
-        ? NOT_MINE
-        : undefined;
+      return loaded && !claimsThisIssuer(token, loaded.jose) ? NOT_MINE : undefined;
     },
   };
 }

@@ -14,7 +14,8 @@ import { markCredentialsRejected } from '../rejection.js';
 import { NO_CREDENTIALS } from '../request-authenticator.js';
 import { settle } from '../strategy-actions.js';
 import { createOIDCAuthenticator } from './authenticator.js';
-import { resolveOIDCOptions, type OIDCOptions } from './options.js';
+import type { OIDCOptions } from './options.js';
+import { resolveOIDCOptions } from './resolve-options.js';
 
 /**
  * A passport strategy, name `'kube-oidc'`, for `Authorization: Bearer` JWTs from one OpenID
