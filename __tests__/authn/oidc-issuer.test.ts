@@ -140,6 +140,13 @@ describe('keys rotated at the issuer', () => {
       /^OIDC keys of https:\/\/127\.0\.0\.1:\d+ not refreshed, the ones in hand stay: key set https:\/\/.*\/keys: HTTP 503$/,
     );
     expect(issuer.requests.jwks).toBe(2);
+    // A second failure in a row, then a wait: tokens meanwhile neither fetch nor log.
+    expectWarning();
+    expect(await outcome(auth, await mint({ sub: 'c' }))).toBe('c');
+    await nextWarning;
+    expect(await outcome(auth, await mint({ sub: 'd' }))).toBe('d');
+    expect(issuer.requests.jwks).toBe(3);
+    expect(warnings).toHaveLength(2);
   });
 });
 

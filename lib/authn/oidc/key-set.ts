@@ -52,7 +52,8 @@ export class IssuerKeys {
   readonly getKey: JWTVerifyGetKey = async (header, token) => {
     const { now, maxAgeMs, cooldownMs } = this.options;
     if (this.keys === undefined) await this.refresh();
-    else if (now() - this.fetchedAt >= maxAgeMs) {
+    else if (now() - this.fetchedAt >= maxAgeMs && !this.fetch.running && !this.fetch.waiting) {
+      // In the background: one attempt (and one report of its failure) at a time.
       this.refresh().catch(this.options.onRefreshFailed);
     }
     try {

@@ -31,10 +31,15 @@ export class SharedFetch<T> {
     return this.inFlight !== undefined;
   }
 
+  /** Whether failures are being waited out: {@link run} would answer the last one. */
+  get waiting(): boolean {
+    return this.inFlight === undefined && this.failures > 0 && this.now() < this.retryAt;
+  }
+
   /** The running fetch, a new one, or the last failure while waiting to retry. */
   run(): Promise<T> {
     if (this.inFlight) return this.inFlight;
-    if (this.failures > 0 && this.now() < this.retryAt) return Promise.reject(this.lastError);
+    if (this.waiting) return Promise.reject(this.lastError);
     return this.start(true);
   }
 
