@@ -19,6 +19,8 @@ import type { IdentityHeaderNames } from './identity/identity-headers.js';
 import { levelled, type Logger } from './logger.js';
 import type { AuthMetrics } from './metrics/observer.js';
 import { closest, invalidOption } from './option-errors.js';
+import { OIDC_OPTION_NAMES, type ResolvedOIDCOptions } from './authn/oidc/options.js';
+import { resolveOIDCOptions } from './authn/oidc/resolve-options.js';
 
 /** {@link KubeletAuthOptions} with every default applied and every value checked. */
 export interface ResolvedKubeletAuthConfig {
@@ -45,6 +47,8 @@ export interface ResolvedKubeletAuthConfig {
   requestHeader: KubeletRequestHeader | undefined;
   /** The identity headers written for the app on allowed requests, when on. */
   identityHeaders: IdentityHeaderNames | undefined;
+  /** OIDC token authentication, when configured. */
+  oidc: ResolvedOIDCOptions | undefined;
 }
 
 /** What {@link kubeletAuth} works with besides configuration: collaborators, checked. */
@@ -79,7 +83,7 @@ const KNOWN: Record<string, readonly string[]> = {
     'staleIfError',
     'identityHeaders',
   ],
-  authentication: ['x509', 'webhook', 'anonymous', 'requestHeader'],
+  authentication: ['x509', 'webhook', 'anonymous', 'requestHeader', 'oidc'],
   'authentication.requestHeader': [
     'clientCAFile',
     'allowedNames',
@@ -163,6 +167,10 @@ export function resolveKubeletAuthConfig(options: KubeletAuthOptions): ResolvedK
     staticRules: authorization.static ?? [],
     requestHeader: requestHeaderOf(authentication.requestHeader),
     identityHeaders: identityHeadersOf(options.identityHeaders),
+    oidc:
+      authentication.oidc === undefined
+        ? undefined
+        : resolveOIDCOptions(authentication.oidc, 'authentication.oidc', OIDC_OPTION_NAMES),
   };
   if (typeof config.clientCAFile !== 'string') {
     throw invalidOption('authentication.x509.clientCAFile: expected a file path');
@@ -188,11 +196,12 @@ export function resolveKubeletAuthConfig(options: KubeletAuthOptions): ResolvedK
     !config.anonymous &&
     !config.tokenWebhook &&
     config.clientCAFile === '' &&
-    authentication.requestHeader === undefined
+    authentication.requestHeader === undefined &&
+    authentication.oidc === undefined
   ) {
     throw new KubeletAuthError(
       'ERR_INVALID_OPTION',
-      'authentication: no authentication method configured (enable anonymous, webhook, x509 or requestHeader)',
+      'authentication: no authentication method configured (enable anonymous, webhook, x509, requestHeader or oidc)',
     );
   }
   return config;

@@ -8,7 +8,9 @@ export type KubeletAuthErrorCode =
   | 'ERR_TOKEN_REVIEW_ERROR'
   | 'ERR_SUBJECT_ACCESS_REVIEW_FAILED'
   | 'ERR_SUBJECT_ACCESS_REVIEW_ERROR'
-  | 'ERR_REVIEW_TIMEOUT';
+  | 'ERR_REVIEW_TIMEOUT'
+  | 'ERR_OIDC_TOKEN_INVALID'
+  | 'ERR_OIDC_UNAVAILABLE';
 
 /**
  * The base of the package's errors. `message` never carries a token, a key, a certificate or

@@ -21,6 +21,8 @@ export { ClientCertStrategy } from './authn/x509.js';
 export { TokenReviewStrategy } from './authn/token.js';
 export { AnonymousStrategy } from './authn/anonymous.js';
 export { passportStrategy } from './authn/passport-strategy.js';
+export { OIDCStrategy } from './authn/oidc/strategy.js';
+export { oidcTokenAuthenticator } from './authn/oidc/authenticator.js';
 export { RequestHeaderAuthenticator } from './authn/request-header.js';
 export { webhookTokenAuthenticator } from './authn/token-authenticator.js';
 export { cachedTokenAuthenticator } from './cache/token-cache.js';

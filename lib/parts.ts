@@ -37,6 +37,7 @@ export type { ResolvedKubeletAuthConfig } from './config.js';
 export type { ClientCertStrategyOptions } from './authn/x509.js';
 export type { TokenReviewStrategyOptions } from './authn/token.js';
 export type { RequestHeaderAuthenticatorOptions } from './authn/request-header.js';
+export type { OIDCOptions } from './authn/oidc/options.js';
 export type { WebhookTokenAuthenticatorOptions } from './authn/token-authenticator.js';
 export type { TokenCacheOptions } from './cache/token-cache.js';
 export { AuthenticatorStrategy } from './authn/passport-strategy.js';
