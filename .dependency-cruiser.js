@@ -1,8 +1,9 @@
 // The layers of lib/, checked by `npm run arch` (part of `npm test`). Arrows point down only:
 //
-//   index.ts, kubelet.ts, parts.ts                     the entry points (with testing/index.ts
-//                                                      and metrics/prometheus.ts)
-//   kubelet-auth.ts, config.ts, options.ts             composition and options
+//   index.ts, kubelet.ts, parts.ts                     the entry points (with testing/index.ts,
+//                                                      metrics/prometheus.ts and fastify/index.ts)
+//   kubelet-auth.ts, fastify/, config.ts, options.ts   composition (the Express and Fastify
+//                                                      adapters) and options
 //   authn/ authz/ apiserver/ upgrade/ cli/ testing/    features
 //   cache/ metrics/ identity/ responses.ts             wrappers and shared pieces
 //   contracts.ts, defaults.ts                          shared interfaces, every default
@@ -17,7 +18,8 @@ const CONTRACTS = '^lib/contracts([.]ts$|/)';
 const DEFAULTS = '^lib/defaults[.]ts$';
 const LOWER = '^lib/(cache|metrics|identity)/|^lib/responses[.]ts$';
 /** What package.json's `exports` point at. */
-const ENTRY_POINTS = '^lib/(index|kubelet|parts|testing/index|metrics/prometheus)[.]ts$';
+const ENTRY_POINTS =
+  '^lib/(index|kubelet|parts|testing/index|metrics/prometheus|fastify/index)[.]ts$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 export default {
@@ -66,6 +68,16 @@ export default {
       comment: 'The entry points are the public surface; modules import each other directly.',
       from: { path: '^lib/', pathNot: ENTRY_POINTS },
       to: { path: ENTRY_POINTS },
+    },
+    {
+      name: 'only-the-fastify-adapter-imports-fastify',
+      comment:
+        'fastify and fastify-plugin are optional peers: only lib/fastify/ (the ' +
+        'express-kubelet-auth/fastify entry point) may import them, so no other entry point ' +
+        'loads them.',
+      severity: 'error',
+      from: { path: '^lib/', pathNot: '^lib/fastify/' },
+      to: { path: 'node_modules/(fastify|fastify-plugin)/' },
     },
     {
       name: 'demo-app-uses-the-public-entry-points',

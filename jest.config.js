@@ -31,6 +31,7 @@ export default {
     '^express-kubelet-auth/parts$': '<rootDir>/lib/parts.ts',
     '^express-kubelet-auth/testing$': '<rootDir>/lib/testing/index.ts',
     '^express-kubelet-auth/metrics$': '<rootDir>/lib/metrics/prometheus.ts',
+    '^express-kubelet-auth/fastify$': '<rootDir>/lib/fastify/index.ts',
     // The one CommonJS source; a general '.cjs' rule would also catch packages' own files.
     '^(\\.{1,2}/(?:.*/)?package-require)\\.cjs$': '$1.cts',
     // EKA_CLIENT_NODE=2 runs everything against client-node 2.x (installed as `client-node-v2`;

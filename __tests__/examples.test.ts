@@ -98,6 +98,7 @@ describe.each([
   ['express5-one-call.ts', undefined],
   ['express4-passport.ts', 'EXPRESS4_TSCONFIG'],
   ['connect.ts', undefined],
+  ['fastify.ts', undefined],
 ])('examples/%s', (file, tsconfigVar) => {
   let child: ChildProcess | undefined;
   let url = '';

@@ -2,7 +2,7 @@ import type { ResolvedKubeletAuthConfig } from './config.js';
 import type { Middleware } from './contracts.js';
 import { kubeletGuard } from './compose/guard.js';
 import type { KubeletAuthOptions } from './options.js';
-import { carryOut } from './responses.js';
+import { carryOut, INTERNAL_ERROR, writeReply } from './responses.js';
 
 /** The middleware {@link kubeletAuth} returns, with a way to release what it holds. */
 export interface KubeletAuthMiddleware extends Middleware {
@@ -31,7 +31,9 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
   const guard = kubeletGuard(options);
   const { forward, logger } = guard;
   const middleware = function kubeletAuthMiddleware(req, res, next) {
-    const pass = forward ? () => forward(req, res, next) : () => next();
+    const pass = forward
+      ? () => (forward(req) ? next() : writeReply(res, INTERNAL_ERROR))
+      : () => next();
     carryOut(guard.decide(req, res), res, pass, logger);
   } as KubeletAuthMiddleware;
   Object.defineProperty(middleware, 'config', { value: guard.config, enumerable: true });

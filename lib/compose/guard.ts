@@ -10,9 +10,9 @@ import {
   resolveKubeletAuthDependencies,
   type ResolvedKubeletAuthConfig,
 } from '../config.js';
-import type { AuthnOutcome, Middleware, Verdict } from '../contracts.js';
+import type { AuthnOutcome, AuthRequest, Verdict } from '../contracts.js';
 import { escapeControlCharacters } from '../control-characters.js';
-import { identityHeaders } from '../identity/identity-headers.js';
+import { identityRewrite } from '../identity/identity-headers.js';
 import type { Logger } from '../logger.js';
 import type { KubeletAuthOptions } from '../options.js';
 import { BAD_REQUEST, GONE, responseClosed, UNAUTHORIZED } from '../responses.js';
@@ -27,8 +27,11 @@ export interface KubeletGuard {
    * the kubelet's status and body, or nothing because the client left.
    */
   decide(req: IncomingMessage, res: ServerResponse): Verdict | Promise<Verdict>;
-  /** Rewrites the identity headers of allowed requests, when `identityHeaders` is on. */
-  readonly forward: Middleware | undefined;
+  /**
+   * Rewrites the identity headers of an allowed request (its `req.user`), when `identityHeaders`
+   * is on; `false` for a user that cannot be written as headers (logged): answer 500.
+   */
+  readonly forward: ((req: AuthRequest) => boolean) | undefined;
   readonly config: Readonly<ResolvedKubeletAuthConfig>;
   readonly logger: Required<Logger>;
   /** Stops watching CA files and closes idle connections of a review client built here. */
@@ -36,12 +39,23 @@ export interface KubeletGuard {
 }
 
 /**
+ * A framework's own check of a request whose path the guard has read: why its router could
+ * dispatch the request to another path than `path`, the one authorized, or `undefined`. The
+ * request then gets 400, as a path the guard itself finds ambiguous does; the reason goes to
+ * `onDecision`.
+ */
+export type RoutedElsewhere = (req: IncomingMessage, path: string) => string | undefined;
+
+/**
  * Composes the kubelet's authentication and authorization from `options`: a union of
  * authenticators (front proxy, client certificate, cached TokenReview, anonymous fallback),
  * then the in-process authorizers and the cached SubjectAccessReview, asked about the
  * kubelet's attributes (or the ones given). Throws at construction for bad configuration.
  */
-export function kubeletGuard(options: KubeletAuthOptions): KubeletGuard {
+export function kubeletGuard(
+  options: KubeletAuthOptions,
+  routedElsewhere?: RoutedElsewhere,
+): KubeletGuard {
   const config = resolveKubeletAuthConfig(options);
   const deps = resolveKubeletAuthDependencies(options);
   const { logger } = deps;
@@ -51,7 +65,7 @@ export function kubeletGuard(options: KubeletAuthOptions): KubeletGuard {
   const inProcess = inProcessAuthorizers(config);
   const attributes = deps.attributes ?? kubeletAttributes(config);
   const forward = config.identityHeaders
-    ? identityHeaders({ headers: config.identityHeaders, logger })
+    ? identityRewrite({ headers: config.identityHeaders, logger }, 'identityHeaders')
     : undefined;
   const reviews = reviewsFor(config, deps);
   let authentication;
@@ -105,8 +119,9 @@ export function kubeletGuard(options: KubeletAuthOptions): KubeletGuard {
       // A path the router and the authorizer could read differently is refused before
       // anything is asked of the API server.
       const path = requestPath(req);
-      if (path === undefined) {
-        emit?.(refusalEvent('bad-request', req.method, refusedPath(req), startedAt));
+      const elsewhere = path === undefined ? undefined : routedElsewhere?.(req, path);
+      if (path === undefined || elsewhere !== undefined) {
+        emit?.(refusalEvent('bad-request', req.method, refusedPath(req), startedAt, elsewhere));
         return BAD_REQUEST;
       }
       const outcome = authenticateUnion(authenticators, req, fallback);

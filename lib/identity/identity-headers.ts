@@ -90,24 +90,41 @@ export function setIdentityHeaders(
  * app.use(proxy);
  */
 export function identityHeaders(options: IdentityHeadersOptions = {}): Middleware {
+  const rewrite = identityRewrite(options, 'identityHeaders');
+  return function identityHeadersMiddleware(
+    req: IncomingMessage,
+    res: ServerResponse,
+    next: (error?: unknown) => void,
+  ): void {
+    if (rewrite(req)) next();
+    else writeText(res, 500, 'Internal Server Error');
+  };
+}
+
+/**
+ * What {@link identityHeaders} does to a request, apart from any framework: strips the inbound
+ * identity headers and (unless `set` is `false`) writes `req.user` as headers. Returns `false`,
+ * the headers stripped and the reason logged, for a user that cannot be written as headers:
+ * the request then gets 500. `caller` names the option in errors.
+ */
+export function identityRewrite(
+  options: IdentityHeadersOptions,
+  caller: string,
+): (req: AuthRequest) => boolean {
   if (typeof options !== 'object' || options === null) {
-    throw invalidOption('identityHeaders: options must be an object');
+    throw invalidOption(`${caller}: options must be an object`);
   }
-  const names = resolveIdentityHeaderNames(options.headers, 'identityHeaders: headers');
+  const names = resolveIdentityHeaderNames(options.headers, `${caller}: headers`);
   const set = options.set ?? true;
   if (typeof set !== 'boolean') {
-    throw invalidOption(`identityHeaders: set: expected true or false, got ${JSON.stringify(set)}`);
+    throw invalidOption(`${caller}: set: expected true or false, got ${JSON.stringify(set)}`);
   }
   const logger = levelled(options.logger);
   const isIdentityHeader = identityNameMatcher(
     [names.username, names.uid, names.group],
     [names.extraPrefix],
   );
-  return function identityHeadersMiddleware(
-    req: IncomingMessage,
-    res: ServerResponse,
-    next: (error?: unknown) => void,
-  ): void {
+  return function rewriteIdentityHeaders(req) {
     const user = set ? kubeUser(req) : undefined;
     let lines: string[] | undefined;
     if (user) {
@@ -116,12 +133,12 @@ export function identityHeaders(options: IdentityHeadersOptions = {}): Middlewar
       } catch (error) {
         removeHeadersWhere(req, isIdentityHeader);
         logger.error(`identity headers not sent: ${(error as Error).message}`);
-        return writeText(res, 500, 'Internal Server Error');
+        return false;
       }
     }
     removeHeadersWhere(req, isIdentityHeader);
     if (lines) appendHeaderLines(req, lines);
-    next();
+    return true;
   };
 }
 
