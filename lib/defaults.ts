@@ -2,7 +2,7 @@
  * Every default the package's factories and `resolveKubeletAuthConfig` fall back on, in one
  * place, so a default is stated once and no options module reaches into a feature for it.
  */
-import type { KubeletAuthorizationMode, RetryBackoff } from './contracts.js';
+import type { KubeletAuthorizationMode, RetryBackoff, WatchBackoff } from './contracts.js';
 
 /** The KubeletConfiguration (v1beta1) defaults; the kubelet's command-line defaults differ. */
 export const KUBELET_CONFIGURATION_DEFAULTS = Object.freeze({
@@ -62,7 +62,7 @@ export const DEFAULT_CLUSTER_AUTHENTICATION = Object.freeze({
  * 800 ms, doubled each time up to 30 s, plus up to as much again at random; a watch that ran
  * well resets it.
  */
-export const DEFAULT_WATCH_BACKOFF = Object.freeze({
+export const DEFAULT_WATCH_BACKOFF: Readonly<WatchBackoff> = Object.freeze({
   initialMs: 800,
   maxMs: 30_000,
   factor: 2,

@@ -8,7 +8,8 @@ export type KubeletAuthErrorCode =
   | 'ERR_TOKEN_REVIEW_ERROR'
   | 'ERR_SUBJECT_ACCESS_REVIEW_FAILED'
   | 'ERR_SUBJECT_ACCESS_REVIEW_ERROR'
-  | 'ERR_REVIEW_TIMEOUT';
+  | 'ERR_REVIEW_TIMEOUT'
+  | 'ERR_CLUSTER_AUTHENTICATION';
 
 /**
  * The base of the package's errors. `message` never carries a token, a key, a certificate or

@@ -3,38 +3,37 @@ import { DEFAULT_REQUEST_HEADERS } from '../defaults.js';
 import { invalidOption } from '../option-errors.js';
 
 /**
- * What front-proxy authentication reads besides its CA, named after kube-apiserver's
- * `--requestheader-*` flags: which proxies may assert an identity, and in which headers.
+ * Request-header settings that may change while the server runs, such as those of the cluster's
+ * `extension-apiserver-authentication` ConfigMap (`ClusterAuthentication.requestHeader`).
  */
-export interface RequestHeaderSettings {
-  /** Subject common names a front proxy's certificate may have; empty: any the CA signed. */
-  readonly allowedNames: readonly string[];
-  /** Headers holding the user name, tried in order; the first non-empty one wins. */
-  readonly usernameHeaders: readonly string[];
-  /** Headers holding the UID, tried in order. */
-  readonly uidHeaders: readonly string[];
-  /** Headers holding groups; every non-empty value of each is a group. */
-  readonly groupHeaders: readonly string[];
-  /** Prefixes of the headers holding `extra` values. */
-  readonly extraHeaderPrefixes: readonly string[];
+export interface RequestHeaderSettingsSource {
+  /**
+   * The settings in force, named after kube-apiserver's `--requestheader-*` flags. Read once per
+   * request, so that one request is read with one set of them.
+   */
+  readonly current: {
+    /** Subject common names a front proxy's certificate may have; empty: any the CA signed. */
+    readonly allowedNames: readonly string[];
+    /** Headers holding the user name, tried in order; the first non-empty one wins. */
+    readonly usernameHeaders: readonly string[];
+    /** Headers holding the UID, tried in order. */
+    readonly uidHeaders: readonly string[];
+    /** Headers holding groups; every non-empty value of each is a group. */
+    readonly groupHeaders: readonly string[];
+    /** Prefixes of the headers holding `extra` values. */
+    readonly extraHeaderPrefixes: readonly string[];
+  };
+  /** Changes whenever `current` does. */
+  readonly version: number;
 }
+
+/** What front-proxy authentication reads besides its CA: which proxies, which headers. */
+export type RequestHeaderSettings = RequestHeaderSettingsSource['current'];
 
 /** {@link RequestHeaderSettings} as given: any of them may be left out. */
 export type RequestHeaderSettingsInput = {
   -readonly [K in keyof RequestHeaderSettings]?: readonly string[];
 };
-
-/**
- * Request-header settings that may change while the server runs, such as those of the cluster's
- * `extension-apiserver-authentication` ConfigMap. `current` is read once per request, so one
- * request sees one set of settings.
- */
-export interface RequestHeaderSettingsSource {
-  /** The settings in force. */
-  readonly current: RequestHeaderSettings;
-  /** Changes whenever `current` does. */
-  readonly version: number;
-}
 
 /** The setting names, in the order errors list them. */
 export const REQUEST_HEADER_SETTING_NAMES = [
