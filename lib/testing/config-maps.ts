@@ -140,7 +140,9 @@ export class ConfigMapStore {
     path: string,
     authorize: ConfigMapAuthorizer,
   ): Promise<void> {
-    const [, namespace = '', name] = (PATH.exec(path) ?? []).map((p) => decodeURIComponent(p));
+    const [, namespace = '', name] = (PATH.exec(path) ?? []).map((p) =>
+      p === undefined ? undefined : decodeURIComponent(p),
+    );
     if (req.method !== 'GET') {
       throw new HttpError(405, 'the server does not allow this method on the requested resource');
     }
@@ -202,6 +204,8 @@ export class ConfigMapStore {
       'Cache-Control': 'no-cache, private',
       'Audit-Id': randomUUID(),
     });
+    // As kube-apiserver: the client knows the watch started before any event comes.
+    res.flushHeaders();
     const watcher: Watcher = {
       namespace: request.namespace,
       name: request.name,
@@ -223,7 +227,7 @@ export class ConfigMapStore {
           : this.history.filter((e) => e.revision > since && matches(watcher, e.object.metadata));
       for (const event of past) write(res, event.type, event.object);
       this.watchers.add(watcher);
-      req.once('close', () => this.end(watcher));
+      res.once('close', () => this.end(watcher));
       if (timeoutSeconds > 0) {
         watcher.timer = setTimeout(() => this.end(watcher), timeoutSeconds * 1000);
         watcher.timer.unref();
