@@ -50,7 +50,8 @@ const KNOWN: Record<string, readonly string[]> = {
     'staleIfError',
     'identityHeaders',
   ],
-  authentication: ['x509', 'webhook', 'anonymous', 'requestHeader'],
+  authentication: ['x509', 'webhook', 'anonymous', 'requestHeader', 'clusterAuthentication'],
+  'authentication.clusterAuthentication': ['namespace', 'name', 'tolerateLookupFailure', 'timeout'],
   'authentication.requestHeader': [
     'clientCAFile',
     'allowedNames',
@@ -156,11 +157,12 @@ export function resolveKubeletAuthConfig(options: KubeletAuthOptions): ResolvedK
     !config.anonymous &&
     !config.tokenWebhook &&
     config.clientCAFile === '' &&
-    authentication.requestHeader === undefined
+    authentication.requestHeader === undefined &&
+    !authentication.clusterAuthentication
   ) {
     throw new KubeletAuthError(
       'ERR_INVALID_OPTION',
-      'authentication: no authentication method configured (enable anonymous, webhook, x509 or requestHeader)',
+      'authentication: no authentication method configured (enable anonymous, webhook, x509, requestHeader or clusterAuthentication)',
     );
   }
   return config;

@@ -62,6 +62,9 @@ export { isWebSocketRequest, readProtocolToken } from './authn/websocket-protoco
 export type { ProtocolToken } from './authn/websocket-protocol.js';
 export { RequestHeaderAuthenticator } from './authn/request-header.js';
 export type { RequestHeaderAuthenticatorOptions } from './authn/request-header.js';
+export type { RequestHeaderSettingsSource } from './authn/request-header-settings.js';
+export { ClusterAuthentication } from './authn/cluster-authentication/cluster-authentication.js';
+export type { ClusterAuthenticationOptions } from './authn/cluster-authentication/options.js';
 export {
   identityHeaders,
   stripIdentityHeaders,

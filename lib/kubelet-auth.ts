@@ -8,6 +8,7 @@ import { authenticateUnion, NO_CREDENTIALS } from './authn/request-authenticator
 import { TokenReviewStrategy } from './authn/token.js';
 import { WebSocketTokenAuthenticator } from './authn/websocket-token.js';
 import { RequestHeaderAuthenticator } from './authn/request-header.js';
+import { kubeletClusterAuthentication } from './authn/cluster-authentication/kubelet-option.js';
 import { identityHeaders } from './identity/identity-headers.js';
 import { ClientCertStrategy } from './authn/x509.js';
 import { alwaysAllow, unionAuthorizer } from './authz/authorizer.js';
@@ -38,6 +39,13 @@ import { invalidOption } from './option-errors.js';
 export interface KubeletAuthMiddleware extends Middleware {
   /** The configuration in force, defaults applied (for `/configz`-like endpoints). */
   readonly config: Readonly<ResolvedKubeletAuthConfig>;
+  /**
+   * Settles once the configuration read at start is in: at once, or with
+   * `authentication.clusterAuthentication`, when the ConfigMap was first read (it rejects when
+   * it cannot be read, unless `tolerateLookupFailure`). Await it before listening to fail at
+   * start-up as upstream does; until then certificates are refused, never let through.
+   */
+  readonly ready: Promise<void>;
   /**
    * Stops watching the client CA file and closes idle connections to the API server (those of
    * a review client it built; a `reviewClient` passed in stays open).
@@ -106,8 +114,24 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
   const authenticators: RequestAuthenticator[] = [];
   /** What to release on close(): the CA files watched. */
   const closers: (() => void)[] = [];
+  const { requestHeader, clusterAuthentication } = options.authentication ?? {};
+  /** The client CA and front-proxy configuration read from the cluster, when asked for. */
+  let cluster: ReturnType<typeof kubeletClusterAuthentication>;
   try {
-    const { requestHeader } = options.authentication ?? {};
+    cluster = kubeletClusterAuthentication(
+      clusterAuthentication,
+      { clientCAFile: config.clientCAFile !== '', requestHeader: requestHeader !== undefined },
+      { kubeConfig: options.kubeConfig, logger },
+    );
+    closers.push(() => cluster?.close());
+    if (cluster?.requestHeader) {
+      authenticators.push(
+        observed(
+          new RequestHeaderAuthenticator({ ...cluster.requestHeader, logger }),
+          'requestheader',
+        ),
+      );
+    }
     if (requestHeader !== undefined) {
       if (
         typeof requestHeader !== 'object' ||
@@ -132,6 +156,14 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
       // First, as the API server orders them: a front proxy's own certificate must not
       // authenticate as the proxy when its CA is also a client CA.
       authenticators.push(observed(frontProxy, 'requestheader'));
+    }
+    if (cluster?.clientCA) {
+      authenticators.push(
+        observed(
+          new ClientCertStrategy({ bundle: cluster.clientCA, logger, cacheSize: config.cacheSize }),
+          'x509',
+        ),
+      );
     }
     if (config.clientCAFile !== '') {
       const bundle = CABundle.fromFile(config.clientCAFile, {
@@ -282,6 +314,10 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
 
   Object.defineProperty(middleware, 'config', {
     value: Object.freeze({ ...config }),
+    enumerable: true,
+  });
+  Object.defineProperty(middleware, 'ready', {
+    value: cluster?.ready ?? Promise.resolve(),
     enumerable: true,
   });
   Object.defineProperty(middleware, 'close', {

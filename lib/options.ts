@@ -10,6 +10,7 @@ import type {
 } from './contracts.js';
 import type { StaticRule } from './authz/static-rules.js';
 import type { IdentityHeaderNames } from './identity/identity-headers.js';
+import type { ClusterAuthenticationOptions } from './authn/cluster-authentication/options.js';
 
 export type { KubeletAuthorizationMode };
 
@@ -50,6 +51,22 @@ export interface KubeletAuthentication {
     /** Default: `['X-Remote-Extra-']`. */
     extraHeaderPrefixes?: string[];
   };
+  /**
+   * Read the client CA and the front-proxy configuration from the cluster, as aggregated API
+   * servers do: the ConfigMap `kube-system/extension-apiserver-authentication`, read with
+   * `kubeConfig` and watched, so that changes take effect without a restart (`true`, or
+   * `{ namespace?, name?, tolerateLookupFailure?, timeout? }`). What is set here wins, as
+   * upstream: `x509.clientCAFile` over its `client-ca-file`, `requestHeader` over its
+   * `requestheader-*` keys. The middleware's `ready` settles with the first read. Needs the Role
+   * `extension-apiserver-authentication-reader` in kube-system. Not the kubelet's behaviour.
+   * Default: off (upstream's `--authentication-skip-lookup`).
+   */
+  clusterAuthentication?:
+    | boolean
+    | Pick<
+        ClusterAuthenticationOptions,
+        'namespace' | 'name' | 'tolerateLookupFailure' | 'timeout'
+      >;
   /** Requests without credentials become `system:anonymous`. */
   anonymous?: {
     /** Default: `false` (the KubeletConfiguration default; the kubelet's flag default is true). */

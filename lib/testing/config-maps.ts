@@ -180,7 +180,7 @@ export class ConfigMapStore {
       });
       return;
     }
-    this.watch(req, res, request, Number(query.get('timeoutSeconds') ?? '0'));
+    this.watch(res, request, Number(query.get('timeoutSeconds') ?? '0'));
   }
 
   /** Ends every watch (the server is closing). */
@@ -188,12 +188,7 @@ export class ConfigMapStore {
     for (const watcher of [...this.watchers]) this.end(watcher);
   }
 
-  private watch(
-    req: IncomingMessage,
-    res: ServerResponse,
-    request: ConfigMapRequest,
-    timeoutSeconds: number,
-  ): void {
+  private watch(res: ServerResponse, request: ConfigMapRequest, timeoutSeconds: number): void {
     const from = request.resourceVersion;
     if (from !== undefined && from !== '' && !/^\d+$/.test(from)) {
       throw new HttpError(400, `invalid resource version: ${JSON.stringify(from)}`);

@@ -62,13 +62,13 @@ const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])
 const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /**
- * Checks `options` and applies the defaults; throws `ERR_INVALID_OPTION` naming `where` and the
- * option, or `ERR_NO_API_SERVER` when no API server is configured.
+ * Checks `options` (all but `kubeConfig`), throwing `ERR_INVALID_OPTION` naming `where` and the
+ * option; returns them with every default applied.
  */
-export function resolveClusterAuthentication(
+export function checkClusterAuthentication(
   options: ClusterAuthenticationOptions,
   where: string,
-): ResolvedClusterAuthentication {
+): Omit<ResolvedClusterAuthentication, 'kubeConfig'> {
   if (typeof options !== 'object' || options === null) {
     throw invalidOption(`${where}: options are required ({ kubeConfig, tolerateLookupFailure? })`);
   }
@@ -94,10 +94,21 @@ export function resolveClusterAuthentication(
       : toMilliseconds(options.timeout, `${where}: timeout`);
   if (timeoutMs <= 0) throw invalidOption(`${where}: timeout: must be more than zero`);
   const logger = levelled(options.logger);
-  // Last: may load client-node to find the default kubeconfig.
+  return { namespace, name, tolerateLookupFailure: tolerate, timeoutMs, logger };
+}
+
+/**
+ * {@link checkClusterAuthentication}, then the API server: `ERR_NO_API_SERVER` when none is
+ * configured.
+ */
+export function resolveClusterAuthentication(
+  options: ClusterAuthenticationOptions,
+  where: string,
+): ResolvedClusterAuthentication {
+  const checked = checkClusterAuthentication(options, where);
   const kubeConfig = resolveKubeConfig(
     options.kubeConfig,
-    `reading the ${namespace}/${name} ConfigMap`,
+    `reading the ${checked.namespace}/${checked.name} ConfigMap`,
   );
-  return { kubeConfig, namespace, name, tolerateLookupFailure: tolerate, timeoutMs, logger };
+  return { ...checked, kubeConfig };
 }
