@@ -286,6 +286,7 @@ function perCall(
 /** A failure told in a few words: the HTTP status, a network error's code, or the error's name. */
 function failureReason(error: unknown, status: number | undefined): string {
   if (status !== undefined) return `HTTP ${status}`;
+  if (error instanceof SyntaxError) return 'the answer is not JSON';
   let current: unknown = error;
   for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {
     const { code, cause } = current as { code?: unknown; cause?: unknown };

@@ -1,5 +1,4 @@
 import type { WatchBackoff } from '../contracts.js';
-import { invalidOption } from '../option-errors.js';
 
 /**
  * The wait before the next attempt after `failures` failures in a row (1 or more): `initialMs`
@@ -16,29 +15,4 @@ export function backoffDelay(
     backoff.initialMs * backoff.factor ** Math.max(0, failures - 1),
   );
   return base * (1 + random() * backoff.jitter);
-}
-
-/** `value` as a {@link WatchBackoff}, every field checked; throws `ERR_INVALID_OPTION`, naming `where`. */
-export function checkWatchBackoff(value: unknown, where: string): WatchBackoff {
-  const backoff = value as Partial<WatchBackoff> | null;
-  const ok =
-    typeof backoff === 'object' &&
-    backoff !== null &&
-    isMs(backoff.initialMs) &&
-    isMs(backoff.maxMs) &&
-    typeof backoff.factor === 'number' &&
-    backoff.factor >= 1 &&
-    typeof backoff.jitter === 'number' &&
-    backoff.jitter >= 0 &&
-    (backoff.maxMs as number) >= (backoff.initialMs as number);
-  if (!ok) {
-    throw invalidOption(
-      `${where}: expected { initialMs, maxMs, factor, jitter }: waits in ms above zero (maxMs ≥ initialMs), factor ≥ 1, jitter ≥ 0`,
-    );
-  }
-  return backoff as WatchBackoff;
-}
-
-function isMs(value: unknown): boolean {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0;
 }

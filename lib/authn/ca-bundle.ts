@@ -81,9 +81,10 @@ export class CABundle {
   private constructor(
     pem: string,
     private readonly source: { file?: string; option: string; logger: Required<Logger> },
+    roots?: readonly X509Certificate[],
   ) {
     this.bytes = pem;
-    this.roots = pem === '' ? [] : parseCertificateBundle(pem);
+    this.roots = roots ?? parseCertificateBundle(pem);
   }
 
   /** A bundle from PEM text (not watched). */
@@ -96,7 +97,7 @@ export class CABundle {
    * client certificate is refused meanwhile (fail closed).
    */
   static empty(option = 'clientCA'): CABundle {
-    return new CABundle('', { option, logger: levelled(undefined) });
+    return new CABundle('', { option, logger: levelled(undefined) }, []);
   }
 
   /** A bundle from a file, followed for changes unless `watch` is false. */

@@ -2,12 +2,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Agent, createServer, request as httpsRequest, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { ClusterAuthentication } from '../../lib/authn/cluster-authentication/cluster-authentication.js';
-import { authenticateUnion, NO_CREDENTIALS } from '../../lib/authn/request-authenticator.js';
-import { RequestHeaderAuthenticator } from '../../lib/authn/request-header.js';
-import { ClientCertStrategy } from '../../lib/authn/x509.js';
-import type { AuthnOutcome } from '../../lib/contracts.js';
-import { KubeletAuthError } from '../../lib/errors.js';
+import { ClusterAuthentication } from '../../../lib/authn/cluster-authentication/cluster-authentication.js';
+import { authenticateUnion, NO_CREDENTIALS } from '../../../lib/authn/request-authenticator.js';
+import { RequestHeaderAuthenticator } from '../../../lib/authn/request-header.js';
+import { ClientCertStrategy } from '../../../lib/authn/x509.js';
+import type { AuthnOutcome } from '../../../lib/contracts.js';
+import { KubeletAuthError } from '../../../lib/errors.js';
 import {
   createCA,
   extensionApiserverAuthentication,
@@ -17,8 +17,8 @@ import {
   type CertificateAuthority,
   type IssuedCertificate,
   type StandInApiServer,
-} from '../../lib/testing/index.js';
-import { record, registerSecrets } from '../support/secrets.js';
+} from '../../../lib/testing/index.js';
+import { record, registerSecrets } from '../../support/secrets.js';
 
 /**
  * client ──TLS──▶ app (front proxy, then client certificate, configured from the stand-in API
@@ -384,6 +384,27 @@ describe('ClusterAuthentication: a ConfigMap that cannot be read', () => {
     const loaded = log.next(/loaded client-ca-file/);
     publish({ clientCA: cas.client1.cert });
     await loaded;
+    expect(await get(certs.alice1)).toEqual(ALICE);
+  });
+
+  it('API server down at start: ready rejects, and the configuration is read once it is back', async () => {
+    publish({ clientCA: cas.client1.cert });
+    await api.setFault({ type: 'refuse' });
+    const { cluster, log } = start();
+    const loaded = log.next(/loaded client-ca-file/);
+    try {
+      await expect(cluster.ready).rejects.toMatchObject({
+        code: 'ERR_CLUSTER_AUTHENTICATION',
+        message:
+          'configmap kube-system/extension-apiserver-authentication: cannot be read (ECONNREFUSED)',
+      });
+    } finally {
+      await api.setFault();
+    }
+    await loaded;
+    expect(log.lines).toContain(
+      'info: configmap kube-system/extension-apiserver-authentication: read again',
+    );
     expect(await get(certs.alice1)).toEqual(ALICE);
   });
 
