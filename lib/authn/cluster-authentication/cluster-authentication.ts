@@ -63,6 +63,8 @@ export class ClusterAuthentication {
   private readonly watch: ConfigMapWatch;
   private settle: ((error?: Error) => void) | undefined;
   private version = '';
+  /** The ConfigMap was last seen missing (not found, or deleted). */
+  private gone = false;
   /** The problem last told for each part, so that it is told once while it lasts. */
   private readonly problems = { clientCA: '', requestHeader: '' };
 
@@ -91,15 +93,12 @@ export class ClusterAuthentication {
       logger: this.logger,
       events: {
         onConfigMap: (data, resourceVersion) => {
+          this.gone = false;
           this.apply(data, resourceVersion);
           this.settle?.();
         },
         onMissing: (how) => {
-          this.logger.warn(
-            how === 'deleted'
-              ? `${this.where}: deleted; keeping the configuration read last, and watching for a new one`
-              : `${this.where}: not found; client certificates and front proxies are refused until it exists (watching for it)`,
-          );
+          this.missing(how);
           this.settle?.();
         },
         onFailure: (failure) => this.failed(failure, tolerateLookupFailure),
@@ -116,6 +115,17 @@ export class ClusterAuthentication {
   /** Stops reading and watching the ConfigMap; the configuration read last stays in force. */
   close(): void {
     this.watch.close();
+  }
+
+  /** Tells (once while it lasts) that the ConfigMap is not there, and what stays in force. */
+  private missing(how: 'not-found' | 'deleted'): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.logger.warn(
+      this.version === ''
+        ? `${this.where}: not found; client certificates and front proxies are refused until it exists (watching for it)`
+        : `${this.where}: ${how === 'deleted' ? 'deleted' : 'not found'}; keeping the configuration read last, and watching for a new one`,
+    );
   }
 
   private failed(failure: ConfigMapFailure, tolerate: boolean): void {
