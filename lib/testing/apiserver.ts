@@ -2,7 +2,8 @@
  * A stand-in kube-apiserver for tests: real HTTPS on 127.0.0.1 with its own CA, callers
  * authenticated the way kube-apiserver does (client certificate or bearer token), and the two
  * review APIs a kubelet-style authenticator/authorizer calls — TokenReview and
- * SubjectAccessReview — in their exact wire format. Faults can be injected at any time.
+ * SubjectAccessReview — in their exact wire format, plus ConfigMaps to get, list and watch (the
+ * cluster's authentication configuration). Faults can be injected at any time.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
