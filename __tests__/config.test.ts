@@ -21,7 +21,25 @@ describe('resolveKubeletAuthConfig', () => {
       staleIfErrorMs: 0,
       alwaysAllowPaths: [],
       alwaysAllowGroups: [],
+      staticRules: [],
+      requestHeader: undefined,
+      identityHeaders: undefined,
     });
+  });
+
+  it('resolves the front proxy, identity headers and static rules it is given', () => {
+    const config = resolveKubeletAuthConfig({
+      nodeName: 'n',
+      authentication: { requestHeader: { clientCAFile: '/pki/front-proxy-ca.crt' } },
+      authorization: { static: [{ users: ['alice'], verbs: ['get'], resources: ['nodes'] }] },
+      identityHeaders: true,
+    });
+    expect(config.requestHeader).toEqual({ clientCAFile: '/pki/front-proxy-ca.crt' });
+    expect(config.identityHeaders).toEqual({});
+    expect(config.staticRules).toHaveLength(1);
+    expect(() =>
+      resolveKubeletAuthConfig({ nodeName: 'n', identityHeaders: 'yes' as never }),
+    ).toThrow(/^identityHeaders: expected true, false or the header names/);
   });
 
   it('reads Go durations and milliseconds; zero is a real zero', () => {

@@ -1,14 +1,27 @@
 import { toMilliseconds } from './duration.js';
 import { KubeletAuthError } from './errors.js';
-import type { KubeletAuthorizationMode } from './contracts.js';
+import type {
+  AttributesFunction,
+  DecisionListener,
+  KubeletAuthorizationMode,
+} from './contracts.js';
 import {
   DEFAULT_CACHE_SIZE,
   DEFAULT_MAX_CONCURRENT_REVIEWS,
   DEFAULT_REVIEW_TIMEOUT_MS,
   KUBELET_CONFIGURATION_DEFAULTS,
 } from './defaults.js';
-import type { KubeletAuthOptions } from './options.js';
-import { closest, invalidOption } from './option-errors.js';
+import type { KubeletAuthOptions, KubeletRequestHeader } from './options.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { ReviewClient } from './apiserver/reviews.js';
+import type { StaticRule } from './authz/static-rules.js';
+import type { IdentityHeaderNames } from './identity/identity-headers.js';
+import { levelled, type Logger } from './logger.js';
+import type { AuthMetrics } from './metrics/observer.js';
+import { invalidOption } from './option-errors.js';
+import { checkOptionNames } from './option-names.js';
+import { clusterAuthenticationOf } from './authn/cluster-authentication/kubelet-option.js';
+import type { ClusterAuthenticationOptions } from './authn/cluster-authentication/options.js';
 
 /** {@link KubeletAuthOptions} with every default applied and every value checked. */
 export interface ResolvedKubeletAuthConfig {
@@ -29,43 +42,28 @@ export interface ResolvedKubeletAuthConfig {
   staleIfErrorMs: number;
   alwaysAllowPaths: string[];
   alwaysAllowGroups: string[];
+  /** Rules decided in process before the webhook; checked by the static authorizer. */
+  staticRules: StaticRule[];
+  /** Front-proxy authentication, when configured (its CA file checked to be given). */
+  requestHeader: KubeletRequestHeader | undefined;
+  /** Where and how to read the cluster's authentication ConfigMap, when on (checked). */
+  clusterAuthentication: ClusterAuthenticationOptions | undefined;
+  /** The identity headers written for the app on allowed requests, when on. */
+  identityHeaders: IdentityHeaderNames | undefined;
 }
 
-const KNOWN: Record<string, readonly string[]> = {
-  '': [
-    'nodeName',
-    'attributes',
-    'kubeConfig',
-    'reviewClient',
-    'authentication',
-    'authorization',
-    'fineGrained',
-    'audiences',
-    'timeout',
-    'cacheSize',
-    'maxConcurrentReviews',
-    'logger',
-    'onDecision',
-    'metrics',
-    'staleIfError',
-    'identityHeaders',
-  ],
-  authentication: ['x509', 'webhook', 'anonymous', 'requestHeader', 'clusterAuthentication'],
-  'authentication.clusterAuthentication': ['namespace', 'name', 'tolerateLookupFailure', 'timeout'],
-  'authentication.requestHeader': [
-    'clientCAFile',
-    'allowedNames',
-    'usernameHeaders',
-    'uidHeaders',
-    'groupHeaders',
-    'extraHeaderPrefixes',
-  ],
-  'authentication.x509': ['clientCAFile'],
-  'authentication.webhook': ['enabled', 'cacheTTL'],
-  'authentication.anonymous': ['enabled'],
-  authorization: ['mode', 'webhook', 'alwaysAllowPaths', 'alwaysAllowGroups', 'static'],
-  'authorization.webhook': ['cacheAuthorizedTTL', 'cacheUnauthorizedTTL'],
-};
+/** What {@link kubeletAuth} works with besides configuration: collaborators, checked. */
+export interface KubeletAuthDependencies {
+  logger: Required<Logger>;
+  metrics: AuthMetrics | undefined;
+  /** `onDecision` and the metrics' own listener, as one. */
+  onDecision: DecisionListener | undefined;
+  /** The review client given, if any. */
+  reviewClient: ReviewClient | undefined;
+  kubeConfig: KubeConfig | undefined;
+  /** The attributes function given, replacing the kubelet's. */
+  attributes: AttributesFunction | undefined;
+}
 
 /**
  * Applies defaults and validates, throwing a `TypeError` that names the option (or the kubelet's
@@ -75,7 +73,7 @@ export function resolveKubeletAuthConfig(options: KubeletAuthOptions): ResolvedK
   if (typeof options !== 'object' || options === null) {
     throw invalidOption('kubeletAuth: options are required ({ nodeName, kubeConfig, … })');
   }
-  checkKnownKeys(options, '');
+  checkOptionNames(options);
   const { authentication = {}, authorization = {} } = options;
   if (options.attributes !== undefined && typeof options.attributes !== 'function') {
     throw invalidOption('attributes: expected a function (req, user, path) => Attributes[]');
@@ -132,6 +130,10 @@ export function resolveKubeletAuthConfig(options: KubeletAuthOptions): ResolvedK
     staleIfErrorMs: toMilliseconds(options.staleIfError ?? 0, 'staleIfError'),
     alwaysAllowPaths: list(authorization.alwaysAllowPaths, 'authorization.alwaysAllowPaths'),
     alwaysAllowGroups: list(authorization.alwaysAllowGroups, 'authorization.alwaysAllowGroups'),
+    staticRules: authorization.static ?? [],
+    requestHeader: requestHeaderOf(authentication.requestHeader),
+    clusterAuthentication: clusterAuthenticationOf(authentication.clusterAuthentication),
+    identityHeaders: identityHeadersOf(options.identityHeaders),
   };
   if (typeof config.clientCAFile !== 'string') {
     throw invalidOption('authentication.x509.clientCAFile: expected a file path');
@@ -158,7 +160,7 @@ export function resolveKubeletAuthConfig(options: KubeletAuthOptions): ResolvedK
     !config.tokenWebhook &&
     config.clientCAFile === '' &&
     authentication.requestHeader === undefined &&
-    !authentication.clusterAuthentication
+    config.clusterAuthentication === undefined
   ) {
     throw new KubeletAuthError(
       'ERR_INVALID_OPTION',
@@ -166,6 +168,77 @@ export function resolveKubeletAuthConfig(options: KubeletAuthOptions): ResolvedK
     );
   }
   return config;
+}
+
+/** The collaborators in `options`, checked; `onDecision` combined with the metrics' listener. */
+export function resolveKubeletAuthDependencies(
+  options: KubeletAuthOptions,
+): KubeletAuthDependencies {
+  const { metrics } = options;
+  return {
+    logger: levelled(options.logger),
+    metrics,
+    onDecision: combineListeners(options.onDecision, metrics?.decision?.bind(metrics)),
+    reviewClient:
+      options.reviewClient === undefined ? undefined : checkedReviewClient(options.reviewClient),
+    kubeConfig: options.kubeConfig,
+    attributes: options.attributes,
+  };
+}
+
+function requestHeaderOf(value: unknown): KubeletRequestHeader | undefined {
+  if (value === undefined) return undefined;
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    !(value as KubeletRequestHeader).clientCAFile
+  ) {
+    throw invalidOption(
+      'authentication.requestHeader.clientCAFile: required, the front-proxy CA bundle',
+    );
+  }
+  return { ...(value as KubeletRequestHeader) };
+}
+
+function identityHeadersOf(value: unknown): IdentityHeaderNames | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return {};
+  if (typeof value !== 'object' || value === null) {
+    throw invalidOption(
+      `identityHeaders: expected true, false or the header names, got ${JSON.stringify(value)}`,
+    );
+  }
+  return { ...(value as IdentityHeaderNames) };
+}
+
+/** `reviewClient` as given, once it is known to have both review methods. */
+function checkedReviewClient(client: ReviewClient): ReviewClient {
+  if (
+    typeof client !== 'object' ||
+    client === null ||
+    typeof client.tokenReview !== 'function' ||
+    typeof client.subjectAccessReview !== 'function'
+  ) {
+    throw invalidOption(
+      'reviewClient: expected an object with tokenReview() and subjectAccessReview() (a ReviewClient)',
+    );
+  }
+  return client;
+}
+
+/** Both listeners, or the one given. */
+function combineListeners(
+  a: DecisionListener | undefined,
+  b: DecisionListener | undefined,
+): DecisionListener | undefined {
+  if (!a || !b) return a ?? b;
+  return (event) => {
+    try {
+      a(event);
+    } finally {
+      b(event);
+    }
+  };
 }
 
 function list(value: unknown, name: string): string[] {
@@ -181,20 +254,4 @@ function bool(value: unknown, name: string, fallback: boolean): boolean {
   if (typeof value !== 'boolean')
     throw invalidOption(`${name}: expected true or false, got ${JSON.stringify(value)}`);
   return value;
-}
-
-/** Unknown option names throw, with the closest known name as a hint (typos fail loudly). */
-function checkKnownKeys(value: object, path: string): void {
-  const known = KNOWN[path];
-  if (!known) return;
-  for (const [key, child] of Object.entries(value)) {
-    const name = path ? `${path}.${key}` : key;
-    if (!known.includes(key)) {
-      const hint = closest(key, known);
-      throw invalidOption(
-        `${name}: unknown option${hint ? ` (did you mean ${path ? `${path}.` : ''}${hint}?)` : ''}`,
-      );
-    }
-    if (typeof child === 'object' && child !== null && KNOWN[name]) checkKnownKeys(child, name);
-  }
 }

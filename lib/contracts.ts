@@ -135,7 +135,8 @@ export interface Authorizer {
   authorize(attributes: Attributes): Promise<AuthorizationResult>;
   /**
    * The answer already at hand (a cache hit, a constant), without waiting; `undefined` when it
-   * must be worked out with `authorize`. Optional: lets warm requests pass without an `await`.
+   * must be worked out with `authorize`. Optional: lets a request whose answer is known be
+   * decided without waiting.
    */
   peek?(attributes: Attributes): AuthorizationResult | undefined;
 }
@@ -192,6 +193,24 @@ export interface WatchBackoff {
 }
 
 // The middleware and what it reports.
+
+/** The package's own answer to a request, in place of the app's: a status and the exact body. */
+export interface Reply {
+  readonly kind: 'reply';
+  readonly status: number;
+  readonly body: string;
+}
+
+/** The client left, or someone else answered, while a review ran: nothing to write or run. */
+export interface Gone {
+  readonly kind: 'gone';
+}
+
+/** Authorization's verdict on a request whose user is known. */
+export type AuthzVerdict = { readonly kind: 'allowed' } | Reply | Gone;
+
+/** The verdict on a whole request: on to the app as `user`, the package's reply, or nothing. */
+export type Verdict = { readonly kind: 'user'; readonly user: KubeUser } | Reply | Gone;
 
 /** A Connect/Express middleware. */
 export type Middleware = (

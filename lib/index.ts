@@ -53,6 +53,7 @@ export type { ChainResult } from './authn/chain.js';
 export { TokenReviewStrategy } from './authn/token.js';
 export type { TokenReviewStrategyOptions } from './authn/token.js';
 export { AnonymousStrategy } from './authn/anonymous.js';
+export { AuthenticatorStrategy, passportStrategy } from './authn/passport-strategy.js';
 export { parseBearerToken } from './authn/bearer.js';
 export { webhookTokenAuthenticator } from './authn/token-authenticator.js';
 export type { WebhookTokenAuthenticatorOptions } from './authn/token-authenticator.js';
@@ -154,10 +155,4 @@ export type {
   ReviewKind,
 } from './metrics/observer.js';
 export type { Logger, LogLevel, StderrLoggerOptions } from './logger.js';
-export {
-  writeUnauthorized,
-  writeForbidden,
-  writeAuthorizationError,
-  forbiddenMessage,
-  authorizationErrorMessage,
-} from './responses.js';
+export { forbiddenMessage, authorizationErrorMessage } from './responses.js';

@@ -37,20 +37,7 @@ export interface KubeletAuthentication {
    * `X-Remote-User`/`-Group`/`-Uid`/`-Extra-*`. Asked before every other method.
    * Not the kubelet's behaviour. Default: off.
    */
-  requestHeader?: {
-    /** PEM bundle of the front-proxy CA (`--requestheader-client-ca-file`), never the client CA. Required. */
-    clientCAFile: string;
-    /** CNs a front proxy's certificate may have (`--requestheader-allowed-names`). Default: any. */
-    allowedNames?: string[];
-    /** Default: `['X-Remote-User']`. */
-    usernameHeaders?: string[];
-    /** Default: `['X-Remote-Uid']`. */
-    uidHeaders?: string[];
-    /** Default: `['X-Remote-Group']`. */
-    groupHeaders?: string[];
-    /** Default: `['X-Remote-Extra-']`. */
-    extraHeaderPrefixes?: string[];
-  };
+  requestHeader?: KubeletRequestHeader;
   /**
    * Read the client CA and the front-proxy configuration from the cluster, as aggregated API
    * servers do: the ConfigMap `kube-system/extension-apiserver-authentication`, read with
@@ -72,6 +59,22 @@ export interface KubeletAuthentication {
     /** Default: `false` (the KubeletConfiguration default; the kubelet's flag default is true). */
     enabled?: boolean;
   };
+}
+
+/** Front-proxy authentication settings (`authentication.requestHeader`). */
+export interface KubeletRequestHeader {
+  /** PEM bundle of the front-proxy CA (`--requestheader-client-ca-file`), never the client CA. Required. */
+  clientCAFile: string;
+  /** CNs a front proxy's certificate may have (`--requestheader-allowed-names`). Default: any. */
+  allowedNames?: string[];
+  /** Default: `['X-Remote-User']`. */
+  usernameHeaders?: string[];
+  /** Default: `['X-Remote-Uid']`. */
+  uidHeaders?: string[];
+  /** Default: `['X-Remote-Group']`. */
+  groupHeaders?: string[];
+  /** Default: `['X-Remote-Extra-']`. */
+  extraHeaderPrefixes?: string[];
 }
 
 /** `authorization` of a KubeletConfiguration, camelCase. */

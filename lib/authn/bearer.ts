@@ -13,25 +13,11 @@ export function parseBearerToken(header: string | undefined): string | undefined
   const value = header.trim();
   // As `strings.Split(value, " ")`: the scheme, then the token up to the next space.
   const space = value.indexOf(' ');
-  if (space !== 6 || !startsWithBearer(value)) return undefined;
+  if (space !== 6 || value.slice(0, 6).toLowerCase() !== 'bearer') return undefined;
   const end = value.indexOf(' ', 7);
   const token = end === -1 ? value.slice(7) : value.slice(7, end);
   return token === '' ? undefined : token;
 }
-
-/**
- * Whether `value` starts with `bearer` in any case. Only `B`/`b`, `E`/`e`, … lower-case to those
- * letters (no other character does, as Go's `strings.ToLower` and JavaScript agree), so setting
- * the ASCII case bit and comparing is the same test, without making two strings per request.
- */
-function startsWithBearer(value: string): boolean {
-  for (let i = 0; i < 6; i++) {
-    if ((value.charCodeAt(i) | 0x20) !== BEARER.charCodeAt(i)) return false;
-  }
-  return true;
-}
-
-const BEARER = 'bearer';
 
 /** The `Authorization` header value (Node keeps only the first of repeated ones). */
 export function authorizationHeader(req: AuthRequest): string | undefined {

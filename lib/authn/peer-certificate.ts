@@ -74,15 +74,12 @@ interface Remembered<V> extends Verified<V> {
  * One verdict per TLS connection: keep-alive clients send many requests on one, and the
  * certificate is verified for the first only — again when the CA bundle changes (its version),
  * the verdict's time runs out, or (below TLS 1.3) a renegotiation brings another handshake.
- * On TLS 1.3 no handshake message is fetched per request (Node copies it into a new Buffer).
  */
 export class ConnectionVerdicts<V> {
   private readonly remembered = new WeakMap<object, Remembered<V>>();
 
   /**
    * The verdict for `socket`: remembered, or `verify(previous, socket, now)`'s, then remembered.
-   * (`socket` and `now` are passed on so that a caller can give a function made once, rather
-   * than a new closure per request.)
    */
   get<S extends PeerSocket>(
     socket: S,

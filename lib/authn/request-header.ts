@@ -1,5 +1,4 @@
-import type { IncomingMessage } from 'node:http';
-import { PassportStrategy } from './passport-strategy.js';
+import { AuthenticatorStrategy } from './passport-strategy.js';
 import { inboundHeaderLines, removeHeaders } from '../identity/identity-headers.js';
 import { escapeControlCharacters } from '../control-characters.js';
 import { levelled, type Logger } from '../logger.js';
@@ -16,7 +15,6 @@ import {
 import { markCredentialsRejected } from './rejection.js';
 import type { AuthnOutcome, AuthRequest, RequestAuthenticator, Verified } from '../contracts.js';
 import { NO_CREDENTIALS } from './request-authenticator.js';
-import { settle } from './strategy-actions.js';
 import { parseSubject } from './subject.js';
 import { SessionChains } from './session-chains.js';
 import { invalidOption } from '../option-errors.js';
@@ -64,8 +62,19 @@ interface ConnectionTrust {
  * }));
  * app.use(passport.authenticate(['kube-request-header', 'kube-x509', 'kube-token'], { session: false }));
  */
-export class RequestHeaderAuthenticator extends PassportStrategy implements RequestAuthenticator {
-  override readonly name = 'kube-request-header';
+export class RequestHeaderAuthenticator extends AuthenticatorStrategy<FrontProxyAuthenticator> {
+  constructor(options: RequestHeaderAuthenticatorOptions) {
+    super('kube-request-header', new FrontProxyAuthenticator(options));
+  }
+
+  /** Stops watching the CA file. */
+  close(): void {
+    this.authenticator.close();
+  }
+}
+
+/** The front-proxy authentication of {@link RequestHeaderAuthenticator}, without passport. */
+export class FrontProxyAuthenticator implements RequestAuthenticator {
   private readonly bundle: CABundle;
   private readonly settings: RequestHeaderSettingsSource;
   private readonly logger: Required<Logger>;
@@ -77,7 +86,6 @@ export class RequestHeaderAuthenticator extends PassportStrategy implements Requ
   private seen = { bundle: 0, settings: 0, trust: 0 };
 
   constructor(options: RequestHeaderAuthenticatorOptions) {
-    super();
     this.settings = checkOptions(options);
     this.logger = levelled(options.logger);
     this.now = options.now ?? Date.now;
@@ -99,10 +107,6 @@ export class RequestHeaderAuthenticator extends PassportStrategy implements Requ
   /** Stops watching the CA file. */
   close(): void {
     this.bundle.close();
-  }
-
-  override authenticate(req: IncomingMessage): void {
-    settle(this, this.authenticateRequest(req as unknown as AuthRequest));
   }
 
   /** The front proxy's assertion for this request; synchronous (verified once per connection). */

@@ -1,6 +1,4 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { IncomingMessage } from 'node:http';
-import { Strategy as BearerStrategy } from 'passport-http-bearer';
 import { createReviewClient } from '../apiserver/client.js';
 import { resolveKubeConfig } from '../apiserver/kube-config.js';
 import type { ReviewClient } from '../apiserver/reviews.js';
@@ -15,7 +13,7 @@ import { toMilliseconds, type Duration } from '../duration.js';
 import { levelled, type Logger } from '../logger.js';
 import { freezeUser, withAuthenticatedGroup, type KubeUser } from '../user.js';
 import { authorizationHeader, parseBearerToken, removeAuthorizationHeader } from './bearer.js';
-import type { PassportStrategy } from './passport-strategy.js';
+import { AuthenticatorStrategy } from './passport-strategy.js';
 import { markCredentialsRejected } from './rejection.js';
 import type {
   AuthnOutcome,
@@ -25,7 +23,6 @@ import type {
   TokenResult,
 } from '../contracts.js';
 import { NO_CREDENTIALS } from './request-authenticator.js';
-import { settle } from './strategy-actions.js';
 import { webhookTokenAuthenticator } from './token-authenticator.js';
 
 /** Options of {@link TokenReviewStrategy}. */
@@ -60,27 +57,28 @@ export interface TokenReviewStrategyOptions {
   metrics?: AuthMetrics;
 }
 
-/** passport-http-bearer's strategy, typed as the package's own base (its types stay private). */
-const BearerBase = BearerStrategy as unknown as new (
-  options: { passReqToCallback: false },
-  verify: (token: string, done: (error: Error | null, user?: KubeUser | false) => void) => void,
-) => PassportStrategy;
-
 /**
  * A passport strategy, name `'kube-token'`, for `Authorization: Bearer` tokens checked with the
- * API server's TokenReview. Built on passport-http-bearer's strategy, with the kubelet's header
- * parsing (`bearer` in any case, one space, extra parts ignored; never the
- * body or the query). On success the `Authorization` header is removed from the request.
- * A refused token, or one that could not be checked, fails with 401 and is never anonymous.
+ * API server's TokenReview, with the kubelet's header parsing (`bearer` in any case, one space,
+ * extra parts ignored; never the body or the query). On success the `Authorization` header is
+ * removed from the request. A refused token, or one that could not be checked, fails with 401
+ * and is never anonymous.
  *
  * @example passport.use(new TokenReviewStrategy({ kubeConfig, cacheTTL: '2m' }));
  */
-export class TokenReviewStrategy extends BearerBase implements RequestAuthenticator {
+export class TokenReviewStrategy extends AuthenticatorStrategy<TokenReviewAuthenticator> {
+  constructor(options: TokenReviewStrategyOptions = {}) {
+    super('kube-token', new TokenReviewAuthenticator(options));
+  }
+}
+
+/** The bearer token authentication of {@link TokenReviewStrategy}, without passport. */
+export class TokenReviewAuthenticator implements RequestAuthenticator {
   private readonly authenticator: TokenAuthenticator;
   private readonly logger: Required<Logger>;
 
   constructor(options: TokenReviewStrategyOptions = {}) {
-    const authenticator = cachedTokenAuthenticator(
+    this.authenticator = cachedTokenAuthenticator(
       options.authenticator ??
         webhookTokenAuthenticator(
           options.reviewClient ??
@@ -104,22 +102,7 @@ export class TokenReviewStrategy extends BearerBase implements RequestAuthentica
         ...(options.metrics ? { metrics: options.metrics } : {}),
       },
     );
-    // The verify callback keeps passport-http-bearer's contract for code that calls it directly.
-    super({ passReqToCallback: false }, (token, done) => {
-      authenticator.authenticateToken(token).then(
-        (result) => done(null, userOf(result) ?? false),
-        (error: Error) => done(error),
-      );
-    });
-    this.name = 'kube-token';
-    this.authenticator = authenticator;
     this.logger = levelled(options.logger);
-  }
-
-  override authenticate(req: IncomingMessage): void {
-    const outcome = this.authenticateRequest(req as unknown as AuthRequest);
-    if (outcome instanceof Promise) void outcome.then((settled) => settle(this, settled));
-    else settle(this, outcome);
   }
 
   /**

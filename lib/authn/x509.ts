@@ -1,6 +1,5 @@
 import { createHash, type X509Certificate } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import { PassportStrategy } from './passport-strategy.js';
+import { AuthenticatorStrategy } from './passport-strategy.js';
 import { levelled, type Logger } from '../logger.js';
 import { freezeUser, withAuthenticatedGroup, type KubeUser } from '../user.js';
 import { CABundle } from './ca-bundle.js';
@@ -16,7 +15,6 @@ import {
 } from './peer-certificate.js';
 import type { AuthnOutcome, AuthRequest, RequestAuthenticator, Verified } from '../contracts.js';
 import { NO_CREDENTIALS } from './request-authenticator.js';
-import { settle } from './strategy-actions.js';
 import { cachedChainVerifier, type ChainVerifier } from '../cache/chain-cache.js';
 import { SessionChains } from './session-chains.js';
 import { invalidOption } from '../option-errors.js';
@@ -62,8 +60,19 @@ type Verdict =
  *
  * @example passport.use(new ClientCertStrategy({ clientCAFile: '/etc/kubernetes/pki/ca.crt' }));
  */
-export class ClientCertStrategy extends PassportStrategy implements RequestAuthenticator {
-  override readonly name = 'kube-x509';
+export class ClientCertStrategy extends AuthenticatorStrategy<ClientCertAuthenticator> {
+  constructor(options: ClientCertStrategyOptions) {
+    super('kube-x509', new ClientCertAuthenticator(options));
+  }
+
+  /** Stops watching the CA file. */
+  close(): void {
+    this.authenticator.close();
+  }
+}
+
+/** The client certificate authentication of {@link ClientCertStrategy}, without passport. */
+export class ClientCertAuthenticator implements RequestAuthenticator {
   private readonly bundle: CABundle;
   private readonly logger: Required<Logger>;
   private readonly now: () => number;
@@ -74,7 +83,6 @@ export class ClientCertStrategy extends PassportStrategy implements RequestAuthe
   private readonly sessions: SessionChains;
 
   constructor(options: ClientCertStrategyOptions) {
-    super();
     if (options.bundle) this.bundle = options.bundle;
     else if (options.clientCAFile)
       this.bundle = CABundle.fromFile(options.clientCAFile, { logger: options.logger });
@@ -99,10 +107,6 @@ export class ClientCertStrategy extends PassportStrategy implements RequestAuthe
   /** Stops watching the CA file. */
   close(): void {
     this.bundle.close();
-  }
-
-  override authenticate(req: IncomingMessage): void {
-    settle(this, this.authenticateRequest(req as unknown as AuthRequest));
   }
 
   /** The certificate's outcome for this request; synchronous (verified once per connection). */

@@ -14,8 +14,8 @@ const DOT_SEGMENT_IN_STEM = /(^|\/)\.{1,2}\//;
 
 /**
  * Exact paths and prefixes (a pattern ending in `*` matches every path that starts with what
- * comes before the `*`), validated and compiled once. Matching is case-sensitive, on the
- * decoded path, and allocates nothing. (Shared by `alwaysAllowPaths` and `staticAuthorizer`.)
+ * comes before the `*`), validated once. Matching is case-sensitive, on the decoded path.
+ * (Shared by `alwaysAllowPaths` and `staticAuthorizer`.)
  *
  * @example new PathPatterns(['/healthz', '/debug/*'], 'paths').match('/debug/pprof') // '/debug/*'
  */

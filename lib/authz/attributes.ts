@@ -13,7 +13,8 @@ export interface KubeletAttributesOptions {
  * The verb the kubelet derives from an HTTP method: exact and case-sensitive, as the kubelet
  * compares Go's `r.Method`. HEAD is `get`, as the kubelet's documented table and the API server
  * say (the kubelet's code gives ''), so a route readable with GET is readable with HEAD; every
- * other method gets the empty verb. (A switch: no property lookup with a request's string.)
+ * other method gets the empty verb. (A switch, so that a method named like an object property,
+ * `constructor` or `__proto__`, finds nothing inherited.)
  */
 export function kubeletVerb(method: string): string {
   switch (method) {
@@ -46,8 +47,8 @@ export function isSubpath(subpath: string, path: string): boolean {
 type Rule = readonly [prefix: string, subresource: string];
 
 /**
- * The rows as the kubelet spells them, prepared for {@link firstMatch}: one trailing `/` taken
- * off each prefix once, as `isSubpath` would on every call.
+ * The rows as the kubelet spells them, one trailing `/` taken off each prefix (as `isSubpath`
+ * does), the form {@link routerMatches} compares.
  */
 function rules(rows: readonly Rule[]): readonly Rule[] {
   return rows.map(([prefix, subresource]) => [
@@ -76,13 +77,9 @@ const ALWAYS = rules([
   ['/spec/', 'spec'],
 ]);
 
-/** `isSubpath(path, prefix)` for each row in order, with the prefixes trimmed beforehand. */
+/** The subresource of the first row whose prefix `path` is under (the kubelet's `isSubpath`). */
 function firstMatch(table: readonly Rule[], path: string): string | undefined {
-  for (const [prefix, subresource] of table) {
-    if (path === prefix || (path.startsWith(prefix) && path.charCodeAt(prefix.length) === 0x2f)) {
-      return subresource;
-    }
-  }
+  for (const [prefix, subresource] of table) if (isSubpath(path, prefix)) return subresource;
   return undefined;
 }
 

@@ -5,7 +5,7 @@ import {
   type Authorizer,
 } from '../contracts.js';
 
-/** A result and the settled promise of it, both made once, shared by every request. */
+/** A result and the settled promise of it: the constant answer of an in-process rule. */
 export interface Answer {
   readonly result: AuthorizationResult;
   readonly promise: Promise<AuthorizationResult>;
@@ -77,8 +77,8 @@ export function unionAuthorizer(...authorizers: Authorizer[]): Authorizer {
       return answer;
     },
   };
-  // Known without waiting while each authorizer asked knows its answer: static rules in front
-  // of a cached webhook keep warm requests synchronous. A failure is left to `authorize`.
+  // Known without waiting while each authorizer asked knows its answer (static rules, a cache
+  // hit). A failure is left to `authorize`.
   union.peek = (attributes) => {
     let reason: string | undefined;
     for (const authorizer of authorizers) {

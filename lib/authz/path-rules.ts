@@ -1,77 +1,16 @@
-import type { IncomingMessage } from 'node:http';
-import type { KubeUser } from '../user.js';
-import type { AllOf, Attributes, AttributesFunction, PathRefused } from '../contracts.js';
+import type { Attributes, AllOf, AttributesFunction, PathRefused } from '../contracts.js';
+import { checkKnownKeys, invalidOption } from '../option-errors.js';
 import { isSubpath } from './attributes.js';
 import { nonResourceAttributes } from './non-resource.js';
-import { PATH_REFUSALS, routedPathOf, routedQuery } from './request-path.js';
+import { pathMatch, type PathMatch } from './path-rules/path-match.js';
+import { compileRuleTable, type PathRuleTable, type RuleEntry } from './path-rules/rule-table.js';
+import { PATH_REFUSALS, routedPathOf } from './request-path.js';
 import { foldCase, mayRouteLoosely, routerMatches } from './router-match.js';
 import { verbFor, type VerbMapping } from './verbs.js';
-import { checkKnownKeys, invalidOption } from '../option-errors.js';
 
-/**
- * The resource a request is checked against: a SubjectAccessReview's `resourceAttributes`, as
- * RBAC matches them (`resources: ['reports']`, `apiGroups: ['example.com']`, …).
- */
-export interface ResourceRule {
-  /** The resource (`'reports'`, `'services'`): required, without a `/`. */
-  resource: string;
-  /** The subresource (`'proxy'`, `'log'`). Default: `''` (none). */
-  subresource?: string;
-  /** The API group (`'example.com'`). Default: `''` (the core group). */
-  group?: string;
-  /** The API version. Default: `''` (not sent; RBAC does not look at versions). */
-  version?: string;
-  /** The namespace. Default: `''` (cluster-scoped: only ClusterRoleBindings can allow it). */
-  namespace?: string;
-  /** The object's name (RBAC `resourceNames`). Default: `''` (any name). */
-  name?: string;
-  /** The verb, instead of the one mapped from the method (e.g. `'list'`). Default: mapped. */
-  verb?: string;
-}
-
-/** Where a request matched, for {@link ComputedRule}s. */
-export interface PathMatch {
-  /** The prefix of the rule, as written in the table. */
-  readonly prefix: string;
-  /**
-   * The decoded path's segments after the prefix: `/namespaces/team-a/reports` under
-   * `/namespaces` gives `['team-a', 'reports']`; the prefix itself gives `[]`; a trailing `/`
-   * gives a trailing `''`. As sent, case kept: a case-insensitive route may serve `REPORTS`
-   * where you wrote `reports`, so compare exactly and return `null` for anything else.
-   */
-  readonly segments: readonly string[];
-  /**
-   * The request's query (`?name=weekly`). `get` returns the first of repeated names: if your
-   * handler could read another one, refuse repeats (`getAll(name).length !== 1`) by throwing.
-   */
-  readonly query: URLSearchParams;
-}
-
-/**
- * A rule computed from the request (a namespace from a path segment, a name from the query).
- * Return `null` when the request names nothing you authorize (a malformed path, a repeated
- * query parameter): it is denied, 403 without asking (in `allOf` too). Synchronous; throwing
- * makes the request fail closed with 500, and so does returning something that is not a
- * {@link ResourceRule}.
- */
-export type ComputedRule = (
-  req: IncomingMessage & { originalUrl?: string },
-  user: KubeUser,
-  path: string,
-  match: PathMatch,
-) => ResourceRule | null;
-
-/** One check: fixed, or computed per request. */
-export type PathCheck = ResourceRule | ComputedRule;
-
-/** A rule of the table: one check, or `{ allOf }`, checks that must all be allowed. */
-export type PathRule = PathCheck | { readonly allOf: readonly PathCheck[] };
-
-/** Path prefix → rule, as an object, a list of `[prefix, rule]` pairs, or a `Map`. */
-export type PathRuleTable =
-  | Readonly<Record<string, PathRule>>
-  | readonly (readonly [prefix: string, rule: PathRule])[]
-  | ReadonlyMap<string, PathRule>;
+export type { ResourceRule } from './path-rules/resource-rule.js';
+export type { PathMatch } from './path-rules/path-match.js';
+export type { ComputedRule, PathCheck, PathRule, PathRuleTable } from './path-rules/rule-table.js';
 
 /** Options of {@link pathRules}. */
 export interface PathRulesOptions {
@@ -96,58 +35,14 @@ export interface PathRulesOptions {
   verbs?: VerbMapping;
 }
 
-/** A {@link ResourceRule} with its defaults filled in; `verb` `''` means "from the method". */
-type Template = Omit<Attributes, 'user' | 'resourceRequest' | 'path'>;
-
-type Derive = (
-  req: IncomingMessage & { originalUrl?: string },
-  user: KubeUser,
-  path: string,
-  verb: string,
-  match: RequestMatch,
-) => Attributes | null;
-
-interface Entry {
-  /** Without the trailing `/`; `''` for `/`. */
-  prefix: string;
-  /** {@link prefix} as a case-insensitive router compares it. */
-  folded: string;
-  written: string;
-  checks: Derive[];
-  all: boolean;
-  /** Whether a check is computed (and so needs a {@link PathMatch}). */
-  computed: boolean;
-}
-
-const OPTION_NAMES = new Set(['rules', 'default', 'verbs']);
-const RULE_FIELDS = new Set([
-  'resource',
-  'subresource',
-  'group',
-  'version',
-  'namespace',
-  'name',
-  'verb',
-]);
-/** Names people write for a field, and the field they mean. */
-const HINTS: Readonly<Record<string, string>> = {
-  apiGroup: 'group',
-  apiGroups: 'group',
-  apiVersion: 'version',
-  resources: 'resource',
-  subresources: 'subresource',
-  verbs: 'verb',
-  namespaces: 'namespace',
-  resourceName: 'name',
-  resourceNames: 'name',
-};
+const OPTION_NAMES = ['rules', 'default', 'verbs'];
 
 /**
  * Authorizes an app's routes as Kubernetes resources: each path prefix maps to the resource
  * attributes asked for it (the kubelet's table, made yours). A rule is fixed, computed from the
  * request, or `{ allOf: [...] }` (every check must be allowed; the 403 names the first refused).
- * The longest matching prefix wins; unmatched paths follow `default`. The table is checked and
- * sorted once; per request it is one loop over it. Bad configuration throws a `TypeError`.
+ * The longest matching prefix wins; unmatched paths follow `default`. The table is checked once,
+ * at construction: bad configuration throws a `TypeError`.
  *
  * @example
  * kubeletAuthz({
@@ -167,34 +62,15 @@ export function pathRules(options: PathRulesOptions): AttributesFunction {
   if (typeof options !== 'object' || options === null) {
     throw invalidOption('pathRules: options must be an object { rules, default?, verbs? }');
   }
-  checkKnownKeys('pathRules', options, [...OPTION_NAMES]);
+  checkKnownKeys('pathRules', options, OPTION_NAMES);
   const verbOf = verbFor(options.verbs ?? 'kubelet', 'pathRules: verbs');
-  const entries = tableEntries(options.rules).map(([written, rule]) => compileEntry(written, rule));
-  if (entries.length === 0) {
-    throw invalidOption('pathRules: rules needs at least one path prefix');
-  }
-  const seen = new Map<string, Entry>();
-  for (const entry of entries) {
-    const other = seen.get(entry.folded);
-    if (other !== undefined) {
-      const pair = `${JSON.stringify(other.written)} and ${JSON.stringify(entry.written)}`;
-      throw invalidOption(
-        other.prefix === entry.prefix
-          ? `pathRules: rules ${pair} are the same prefix`
-          : `pathRules: rules ${pair} differ only in case, which Express (by default) and Connect do not tell apart`,
-      );
-    }
-    seen.set(entry.folded, entry);
-  }
-  // Longest first: the first match is the longest (two different prefixes of one length never
-  // both match a path).
-  entries.sort((a, b) => b.prefix.length - a.prefix.length);
+  const entries = compileRuleTable(options.rules);
   const fallback = unmatched(options.default);
   // A prefix written with capitals matches lower-case paths loosely, so every path is compared.
   const capitals = entries.some((entry) => entry.folded !== entry.prefix);
 
   return function pathRulesAttributes(req, user, path): Attributes[] | AllOf | PathRefused {
-    let entry: Entry | undefined;
+    let entry: RuleEntry | undefined;
     for (const e of entries) {
       if (isSubpath(path, e.prefix)) {
         entry = e;
@@ -214,7 +90,7 @@ export function pathRules(options: PathRulesOptions): AttributesFunction {
     if (entry !== undefined) {
       const verb = verbOf(req.method ?? '');
       const match = entry.computed
-        ? new RequestMatch(entry.written, path.slice(entry.prefix.length), req)
+        ? pathMatch(entry.written, path.slice(entry.prefix.length), req)
         : NO_MATCH;
       const records: Attributes[] = [];
       for (const check of entry.checks) {
@@ -230,173 +106,19 @@ export function pathRules(options: PathRulesOptions): AttributesFunction {
 }
 
 /** The longest entry a router matching loosely could serve `folded` under. */
-function looseEntry(entries: readonly Entry[], folded: string): Entry | undefined {
+function looseEntry(entries: readonly RuleEntry[], folded: string): RuleEntry | undefined {
   for (const entry of entries) if (routerMatches(folded, entry.folded)) return entry;
   return undefined;
 }
 
 const ROUTED_ELSEWHERE: PathRefused = Object.freeze({ refused: PATH_REFUSALS.routedElsewhere });
 
-function tableEntries(rules: unknown): [string, unknown][] {
-  if (rules instanceof Map) return [...(rules as Map<unknown, unknown>)].map(pair);
-  if (Array.isArray(rules)) return rules.map((entry: unknown) => pair(entry));
-  if (typeof rules === 'object' && rules !== null) return Object.entries(rules);
-  throw invalidOption(
-    "pathRules: rules is required: path prefix → rule, e.g. { '/metrics': { resource: 'services', subresource: 'proxy' } }",
-  );
-}
-
-function pair(entry: unknown): [string, unknown] {
-  if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string') {
-    throw invalidOption('pathRules: rules as a list holds [prefix, rule] pairs');
-  }
-  return [entry[0], entry[1] as unknown];
-}
-
-function compileEntry(written: string, rule: unknown): Entry {
-  const where = `pathRules: rules[${JSON.stringify(written)}]`;
-  const prefix = normalizePrefix(written, where);
-  if (typeof rule === 'object' && rule !== null && 'allOf' in rule) {
-    const { allOf, ...rest } = rule as { allOf: unknown };
-    if (Object.keys(rest).length > 0) {
-      throw invalidOption(
-        `${where}: allOf goes alone; put ${Object.keys(rest).join(', ')} in its checks`,
-      );
-    }
-    if (!Array.isArray(allOf) || allOf.length === 0) {
-      throw invalidOption(`${where}.allOf: expected a non-empty list of checks`);
-    }
-    const checks = allOf.map((check: unknown, i) => compileCheck(check, `${where}.allOf[${i}]`));
-    return {
-      prefix,
-      folded: foldCase(prefix),
-      written,
-      checks,
-      all: true,
-      computed: allOf.some(isFunction),
-    };
-  }
-  return {
-    prefix,
-    folded: foldCase(prefix),
-    written,
-    checks: [compileCheck(rule, where)],
-    all: false,
-    computed: isFunction(rule),
-  };
-}
-
-function isFunction(value: unknown): value is ComputedRule {
-  return typeof value === 'function';
-}
-
-function normalizePrefix(written: string, where: string): string {
-  if (!written.startsWith('/')) {
-    throw invalidOption(`${where}: a path prefix starts with "/"`);
-  }
-  if (written.includes('*')) {
-    throw invalidOption(
-      `${where}: prefixes match whole segments without wildcards: write ${JSON.stringify(written.replace(/\/?\*.*$/, '') || '/')}`,
-    );
-  }
-  if (/(^|\/)\.{1,2}(\/|$)/.test(written) || written.includes('//')) {
-    throw invalidOption(
-      `${where}: "." and ".." segments and empty segments never match (such paths get 400)`,
-    );
-  }
-  if (written.includes('?') || written.includes('#')) {
-    throw invalidOption(`${where}: a prefix is a path, without query or fragment`);
-  }
-  // Routers match the path as sent: a character clients must percent-encode would never match
-  // a router's route as written, while the decoded path would match the prefix.
-  const encoded = /[^A-Za-z0-9\-._~!$&'()*+,;=:@/]/.exec(written);
-  if (encoded) {
-    throw invalidOption(
-      `${where}: ${JSON.stringify(encoded[0])} is sent percent-encoded, so no router matches it as written: use letters, digits and -._~!$&'()*+,;=:@`,
-    );
-  }
-  return written.endsWith('/') ? written.slice(0, -1) : written;
-}
-
-function compileCheck(check: unknown, where: string): Derive {
-  if (isFunction(check)) {
-    return function computedCheck(req, user, path, verb, match) {
-      const result: unknown = check(req, user, path, match);
-      if (typeof (result as { then?: unknown } | null)?.then === 'function') {
-        throw invalidOption(`${where} returned a Promise: rule functions are synchronous`);
-      }
-      if (result === null) return null;
-      return record(templateOf(result, `${where} returned`), verb, user, path);
-    };
-  }
-  const template = templateOf(check, where);
-  return function fixedCheck(_req, user, path, verb) {
-    return record(template, verb, user, path);
-  };
-}
-
-function record(t: Template, verb: string, user: KubeUser, path: string): Attributes {
-  return {
-    user,
-    verb: t.verb || verb,
-    namespace: t.namespace,
-    apiGroup: t.apiGroup,
-    apiVersion: t.apiVersion,
-    resource: t.resource,
-    subresource: t.subresource,
-    name: t.name,
-    resourceRequest: true,
-    path,
-  };
-}
-
-/** Checks a {@link ResourceRule} (at construction, or what a computed rule returned). */
-function templateOf(rule: unknown, where: string): Template {
-  if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) {
-    throw invalidOption(
-      `${where}: expected { resource, subresource?, group?, version?, namespace?, name?, verb? }, a function, or { allOf }`,
-    );
-  }
-  const fields = rule as Record<string, unknown>;
-  for (const key of Object.keys(fields)) {
-    if (key === 'allOf') throw invalidOption(`${where}: allOf cannot be nested`);
-  }
-  checkKnownKeys(where, fields, [...RULE_FIELDS], { aliases: HINTS, noun: 'field' });
-  const resource = fields['resource'];
-  if (typeof resource !== 'string' || resource === '') {
-    throw invalidOption(`${where}.resource: expected a non-empty string`);
-  }
-  if (resource.includes('/')) {
-    const [res, sub] = resource.split('/', 2);
-    throw invalidOption(
-      `${where}.resource: ${JSON.stringify(resource)} has a "/": write { resource: ${JSON.stringify(res)}, subresource: ${JSON.stringify(sub)} }`,
-    );
-  }
-  const verb = optionalString(fields, 'verb', where);
-  if (fields['verb'] !== undefined && verb === '') {
-    throw invalidOption(
-      `${where}.verb: expected a non-empty verb (leave it out to map the method)`,
-    );
-  }
-  return {
-    verb,
-    namespace: optionalString(fields, 'namespace', where),
-    apiGroup: optionalString(fields, 'group', where),
-    apiVersion: optionalString(fields, 'version', where),
-    resource,
-    subresource: optionalString(fields, 'subresource', where),
-    name: optionalString(fields, 'name', where),
-  };
-}
-
-function optionalString(fields: Record<string, unknown>, key: string, where: string): string {
-  const value = fields[key];
-  if (value === undefined) return '';
-  if (typeof value !== 'string') {
-    throw invalidOption(`${where}.${key}: expected a string, got ${typeof value}`);
-  }
-  return value;
-}
+/** Given to fixed checks, which never read it. */
+const NO_MATCH: PathMatch = Object.freeze({
+  prefix: '',
+  segments: Object.freeze([]),
+  query: new URLSearchParams(),
+});
 
 function unmatched(fallback: PathRulesOptions['default']): AttributesFunction {
   if (fallback === undefined || fallback === 'deny') return () => [];
@@ -406,32 +128,3 @@ function unmatched(fallback: PathRulesOptions['default']): AttributesFunction {
     `pathRules: default: expected 'deny', 'nonResource' or an attributes function, got ${JSON.stringify(fallback)}`,
   );
 }
-
-/** A {@link PathMatch} that works out segments and query only when a rule reads them. */
-class RequestMatch implements PathMatch {
-  #segments: readonly string[] | undefined;
-  #query: URLSearchParams | undefined;
-
-  constructor(
-    readonly prefix: string,
-    /** The path after the prefix: `''` or starting with `/`. */
-    private readonly rest: string,
-    private readonly req: { url?: string; originalUrl?: string },
-  ) {}
-
-  get segments(): readonly string[] {
-    // Under `/`, the path `/` is the prefix itself.
-    const atPrefix = this.rest === '' || (this.rest === '/' && this.prefix === '/');
-    this.#segments ??= Object.freeze(atPrefix ? [] : this.rest.slice(1).split('/'));
-    return this.#segments;
-  }
-
-  get query(): URLSearchParams {
-    // The query the app's own parser sees (req.query), not one read past a fragment.
-    this.#query ??= new URLSearchParams(routedQuery(this.req.originalUrl ?? this.req.url ?? ''));
-    return this.#query;
-  }
-}
-
-/** Given to fixed checks, which never read it. */
-const NO_MATCH = new RequestMatch('', '', {});

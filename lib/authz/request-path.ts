@@ -55,7 +55,7 @@ export function checkRequestPath(req: {
   const unsafe = unsafeCharacter(target);
   if (unsafe !== undefined) return { refused: unsafe };
   let raw = routedPath(target);
-  if (raw === undefined || (raw.charCodeAt(0) !== SLASH && !(raw === '*' && target === '*'))) {
+  if (raw === undefined || (!raw.startsWith('/') && !(raw === '*' && target === '*'))) {
     return { refused: PATH_REFUSALS.unparseable };
   }
   if (raw.includes('%')) {
@@ -140,31 +140,16 @@ function unsafeCharacter(target: string): string | undefined {
 
 /**
  * The refusal for a control character (U+0000–U+001F, U+007F) or a `.`/`..` segment in the
- * decoded path, in that order, found in one pass (this runs on every request).
+ * decoded path, in that order.
  */
 function controlOrDotSegment(path: string): string | undefined {
-  let dotSegment = false;
-  /** Where the current segment starts (after a `/`, or at 0). */
-  let segment = 0;
-  for (let i = 0; i <= path.length; i++) {
-    const ch = i < path.length ? path.charCodeAt(i) : SLASH;
-    if (ch < 0x20 || ch === 0x7f) return PATH_REFUSALS.control;
-    if (ch !== SLASH) continue;
-    const length = i - segment;
-    if (
-      (length === 1 || length === 2) &&
-      path.charCodeAt(segment) === DOT &&
-      path.charCodeAt(i - 1) === DOT
-    ) {
-      dotSegment = true;
-    }
-    segment = i + 1;
-  }
-  return dotSegment ? PATH_REFUSALS.dotSegment : undefined;
+  if (CONTROL.test(path)) return PATH_REFUSALS.control;
+  return DOT_SEGMENT.test(path) ? PATH_REFUSALS.dotSegment : undefined;
 }
 
-const SLASH = 0x2f;
-const DOT = 0x2e;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x1f\x7f]/;
+const DOT_SEGMENT = /(^|\/)\.{1,2}(\/|$)/;
 const ENCODED_SEPARATOR = /%(2f|5c)/i;
 const HEX = /^[0-9a-fA-F]{2}$/;
 

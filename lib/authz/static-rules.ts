@@ -56,7 +56,7 @@ const FIELDS: readonly (keyof StaticRule)[] = [
 /** Every one (`'*'`) or the listed ones. */
 type Matcher = ReadonlySet<string> | 'all';
 
-/** RBAC resource matching, split so that no string is built per request. */
+/** RBAC resource matching: the entries of `resources`, by form. */
 interface ResourceMatcher {
   /** `'*'`. */
   all: boolean;

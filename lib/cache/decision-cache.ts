@@ -4,12 +4,9 @@ import {
   type AuthorizationResult,
   type Authorizer,
 } from '../contracts.js';
-import { DEFAULT_CACHE_SIZE } from '../defaults.js';
-import { isUnavailable } from '../errors.js';
-import { levelled, type Logger } from '../logger.js';
+import type { Logger } from '../logger.js';
 import type { AuthMetrics } from '../metrics/observer.js';
-import { ExpiringCache } from './expiring-cache.js';
-import { SingleFlight } from './singleflight.js';
+import { AnswerCache } from './answer-cache.js';
 
 /** Options of {@link cachedAuthorizer}. */
 export interface DecisionCacheOptions {
@@ -50,42 +47,21 @@ const MAX_CACHEABLE_SIZE = 10_000;
  * attribute, so no decision serves another user.
  */
 export function cachedAuthorizer(inner: Authorizer, options: DecisionCacheOptions): Authorizer {
-  const staleMs = options.staleIfErrorMs ?? 0;
-  const cache = new ExpiringCache<AuthorizationResult>({
-    maxEntries: options.maxEntries ?? DEFAULT_CACHE_SIZE,
-    staleMs,
-    ...(options.now ? { now: options.now } : {}),
-  });
-  const flights = new SingleFlight<string, AuthorizationResult>();
-  const lookup = options.metrics?.cacheLookup?.bind(options.metrics);
-  const logger = levelled(options.logger);
+  const answers = new AnswerCache<AuthorizationResult>('authorization', options);
 
   /**
-   * The inner answer, or when no answer came a recently expired one, as stale-if-error allows.
-   * An answer, even one with an error or one not to be kept, replaces what was kept.
+   * The inner answer; when it failed without an answer coming, a recently expired one if
+   * stale-if-error allows. An answer, even one with an error or one not to be kept, replaces
+   * what was kept.
    */
   async function ask(key: string, attributes: Attributes): Promise<AuthorizationResult> {
     const result = await authorizeSafely(inner, attributes);
-    if (result.error) {
-      if (!isUnavailable(result.error)) {
-        cache.delete(key);
-        return result;
-      }
-      const kept = staleMs > 0 ? cache.stale(key) : undefined;
-      if (kept === undefined) return result;
-      lookup?.('authorization', 'stale');
-      logger.warn(
-        `authorization failed (${result.error.message}); serving a decision that expired ${Math.round(kept.expiredMs)} ms ago (staleIfError)`,
-      );
-      return kept.value;
-    }
-    if (result.cacheable === false) cache.delete(key);
+    if (result.error) return answers.staleAfter(key, result.error) ?? result;
+    if (result.cacheable === false) answers.delete(key);
     else {
-      cache.set(
-        key,
-        result,
-        result.decision === 'Allow' ? options.authorizedTtlMs : options.unauthorizedTtlMs,
-      );
+      const ttlMs =
+        result.decision === 'Allow' ? options.authorizedTtlMs : options.unauthorizedTtlMs;
+      answers.set(key, result, ttlMs);
     }
     return result;
   }
@@ -93,19 +69,14 @@ export function cachedAuthorizer(inner: Authorizer, options: DecisionCacheOption
   return {
     peek(attributes: Attributes): AuthorizationResult | undefined {
       if (requesterControlledSize(attributes) >= MAX_CACHEABLE_SIZE) return undefined;
-      const hit = cache.fresh(decisionKey(attributes));
-      if (hit) lookup?.('authorization', 'hit');
-      return hit;
+      return answers.peek(decisionKey(attributes));
     },
     authorize(attributes: Attributes): Promise<AuthorizationResult> {
       if (requesterControlledSize(attributes) >= MAX_CACHEABLE_SIZE) {
         return authorizeSafely(inner, attributes);
       }
       const key = decisionKey(attributes);
-      const hit = cache.fresh(key);
-      lookup?.('authorization', hit ? 'hit' : 'miss');
-      if (hit) return Promise.resolve(hit);
-      return flights.do(key, () => ask(key, attributes));
+      return answers.get(key, () => ask(key, attributes));
     },
   };
 }

@@ -10,12 +10,6 @@ export interface ExpiringCacheOptions {
   now?: () => number;
 }
 
-/**
- * lru-cache's `get` allocates an options object when given none (and writes `status` into the
- * one it gets): one shared object keeps the warm path free of that allocation.
- */
-const GET_OPTIONS = {};
-
 interface Entry<V> {
   value: V;
   /** When the entry stops being fresh, on the cache's clock. */
@@ -35,9 +29,8 @@ export class ExpiringCache<V extends object> {
   constructor(options: ExpiringCacheOptions) {
     this.now = options.now ?? (() => performance.now());
     this.staleMs = options.staleMs;
-    // Expiry is this class's (each entry knows until when it is fresh): lru-cache only bounds
-    // the count. Its own TTL tracking would read the clock again on every lookup, and with its
-    // default resolution set a timer per lookup.
+    // Expiry is this class's (each entry knows until when it is fresh, on the injected clock):
+    // lru-cache only bounds the count.
     this.cache = new LRUCache<string, Entry<V>>({ max: options.maxEntries });
   }
 
@@ -58,7 +51,7 @@ export class ExpiringCache<V extends object> {
 
   /** The entry for `key` unless it expired more than `staleMs` ago (then it is dropped). */
   private kept(key: string, now: number): Entry<V> | undefined {
-    const entry = this.cache.get(key, GET_OPTIONS);
+    const entry = this.cache.get(key);
     if (entry !== undefined && now - entry.freshUntil > this.staleMs) {
       this.cache.delete(key);
       return undefined;

@@ -1,11 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { TokenAuthenticator, TokenResult } from '../contracts.js';
-import { DEFAULT_CACHE_SIZE } from '../defaults.js';
-import { isUnavailable } from '../errors.js';
-import { levelled, type Logger } from '../logger.js';
+import type { Logger } from '../logger.js';
 import type { AuthMetrics } from '../metrics/observer.js';
-import { ExpiringCache } from './expiring-cache.js';
-import { SingleFlight } from './singleflight.js';
+import { AnswerCache } from './answer-cache.js';
 import { u32 } from './u32.js';
 
 /** Options of {@link cachedTokenAuthenticator}. */
@@ -47,54 +44,30 @@ export function cachedTokenAuthenticator(
   const { ttlMs } = options;
   const failureTtlMs = options.failureTtlMs ?? ttlMs;
   const tokenKey = tokenKeyFunction(randomBytes(32), inner.audiences ?? []);
-  const staleMs = options.staleIfErrorMs ?? 0;
-  const cache = new ExpiringCache<TokenResult>({
-    maxEntries: options.maxEntries ?? DEFAULT_CACHE_SIZE,
-    staleMs,
-    ...(options.now ? { now: options.now } : {}),
-  });
-  const flights = new SingleFlight<string, TokenResult>();
-  const lookup = options.metrics?.cacheLookup?.bind(options.metrics);
-  const logger = levelled(options.logger);
+  const answers = new AnswerCache<TokenResult>('token', options);
 
-  /**
-   * The review's result, or when no answer came a recently expired one, as stale-if-error
-   * allows. An answer, even an error, replaces what was kept.
-   */
+  /** The review's result; when no result came, a recently expired one if stale-if-error allows. */
   async function review(key: string, token: string): Promise<TokenResult> {
     let result: TokenResult;
     try {
       result = await inner.authenticateToken(token);
     } catch (error) {
-      if (!isUnavailable(error)) {
-        cache.delete(key);
-        throw error;
-      }
-      const kept = staleMs > 0 ? cache.stale(key) : undefined;
+      const kept = answers.staleAfter(key, error);
       if (kept === undefined) throw error;
-      lookup?.('token', 'stale');
-      logger.warn(
-        `token review failed (${error instanceof Error ? error.message : String(error)}); serving a result that expired ${Math.round(kept.expiredMs)} ms ago (staleIfError)`,
-      );
-      return kept.value;
+      return kept;
     }
-    cache.set(key, result, result.authenticated ? ttlMs : failureTtlMs);
+    answers.set(key, result, result.authenticated ? ttlMs : failureTtlMs);
     return result;
   }
 
   return {
     audiences: inner.audiences,
     peekToken(token: string): TokenResult | undefined {
-      const hit = cache.fresh(tokenKey(token));
-      if (hit) lookup?.('token', 'hit');
-      return hit;
+      return answers.peek(tokenKey(token));
     },
     authenticateToken(token: string): Promise<TokenResult> {
       const key = tokenKey(token);
-      const hit = cache.fresh(key);
-      lookup?.('token', hit ? 'hit' : 'miss');
-      if (hit) return Promise.resolve(hit);
-      return flights.do(key, () => review(key, token));
+      return answers.get(key, () => review(key, token));
     },
   };
 }

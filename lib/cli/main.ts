@@ -14,17 +14,14 @@ import {
   quoted,
 } from '../control-characters.js';
 import { ANONYMOUS_USER } from '../user.js';
+import { clusterRoleFor, DEFAULT_ROLE_NAME, RequestListError } from './cluster-role.js';
+import { EXAMPLE_USER, explainRequest } from './explain.js';
 import {
-  clusterRoleFor,
-  DEFAULT_ROLE_NAME,
-  EXAMPLE_USER,
-  explainRequest,
   explanationReport,
   formatExplanation,
-  RequestListError,
   serialize,
   type OutputFormat,
-} from './explain.js';
+} from './explain-output.js';
 import { packageVersion } from './version.js';
 
 /** Where the command writes; the real process streams, or a fake in tests. */

@@ -68,65 +68,54 @@ const EXTRA: FieldType = {
   value: { kind: 'list', goType: 'v1.ExtraValue', item: STRING },
 };
 
-const SUBJECT_ACCESS_REVIEW: FieldType = {
+/** A review object: the API object's envelope around the spec it asks and the status it gets. */
+const REVIEW = (
+  kind: string,
+  spec: Record<string, FieldType>,
+  status: Record<string, FieldType>,
+): FieldType => ({
   kind: 'struct',
-  goType: 'v1.SubjectAccessReview',
+  goType: `v1.${kind}`,
   fields: {
     apiVersion: STRING,
     kind: STRING,
     metadata: ANY_OBJECT('v1.ObjectMeta'),
-    spec: {
-      kind: 'struct',
-      goType: 'v1.SubjectAccessReviewSpec',
-      fields: {
-        resourceAttributes: RESOURCE_ATTRIBUTES,
-        nonResourceAttributes: {
-          kind: 'struct',
-          goType: 'v1.NonResourceAttributes',
-          fields: { path: STRING, verb: STRING },
-        },
-        user: STRING,
-        groups: STRINGS,
-        extra: EXTRA,
-        uid: STRING,
-      },
-    },
-    status: {
-      kind: 'struct',
-      goType: 'v1.SubjectAccessReviewStatus',
-      fields: { allowed: BOOL, denied: BOOL, reason: STRING, evaluationError: STRING },
-    },
+    spec: { kind: 'struct', goType: `v1.${kind}Spec`, fields: spec },
+    status: { kind: 'struct', goType: `v1.${kind}Status`, fields: status },
   },
-};
+});
 
-const TOKEN_REVIEW: FieldType = {
-  kind: 'struct',
-  goType: 'v1.TokenReview',
-  fields: {
-    apiVersion: STRING,
-    kind: STRING,
-    metadata: ANY_OBJECT('v1.ObjectMeta'),
-    spec: {
+const SUBJECT_ACCESS_REVIEW = REVIEW(
+  'SubjectAccessReview',
+  {
+    resourceAttributes: RESOURCE_ATTRIBUTES,
+    nonResourceAttributes: {
       kind: 'struct',
-      goType: 'v1.TokenReviewSpec',
-      fields: { token: STRING, audiences: STRINGS },
+      goType: 'v1.NonResourceAttributes',
+      fields: { path: STRING, verb: STRING },
     },
-    status: {
-      kind: 'struct',
-      goType: 'v1.TokenReviewStatus',
-      fields: {
-        authenticated: BOOL,
-        user: {
-          kind: 'struct',
-          goType: 'v1.UserInfo',
-          fields: { username: STRING, uid: STRING, groups: STRINGS, extra: EXTRA },
-        },
-        audiences: STRINGS,
-        error: STRING,
-      },
-    },
+    user: STRING,
+    groups: STRINGS,
+    extra: EXTRA,
+    uid: STRING,
   },
-};
+  { allowed: BOOL, denied: BOOL, reason: STRING, evaluationError: STRING },
+);
+
+const TOKEN_REVIEW = REVIEW(
+  'TokenReview',
+  { token: STRING, audiences: STRINGS },
+  {
+    authenticated: BOOL,
+    user: {
+      kind: 'struct',
+      goType: 'v1.UserInfo',
+      fields: { username: STRING, uid: STRING, groups: STRINGS, extra: EXTRA },
+    },
+    audiences: STRINGS,
+    error: STRING,
+  },
+);
 
 /**
  * Returns the decoding error kube-apiserver reports for a review body whose fields have the

@@ -1,0 +1,44 @@
+import type { ReviewClient } from '../apiserver/reviews.js';
+import { alwaysAllowGroups, alwaysAllowPaths } from '../authz/always-allow.js';
+import { alwaysAllow, unionAuthorizer } from '../authz/authorizer.js';
+import { staticAuthorizer } from '../authz/static-rules.js';
+import { webhookAuthorizer } from '../authz/webhook.js';
+import type { KubeletAuthDependencies, ResolvedKubeletAuthConfig } from '../config.js';
+import type { Authorizer } from '../contracts.js';
+
+/**
+ * The authorizers decided in process, in k8s.io/apiserver's order: privileged groups,
+ * always-allow paths, static rules. Built before anything is watched or connected, so that a
+ * mistake in them throws first.
+ */
+export function inProcessAuthorizers(config: ResolvedKubeletAuthConfig): Authorizer[] {
+  const authorizers: Authorizer[] = [];
+  if (config.alwaysAllowGroups.length > 0)
+    authorizers.push(alwaysAllowGroups(config.alwaysAllowGroups));
+  if (config.alwaysAllowPaths.length > 0)
+    authorizers.push(alwaysAllowPaths(config.alwaysAllowPaths));
+  if (config.staticRules.length > 0) authorizers.push(staticAuthorizer(config.staticRules));
+  return authorizers;
+}
+
+/** The in-process authorizers, then the cached SubjectAccessReview (mode Webhook) or AlwaysAllow. */
+export function kubeletAuthorizer(
+  config: ResolvedKubeletAuthConfig,
+  deps: KubeletAuthDependencies,
+  reviewClient: ReviewClient | undefined,
+  inProcess: Authorizer[],
+): Authorizer {
+  const decider =
+    config.mode === 'Webhook' && reviewClient
+      ? webhookAuthorizer({
+          reviewClient,
+          cacheAuthorizedTTL: config.authorizedTtlMs,
+          cacheUnauthorizedTTL: config.unauthorizedTtlMs,
+          cacheSize: config.cacheSize,
+          staleIfError: config.staleIfErrorMs,
+          logger: deps.logger,
+          ...(deps.metrics ? { metrics: deps.metrics } : {}),
+        })
+      : alwaysAllow();
+  return inProcess.length > 0 ? unionAuthorizer(...inProcess, decider) : decider;
+}
