@@ -1,6 +1,8 @@
 // The layers of lib/, checked by `npm run arch` (part of `npm test`). Arrows point down only:
 //
-//   index.ts, kubelet-auth.ts, config.ts, options.ts   composition and options
+//   index.ts, kubelet.ts, parts.ts                     the entry points (with testing/index.ts
+//                                                      and metrics/prometheus.ts)
+//   kubelet-auth.ts, config.ts, options.ts             composition and options
 //   authn/ authz/ apiserver/ upgrade/ cli/ testing/    features
 //   cache/ metrics/ identity/ responses.ts             wrappers and shared pieces
 //   contracts.ts, defaults.ts                          shared interfaces, every default
@@ -14,6 +16,8 @@ const LEAVES =
 const CONTRACTS = '^lib/contracts([.]ts$|/)';
 const DEFAULTS = '^lib/defaults[.]ts$';
 const LOWER = '^lib/(cache|metrics|identity)/|^lib/responses[.]ts$';
+/** What package.json's `exports` point at. */
+const ENTRY_POINTS = '^lib/(index|kubelet|parts|testing/index|metrics/prometheus)[.]ts$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 export default {
@@ -59,9 +63,33 @@ export default {
     {
       name: 'no-import-of-the-entry-point',
       severity: 'error',
-      comment: 'lib/index.ts is the public surface; modules import each other directly.',
-      from: { path: '^lib/', pathNot: '^lib/index[.]ts$' },
-      to: { path: '^lib/index[.]ts$' },
+      comment: 'The entry points are the public surface; modules import each other directly.',
+      from: { path: '^lib/', pathNot: ENTRY_POINTS },
+      to: { path: ENTRY_POINTS },
+    },
+    {
+      name: 'demo-app-uses-the-public-entry-points',
+      severity: 'error',
+      comment:
+        'demo-app/ is a user of the package: it imports it by name (express-kubelet-auth, ' +
+        '/kubelet, /parts, /testing, /metrics), which tsconfig paths map to the entry points, ' +
+        'never a file of lib/ by a relative path.',
+      from: { path: '^demo-app/' },
+      to: { path: '^lib/', dependencyTypesNot: ['aliased-tsconfig-paths'] },
+    },
+    {
+      name: 'demo-app-reaches-only-entry-points',
+      severity: 'error',
+      comment: 'What demo-app/ imports from the package is one of its entry points.',
+      from: { path: '^demo-app/' },
+      to: { path: '^lib/', pathNot: ENTRY_POINTS },
+    },
+    {
+      name: 'lib-imports-no-demo-app',
+      severity: 'error',
+      comment: 'The package does not depend on its demo.',
+      from: { path: '^lib/' },
+      to: { path: '^demo-app/' },
     },
   ],
   options: {

@@ -27,6 +27,8 @@ export default {
     '^(\\.{1,2}/.*)\\.js$': '$1',
     // The examples import the package by its name, as users do; here that is lib/.
     '^express-kubelet-auth$': '<rootDir>/lib/index.ts',
+    '^express-kubelet-auth/kubelet$': '<rootDir>/lib/kubelet.ts',
+    '^express-kubelet-auth/parts$': '<rootDir>/lib/parts.ts',
     '^express-kubelet-auth/testing$': '<rootDir>/lib/testing/index.ts',
     '^express-kubelet-auth/metrics$': '<rootDir>/lib/metrics/prometheus.ts',
     // The one CommonJS source; a general '.cjs' rule would also catch packages' own files.

@@ -20,9 +20,9 @@ import {
   stderrLogger,
   withLevel,
   type KubeletAuthOptions,
-  type LogLevel,
   type Logger,
 } from '../lib/index.js';
+import type { LogLevel } from '../lib/parts.js';
 import type { StandInApiServer } from '../lib/testing/index.js';
 import {
   call,

@@ -12,6 +12,11 @@ import * as api from '../lib/index.js';
 // declared for them here, with the types a real app would have.
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const entryPoints = (
+  JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8')) as {
+    compilerOptions: { paths: Record<string, [string]> };
+  }
+).compilerOptions.paths;
 
 /** Names README fragments use without declaring them, and what they are. */
 const AMBIENT: Record<string, string> = {
@@ -83,11 +88,10 @@ it('every TypeScript block of the README and the guides type-checks', () => {
           esModuleInterop: true,
           skipLibCheck: true,
           noEmit: true,
-          paths: {
-            'express-kubelet-auth': ['../../lib/index.ts'],
-            'express-kubelet-auth/testing': ['../../lib/testing/index.ts'],
-            'express-kubelet-auth/metrics': ['../../lib/metrics/prometheus.ts'],
-          },
+          // Every entry point, as the package's own tsconfig maps it to the sources.
+          paths: Object.fromEntries(
+            Object.entries(entryPoints).map(([name, [file]]) => [name, [join('..', '..', file)]]),
+          ),
         },
         include: ['*.ts'],
       }),

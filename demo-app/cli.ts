@@ -8,7 +8,7 @@ import {
   escapeControlCharacters,
   escapeControlCharactersInLines,
   quoted,
-} from '../lib/control-characters.js';
+} from 'express-kubelet-auth/parts';
 import type { FlagValues } from './flags.js';
 import { parseCommandLine } from './flags.js';
 import { resolveEffectiveConfig } from './kubelet-config.js';

@@ -11,8 +11,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
-import type { StandInApiServer } from '../lib/testing/index.js';
-import { createCA, mintClientCert, mintServingCert, startApiServer } from '../lib/testing/index.js';
+import type { StandInApiServer } from 'express-kubelet-auth/testing';
+import {
+  createCA,
+  mintClientCert,
+  mintServingCert,
+  startApiServer,
+} from 'express-kubelet-auth/testing';
 import type { EffectiveConfig } from './kubelet-config.js';
 import { createNodeModel } from './payloads/node-model.js';
 import type { RunningKubelet } from './server.js';

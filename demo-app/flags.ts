@@ -5,7 +5,7 @@
  * reported with the flag's name before anything starts.
  */
 import { parseArgs } from 'node:util';
-import type { KubeletAuthorizationMode } from '../lib/options.js';
+import type { KubeletAuthorizationMode } from 'express-kubelet-auth';
 import { CliError, invalidValue } from './cli-error.js';
 import type { FeatureGates } from './feature-gates.js';
 import { parseFeatureGates } from './feature-gates.js';

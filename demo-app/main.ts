@@ -2,7 +2,7 @@
  * Entry point of the mock kubelet (`npm start [-- <kubelet flags>]`, i.e. `tsx demo-app/main.ts`).
  * See cli.ts for what it does; `--help` lists the flags.
  */
-import { escapeControlCharactersInLines } from '../lib/control-characters.js';
+import { escapeControlCharactersInLines } from 'express-kubelet-auth/parts';
 import { PROGRAM, runCli } from './cli.js';
 
 // Whatever goes wrong, the user gets one line, not a stack trace (set NODE_DEBUG-style

@@ -5,9 +5,9 @@
  * the request have their control characters escaped.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { routedPath } from '../lib/authz/request-path.js';
-import { quoted } from '../lib/control-characters.js';
-import { kubeUser } from '../lib/user.js';
+import { kubeUser } from 'express-kubelet-auth';
+import { routedPath } from 'express-kubelet-auth/kubelet';
+import { quoted } from 'express-kubelet-auth/parts';
 
 const AUTHORIZED = Symbol('mock-kubelet.authorized');
 

@@ -9,11 +9,10 @@ import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
-import { escapeControlCharacters } from '../lib/control-characters.js';
-import { kubeletAuth, withLevel } from '../lib/index.js';
-import { prometheusMetrics } from '../lib/metrics/prometheus.js';
-import type { KubeletAuthOptions } from '../lib/options.js';
-import { mintServingCert } from '../lib/testing/index.js';
+import { kubeletAuth, withLevel, type KubeletAuthOptions } from 'express-kubelet-auth';
+import { prometheusMetrics } from 'express-kubelet-auth/metrics';
+import { escapeControlCharacters } from 'express-kubelet-auth/parts';
+import { mintServingCert } from 'express-kubelet-auth/testing';
 import { createKubeletApp } from './app.js';
 import { CliError } from './cli-error.js';
 import {

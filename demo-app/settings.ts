@@ -3,7 +3,7 @@
  * flag name, with the two default sets the kubelet has: the command-line defaults
  * apply when no `--config` is given, the v1beta1 file defaults when one is.
  */
-import type { KubeletAuthorizationMode } from '../lib/options.js';
+import type { KubeletAuthorizationMode } from 'express-kubelet-auth';
 import type { FeatureGates } from './feature-gates.js';
 import { DEFAULT_FEATURE_GATES } from './feature-gates.js';
 

@@ -4,8 +4,8 @@
  * misspelt field would otherwise be dropped without a word and its default used instead.
  */
 import type { Document, YAMLMap } from 'yaml';
+import { closestMatch } from 'leven';
 import { isAlias, isMap, isScalar, isSeq } from 'yaml';
-import { closest } from '../lib/option-errors.js';
 import type { ObjectSchema } from './kubelet-config-fields.js';
 import { objectFields } from './kubelet-config-fields.js';
 
@@ -60,9 +60,13 @@ export function strictFieldErrors(doc: Document, schema: ObjectSchema): string[]
   return errors;
 }
 
-// ` (did you mean "authentication.anonymous"?)`, naming the whole path as the error does.
+// ` (did you mean "authentication.anonymous"?)`, naming the whole path as the error does: the
+// field that differs only in case, or else the nearest one at most two edits away.
 function hint(key: string, fields: ObjectSchema, path: string): string {
-  const near = closest(key, Object.keys(fields));
+  const names = Object.keys(fields);
+  const lower = names.map((name) => name.toLowerCase());
+  const match = closestMatch(key.toLowerCase(), lower, { maxDistance: 2 });
+  const near = match === undefined ? undefined : names[lower.indexOf(match)];
   if (near === undefined) return '';
   return ` (did you mean ${JSON.stringify(path === '' ? near : `${path}.${near}`)}?)`;
 }

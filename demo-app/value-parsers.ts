@@ -3,8 +3,8 @@
  * or throws an `Error` whose message is only the reason; the caller names the flag or field.
  */
 import { isIP } from 'node:net';
-import type { KubeletAuthorizationMode } from '../lib/options.js';
-import { parseGoDuration } from '../lib/duration.js';
+import type { KubeletAuthorizationMode } from 'express-kubelet-auth';
+import { parseGoDuration } from 'express-kubelet-auth/kubelet';
 
 /** A TCP port the kubelet accepts: its validation requires 1–65535. */
 export function parsePort(value: string | number): number {

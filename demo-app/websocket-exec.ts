@@ -9,10 +9,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Server } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { quoted } from '../lib/control-characters.js';
-import { kubeletUpgradeAuth, type Middleware } from '../lib/index.js';
-import { routedPath } from '../lib/authz/request-path.js';
-import { kubeUser } from '../lib/user.js';
+import { kubeletUpgradeAuth, kubeUser, type Middleware } from 'express-kubelet-auth';
+import { routedPath } from 'express-kubelet-auth/kubelet';
+import { quoted } from 'express-kubelet-auth/parts';
 import { logValue } from './request-log.js';
 
 const STREAMING = /^\/(exec|attach|portForward)\/[^/]+\/[^/]+(\/[^/]+){0,2}$/;

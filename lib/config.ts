@@ -22,6 +22,8 @@ import { invalidOption } from './option-errors.js';
 import { checkOptionNames } from './option-names.js';
 import { clusterAuthenticationOf } from './authn/cluster-authentication/kubelet-option.js';
 import type { ClusterAuthenticationOptions } from './authn/cluster-authentication/options.js';
+import { OIDC_OPTION_NAMES, type ResolvedOIDCOptions } from './authn/oidc/options.js';
+import { resolveOIDCOptions } from './authn/oidc/resolve-options.js';
 
 /** {@link KubeletAuthOptions} with every default applied and every value checked. */
 export interface ResolvedKubeletAuthConfig {
@@ -50,6 +52,8 @@ export interface ResolvedKubeletAuthConfig {
   clusterAuthentication: ClusterAuthenticationOptions | undefined;
   /** The identity headers written for the app on allowed requests, when on. */
   identityHeaders: IdentityHeaderNames | undefined;
+  /** OIDC token authentication, when configured. */
+  oidc: ResolvedOIDCOptions | undefined;
 }
 
 /** What {@link kubeletAuth} works with besides configuration: collaborators, checked. */
@@ -134,6 +138,10 @@ export function resolveKubeletAuthConfig(options: KubeletAuthOptions): ResolvedK
     requestHeader: requestHeaderOf(authentication.requestHeader),
     clusterAuthentication: clusterAuthenticationOf(authentication.clusterAuthentication),
     identityHeaders: identityHeadersOf(options.identityHeaders),
+    oidc:
+      authentication.oidc === undefined
+        ? undefined
+        : resolveOIDCOptions(authentication.oidc, 'authentication.oidc', OIDC_OPTION_NAMES),
   };
   if (typeof config.clientCAFile !== 'string') {
     throw invalidOption('authentication.x509.clientCAFile: expected a file path');
@@ -160,11 +168,12 @@ export function resolveKubeletAuthConfig(options: KubeletAuthOptions): ResolvedK
     !config.tokenWebhook &&
     config.clientCAFile === '' &&
     authentication.requestHeader === undefined &&
+    authentication.oidc === undefined &&
     config.clusterAuthentication === undefined
   ) {
     throw new KubeletAuthError(
       'ERR_INVALID_OPTION',
-      'authentication: no authentication method configured (enable anonymous, webhook, x509, requestHeader or clusterAuthentication)',
+      'authentication: no authentication method configured (enable anonymous, webhook, x509, requestHeader, oidc or clusterAuthentication)',
     );
   }
   return config;

@@ -68,3 +68,27 @@ export const DEFAULT_WATCH_BACKOFF: Readonly<WatchBackoff> = Object.freeze({
   factor: 2,
   jitter: 1,
 });
+
+/**
+ * The defaults of OIDC (JWT) token authentication. The claim and algorithm defaults are
+ * kube-apiserver's `--oidc-*` flags'; the JWKS timings are jose's `createRemoteJWKSet` defaults.
+ */
+export const OIDC_DEFAULTS = Object.freeze({
+  usernameClaim: 'sub',
+  signingAlgs: Object.freeze(['RS256']) as readonly string[],
+  /** Leeway on `exp` and `nbf`, in ms. */
+  clockSkewMs: 10_000,
+  /** Longest time one discovery or JWKS request may take, in ms. */
+  timeoutMs: 5_000,
+  /** Longest bearer token looked at, in characters; longer ones are not OIDC tokens here. */
+  maxTokenSize: 16 * 1024,
+  /** Most bytes read of a discovery document or key set. */
+  maxDocumentBytes: 1024 * 1024,
+  /** Least time between two key set fetches caused by unknown key IDs, in ms. */
+  jwksCooldownMs: 30_000,
+  /** Age after which the key set is fetched again in the background, in ms. */
+  jwksMaxAgeMs: 10 * 60_000,
+  /** Waits before the second, third, … attempt after consecutive failed fetches, in ms. */
+  retryInitialMs: 1_000,
+  retryMaxMs: 10_000,
+});

@@ -20,7 +20,14 @@ const KNOWN: Record<string, readonly string[]> = {
     'staleIfError',
     'identityHeaders',
   ],
-  authentication: ['x509', 'webhook', 'anonymous', 'requestHeader', 'clusterAuthentication'],
+  authentication: [
+    'x509',
+    'webhook',
+    'anonymous',
+    'requestHeader',
+    'oidc',
+    'clusterAuthentication',
+  ],
   'authentication.clusterAuthentication': ['namespace', 'name', 'tolerateLookupFailure', 'timeout'],
   'authentication.requestHeader': [
     'clientCAFile',

@@ -11,6 +11,7 @@ import type {
 import type { StaticRule } from './authz/static-rules.js';
 import type { IdentityHeaderNames } from './identity/identity-headers.js';
 import type { ClusterAuthenticationOptions } from './authn/cluster-authentication/options.js';
+import type { OIDCOptions } from './authn/oidc/options.js';
 
 export type { KubeletAuthorizationMode };
 
@@ -54,6 +55,12 @@ export interface KubeletAuthentication {
         ClusterAuthenticationOptions,
         'namespace' | 'name' | 'tolerateLookupFailure' | 'timeout'
       >;
+  /**
+   * Bearer JWTs from an OpenID Connect issuer, checked in process (kube-apiserver's `--oidc-*`),
+   * tried before TokenReview; a token of another issuer goes on to TokenReview. The logger is
+   * the middleware's. Not the kubelet's behaviour. Default: off.
+   */
+  oidc?: Omit<OIDCOptions, 'logger' | 'now'>;
   /** Requests without credentials become `system:anonymous`. */
   anonymous?: {
     /** Default: `false` (the KubeletConfiguration default; the kubelet's flag default is true). */

@@ -4,8 +4,10 @@
  * reports the heap growth after a full GC to the runner.
  */
 import { setImmediate as tick } from 'node:timers/promises';
-import { cachedTokenAuthenticator, DEFAULT_CACHE_SIZE } from '../../lib/index.js';
-import type { TokenAuthenticator, TokenResult } from '../../lib/index.js';
+import { DEFAULT_CACHE_SIZE } from '../../lib/defaults.js';
+import { cachedTokenAuthenticator } from '../../lib/index.js';
+import type { TokenAuthenticator } from '../../lib/index.js';
+import type { TokenResult } from '../../lib/parts.js';
 import type { HeapReport } from './protocol.js';
 
 const TOKENS = 1_000_000;

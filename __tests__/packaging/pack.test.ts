@@ -53,6 +53,10 @@ describe('npm pack', () => {
       'dist/testing/index.d.ts',
       'dist/metrics/prometheus.js',
       'dist/metrics/prometheus.d.ts',
+      'dist/kubelet.js',
+      'dist/kubelet.d.ts',
+      'dist/parts.js',
+      'dist/parts.d.ts',
       'dist/cli/main.js',
       'dist/cjs/package.json',
       'dist/cjs/index.js',
@@ -61,6 +65,10 @@ describe('npm pack', () => {
       'dist/cjs/testing/index.d.ts',
       'dist/cjs/metrics/prometheus.js',
       'dist/cjs/metrics/prometheus.d.ts',
+      'dist/cjs/kubelet.js',
+      'dist/cjs/kubelet.d.ts',
+      'dist/cjs/parts.js',
+      'dist/cjs/parts.d.ts',
       'README.md',
       'LICENSE',
       'package.json',
@@ -94,19 +102,30 @@ describe('npm pack', () => {
   it('imports from ESM and from CommonJS, every entry point', () => {
     writeFileSync(
       join(consumer, 'esm.mjs'),
-      `import { kubeletAuth, kubeletSubresources } from 'express-kubelet-auth';
+      `import { kubeletAuth } from 'express-kubelet-auth';
+import { kubeletSubresources } from 'express-kubelet-auth/kubelet';
+import { alwaysDeny } from 'express-kubelet-auth/parts';
 import { startApiServer, createCA } from 'express-kubelet-auth/testing';
 import { prometheusMetrics } from 'express-kubelet-auth/metrics';
-console.log(JSON.stringify([typeof kubeletAuth, kubeletSubresources('/pods'), typeof startApiServer, typeof createCA, typeof prometheusMetrics]));\n`,
+console.log(JSON.stringify([typeof kubeletAuth, kubeletSubresources('/pods'), typeof alwaysDeny, typeof startApiServer, typeof createCA, typeof prometheusMetrics]));\n`,
     );
     writeFileSync(
       join(consumer, 'cjs.cjs'),
-      `const { kubeletAuth, kubeletSubresources } = require('express-kubelet-auth');
+      `const { kubeletAuth } = require('express-kubelet-auth');
+const { kubeletSubresources } = require('express-kubelet-auth/kubelet');
+const { alwaysDeny } = require('express-kubelet-auth/parts');
 const { startApiServer, createCA } = require('express-kubelet-auth/testing');
 const { prometheusMetrics } = require('express-kubelet-auth/metrics');
-console.log(JSON.stringify([typeof kubeletAuth, kubeletSubresources('/pods'), typeof startApiServer, typeof createCA, typeof prometheusMetrics]));\n`,
+console.log(JSON.stringify([typeof kubeletAuth, kubeletSubresources('/pods'), typeof alwaysDeny, typeof startApiServer, typeof createCA, typeof prometheusMetrics]));\n`,
     );
-    const expected = ['function', ['pods', 'proxy'], 'function', 'function', 'function'];
+    const expected = [
+      'function',
+      ['pods', 'proxy'],
+      'function',
+      'function',
+      'function',
+      'function',
+    ];
     expect(JSON.parse(run(process.execPath, ['esm.mjs'], consumer))).toEqual(expected);
     expect(JSON.parse(run(process.execPath, ['cjs.cjs'], consumer))).toEqual(expected);
   });
@@ -115,22 +134,30 @@ console.log(JSON.stringify([typeof kubeletAuth, kubeletSubresources('/pods'), ty
     writeFileSync(
       join(consumer, 'types.mts'),
       `import { kubeletAuth, TokenReviewStrategy, type KubeUser, type KubeletAuthOptions } from 'express-kubelet-auth';
+import { kubeletRequestAttributes, type KubeletAttributesOptions } from 'express-kubelet-auth/kubelet';
+import { alwaysDeny, type AuthorizationResult, type TokenReviewStrategyOptions } from 'express-kubelet-auth/parts';
 import { startApiServer, type StandInApiServer } from 'express-kubelet-auth/testing';
 import { prometheusMetrics, type AuthMetrics } from 'express-kubelet-auth/metrics';
 const metrics: AuthMetrics = prometheusMetrics();
 const options: KubeletAuthOptions = { nodeName: 'n', authorization: { mode: 'AlwaysAllow' }, metrics };
 const user: KubeUser = { username: 'u', groups: [] };
-export const used: [typeof kubeletAuth, typeof TokenReviewStrategy, typeof startApiServer, KubeletAuthOptions, KubeUser, StandInApiServer | undefined] =
-  [kubeletAuth, TokenReviewStrategy, startApiServer, options, user, undefined];
+const strategy: TokenReviewStrategyOptions = { cacheTTL: '1m' };
+const attributesOptions: KubeletAttributesOptions = { nodeName: 'n', fineGrained: true };
+export const denied: Promise<AuthorizationResult> = alwaysDeny().authorize(kubeletRequestAttributes(user, 'GET', '/pods', attributesOptions)[0]!);
+export const used: [typeof kubeletAuth, typeof TokenReviewStrategy, typeof startApiServer, KubeletAuthOptions, KubeUser, StandInApiServer | undefined, TokenReviewStrategyOptions] =
+  [kubeletAuth, TokenReviewStrategy, startApiServer, options, user, undefined, strategy];
 // @ts-expect-error: the mode is checked by the types too
 export const wrong: KubeletAuthOptions = { nodeName: 'n', authorization: { mode: 'RBAC' } };\n`,
     );
     writeFileSync(
       join(consumer, 'types.cts'),
       `import auth = require('express-kubelet-auth');
+import kubelet = require('express-kubelet-auth/kubelet');
+import parts = require('express-kubelet-auth/parts');
 import testing = require('express-kubelet-auth/testing');
 const user: auth.KubeUser = { username: 'u', groups: [] };
-export const used = [auth.kubeletAuth, testing.startApiServer, user];\n`,
+const decision: parts.Decision = 'NoOpinion';
+export const used = [auth.kubeletAuth, kubelet.kubeletVerb('GET'), parts.alwaysDeny, testing.startApiServer, user, decision];\n`,
     );
     writeFileSync(
       join(consumer, 'tsconfig.json'),

@@ -4,7 +4,7 @@
  * real effective values; the rest are a typical node's, for clients that expect them. Nothing
  * secret appears: only file paths, never certificate, key or kubeconfig contents.
  */
-import { formatGoDuration } from '../../lib/duration.js';
+import { formatGoDuration } from 'express-kubelet-auth/kubelet';
 import type { Settings } from '../settings.js';
 
 type Json = Record<string, unknown>;

@@ -5,6 +5,7 @@ import {
   kubeletClusterAuthentication,
   type KubeletClusterAuthentication,
 } from '../authn/cluster-authentication/kubelet-option.js';
+import { OIDCAuthenticator } from '../authn/oidc/strategy.js';
 import { TokenReviewAuthenticator } from '../authn/token.js';
 import { WebSocketTokenAuthenticator } from '../authn/websocket-token.js';
 import { ClientCertAuthenticator } from '../authn/x509.js';
@@ -23,7 +24,8 @@ export interface Authentication {
 
 /**
  * The configured authenticators in the order the API server and the kubelet ask them:
- * front proxy, client certificate, `Authorization` bearer token, WebSocket subprotocol token.
+ * front proxy, client certificate, `Authorization` bearer token (OIDC, then TokenReview),
+ * WebSocket subprotocol token.
  * Anonymous is the union's fallback, not one of them. Each is observed by the metrics, if any.
  */
 export function kubeletAuthenticators(
@@ -73,6 +75,9 @@ export function kubeletAuthenticators(
       const x509 = new ClientCertAuthenticator({ bundle, logger, cacheSize: config.cacheSize });
       authenticators.push(observed(x509, 'x509'));
     }
+    // OIDC in the token position, before TokenReview, as kube-apiserver orders them.
+    if (config.oidc)
+      authenticators.push(observed(new OIDCAuthenticator(config.oidc, logger), 'oidc'));
     if (config.tokenWebhook && reviewClient) {
       const tokens = new TokenReviewAuthenticator({
         reviewClient,

@@ -37,7 +37,7 @@ export interface IdentityHeadersOptions {
  * case, `_` or another separator for `-`) from `req.headers`, `req.rawHeaders` and
  * `req.headersDistinct`, on HTTP/1.1 and HTTP/2 requests, so no route reads them and no proxy
  * forwards them, whichever of the three it copies. Returns how many header lines were removed.
- * The lines as they arrived stay readable to {@link RequestHeaderAuthenticator} only, which
+ * The lines as they arrived stay readable to {@link express-kubelet-auth!RequestHeaderAuthenticator} only, which
  * trusts them after verifying the front proxy's certificate — so stripping first thing never
  * breaks front-proxy authentication.
  *

@@ -1,7 +1,8 @@
 import type { DecisionEvent } from '../contracts.js';
 
 /** The authenticator that produced an authentication result. */
-export type AuthenticationMethod = 'x509' | 'token' | 'websocket' | 'requestheader' | 'anonymous';
+export type AuthenticationMethod =
+  'x509' | 'oidc' | 'token' | 'websocket' | 'requestheader' | 'anonymous';
 
 /**
  * As the API server's `authentication_attempts`: `success`; `failure` (credentials refused);
@@ -36,6 +37,9 @@ export interface AuthMetrics {
    *   traffic never shows up as front-proxy failures.
    * - `x509`: a client certificate; `failure` when it does not verify against the client CA
    *   or its subject cannot be used. One without a CN is not counted (no user in it).
+   * - `oidc`: an `Authorization: Bearer` JWT whose `iss` is the OIDC issuer; `failure` when it
+   *   does not verify, `error` when it could not be checked (issuer unreachable, no keys). A
+   *   token of another issuer is not counted.
    * - `token`: an `Authorization: Bearer` token; `failure` when the TokenReview does not
    *   authenticate it, `error` when it could not be reviewed.
    * - `websocket`: a bearer token in `Sec-WebSocket-Protocol` on an upgrade, as `token`.

@@ -38,3 +38,12 @@ export type {
   StandInPolicy,
   SubjectAccessReviewSpec,
 } from './policy.js';
+export { startOidcIssuer } from './oidc-issuer.js';
+export type {
+  MintTokenOptions,
+  OidcEndpoint,
+  OidcIssuerFault,
+  OidcSigningAlgorithm,
+  StandInOidcIssuer,
+  StandInOidcIssuerOptions,
+} from './oidc-issuer.js';
