@@ -66,11 +66,6 @@ export class RequestHeaderAuthenticator extends AuthenticatorStrategy<FrontProxy
   constructor(options: RequestHeaderAuthenticatorOptions) {
     super('kube-request-header', new FrontProxyAuthenticator(options));
   }
-
-  /** Stops watching the CA file. */
-  close(): void {
-    this.authenticator.close();
-  }
 }
 
 /** The front-proxy authentication of {@link RequestHeaderAuthenticator}, without passport. */

@@ -64,11 +64,6 @@ export class ClientCertStrategy extends AuthenticatorStrategy<ClientCertAuthenti
   constructor(options: ClientCertStrategyOptions) {
     super('kube-x509', new ClientCertAuthenticator(options));
   }
-
-  /** Stops watching the CA file. */
-  close(): void {
-    this.authenticator.close();
-  }
 }
 
 /** The client certificate authentication of {@link ClientCertStrategy}, without passport. */

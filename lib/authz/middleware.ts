@@ -30,7 +30,7 @@ export interface KubeletAuthzOptions {
  * decoded path), ask them in order; the first `Allow` calls `next()`. All denied → 403
  * `Forbidden (…)`; an authorizer error → 500 `Authorization error (…)`; no user → 401; a path
  * the router could read otherwise → 400: see {@link requestPath}, and for the kubelet's tables
- * {@link kubeletRouteConflict} (`/Stats/summary`, which a case-insensitive route for
+ * {@link express-kubelet-auth/kubelet!kubeletRouteConflict} (`/Stats/summary`, which a case-insensitive route for
  * `/stats/summary` would serve as `nodes/stats` after it was authorized as `nodes/proxy`).
  *
  * @example app.use(kubeletAuthz({ nodeName: 'node-a', authorizer: webhookAuthorizer({ kubeConfig }) }));
