@@ -1,12 +1,6 @@
-import type {
-  ConfigurationOptions,
-  CoreV1Api,
-  KubeConfig,
-  RequestContext,
-  ResponseContext,
-  V1ConfigMapList,
-} from '@kubernetes/client-node';
+import type { CoreV1Api, KubeConfig, V1ConfigMapList } from '@kubernetes/client-node';
 import type { WatchBackoff } from '../contracts.js';
+import { perCallOptions } from './per-call.js';
 import { DEFAULT_REVIEW_TIMEOUT_MS, DEFAULT_WATCH_BACKOFF } from '../defaults.js';
 import type { Logger } from '../logger.js';
 import { importClientNode, type ClientNode } from './client-node.js';
@@ -136,7 +130,7 @@ export function watchConfigMap(options: ConfigMapWatchOptions): ConfigMapWatch {
       // a watch can start from; an object's own may be older than the API server keeps events.
       list = await loaded.core.listNamespacedConfigMap(
         { namespace, fieldSelector: `metadata.name=${name}` },
-        perCall(k8s, controller.signal, agents),
+        perCallOptions(k8s, controller.signal, agents),
       );
     } catch (error) {
       if (closed) return;
@@ -258,29 +252,6 @@ export function watchConfigMap(options: ConfigMapWatchOptions): ConfigMapWatch {
 function watchTimeoutSeconds(): number {
   const { min, max } = WATCH_TIMEOUT_SECONDS;
   return Math.floor(min + Math.random() * (max - min));
-}
-
-/** client-node per-call options: the read's deadline, and a connection pool closed by close(). */
-function perCall(
-  k8s: ClientNode,
-  signal: AbortSignal,
-  agents: KeepAliveAgents,
-): ConfigurationOptions {
-  return {
-    middleware: [
-      {
-        pre(context: RequestContext) {
-          context.setSignal(signal);
-          agents.apply(context);
-          return new k8s.Observable(Promise.resolve(context));
-        },
-        post(response: ResponseContext) {
-          return new k8s.Observable(Promise.resolve(response));
-        },
-      },
-    ],
-    middlewareMergeStrategy: 'append',
-  };
 }
 
 /** A failure told in a few words: the HTTP status, a network error's code, or the error's name. */

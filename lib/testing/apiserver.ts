@@ -5,6 +5,7 @@
  * SubjectAccessReview — in their exact wire format, plus ConfigMaps to get, list and watch (the
  * cluster's authentication configuration). Faults can be injected at any time.
  */
+import { listeningSwitch } from './listening-switch.js';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
@@ -470,26 +471,7 @@ export async function startApiServer(
   const reviewClients = new Set<ReviewClient>();
 
   let closing: Promise<void> | undefined;
-  // Listening stops and starts again in order, however quickly faults follow one another.
-  let listening = true;
-  let transition = Promise.resolve();
-  const listen = (wanted: boolean): Promise<void> => {
-    transition = transition.then(
-      () =>
-        new Promise<void>((resolve) => {
-          if (closing || listening === wanted) return resolve();
-          listening = wanted;
-          if (wanted) {
-            server.listen(port, '127.0.0.1', () => resolve());
-            return;
-          }
-          server.close(() => resolve());
-          server.closeAllConnections();
-          for (const socket of sockets) socket.destroy();
-        }),
-    );
-    return transition;
-  };
+  const listen = listeningSwitch(server, port, sockets, () => closing !== undefined);
 
   return {
     url,
