@@ -18,7 +18,10 @@ import type { StaticRule } from './authz/static-rules.js';
 import type { IdentityHeaderNames } from './identity/identity-headers.js';
 import { levelled, type Logger } from './logger.js';
 import type { AuthMetrics } from './metrics/observer.js';
-import { closest, invalidOption } from './option-errors.js';
+import { invalidOption } from './option-errors.js';
+import { checkOptionNames } from './option-names.js';
+import { clusterAuthenticationOf } from './authn/cluster-authentication/kubelet-option.js';
+import type { ClusterAuthenticationOptions } from './authn/cluster-authentication/options.js';
 import { OIDC_OPTION_NAMES, type ResolvedOIDCOptions } from './authn/oidc/options.js';
 import { resolveOIDCOptions } from './authn/oidc/resolve-options.js';
 
@@ -45,6 +48,8 @@ export interface ResolvedKubeletAuthConfig {
   staticRules: StaticRule[];
   /** Front-proxy authentication, when configured (its CA file checked to be given). */
   requestHeader: KubeletRequestHeader | undefined;
+  /** Where and how to read the cluster's authentication ConfigMap, when on (checked). */
+  clusterAuthentication: ClusterAuthenticationOptions | undefined;
   /** The identity headers written for the app on allowed requests, when on. */
   identityHeaders: IdentityHeaderNames | undefined;
   /** OIDC token authentication, when configured. */
@@ -64,41 +69,6 @@ export interface KubeletAuthDependencies {
   attributes: AttributesFunction | undefined;
 }
 
-const KNOWN: Record<string, readonly string[]> = {
-  '': [
-    'nodeName',
-    'attributes',
-    'kubeConfig',
-    'reviewClient',
-    'authentication',
-    'authorization',
-    'fineGrained',
-    'audiences',
-    'timeout',
-    'cacheSize',
-    'maxConcurrentReviews',
-    'logger',
-    'onDecision',
-    'metrics',
-    'staleIfError',
-    'identityHeaders',
-  ],
-  authentication: ['x509', 'webhook', 'anonymous', 'requestHeader', 'oidc'],
-  'authentication.requestHeader': [
-    'clientCAFile',
-    'allowedNames',
-    'usernameHeaders',
-    'uidHeaders',
-    'groupHeaders',
-    'extraHeaderPrefixes',
-  ],
-  'authentication.x509': ['clientCAFile'],
-  'authentication.webhook': ['enabled', 'cacheTTL'],
-  'authentication.anonymous': ['enabled'],
-  authorization: ['mode', 'webhook', 'alwaysAllowPaths', 'alwaysAllowGroups', 'static'],
-  'authorization.webhook': ['cacheAuthorizedTTL', 'cacheUnauthorizedTTL'],
-};
-
 /**
  * Applies defaults and validates, throwing a `TypeError` that names the option (or the kubelet's
  * own start-up error) for anything wrong, so mistakes surface at start, never on a request.
@@ -107,7 +77,7 @@ export function resolveKubeletAuthConfig(options: KubeletAuthOptions): ResolvedK
   if (typeof options !== 'object' || options === null) {
     throw invalidOption('kubeletAuth: options are required ({ nodeName, kubeConfig, … })');
   }
-  checkKnownKeys(options, '');
+  checkOptionNames(options);
   const { authentication = {}, authorization = {} } = options;
   if (options.attributes !== undefined && typeof options.attributes !== 'function') {
     throw invalidOption('attributes: expected a function (req, user, path) => Attributes[]');
@@ -166,6 +136,7 @@ export function resolveKubeletAuthConfig(options: KubeletAuthOptions): ResolvedK
     alwaysAllowGroups: list(authorization.alwaysAllowGroups, 'authorization.alwaysAllowGroups'),
     staticRules: authorization.static ?? [],
     requestHeader: requestHeaderOf(authentication.requestHeader),
+    clusterAuthentication: clusterAuthenticationOf(authentication.clusterAuthentication),
     identityHeaders: identityHeadersOf(options.identityHeaders),
     oidc:
       authentication.oidc === undefined
@@ -197,11 +168,12 @@ export function resolveKubeletAuthConfig(options: KubeletAuthOptions): ResolvedK
     !config.tokenWebhook &&
     config.clientCAFile === '' &&
     authentication.requestHeader === undefined &&
-    authentication.oidc === undefined
+    authentication.oidc === undefined &&
+    config.clusterAuthentication === undefined
   ) {
     throw new KubeletAuthError(
       'ERR_INVALID_OPTION',
-      'authentication: no authentication method configured (enable anonymous, webhook, x509, requestHeader or oidc)',
+      'authentication: no authentication method configured (enable anonymous, webhook, x509, requestHeader, oidc or clusterAuthentication)',
     );
   }
   return config;
@@ -291,20 +263,4 @@ function bool(value: unknown, name: string, fallback: boolean): boolean {
   if (typeof value !== 'boolean')
     throw invalidOption(`${name}: expected true or false, got ${JSON.stringify(value)}`);
   return value;
-}
-
-/** Unknown option names throw, with the closest known name as a hint (typos fail loudly). */
-function checkKnownKeys(value: object, path: string): void {
-  const known = KNOWN[path];
-  if (!known) return;
-  for (const [key, child] of Object.entries(value)) {
-    const name = path ? `${path}.${key}` : key;
-    if (!known.includes(key)) {
-      const hint = closest(key, known);
-      throw invalidOption(
-        `${name}: unknown option${hint ? ` (did you mean ${path ? `${path}.` : ''}${hint}?)` : ''}`,
-      );
-    }
-    if (typeof child === 'object' && child !== null && KNOWN[name]) checkKnownKeys(child, name);
-  }
 }

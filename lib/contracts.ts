@@ -176,6 +176,22 @@ export interface RetryBackoff {
   attempts: number;
 }
 
+/**
+ * How a watch of the API server is started again after failures, as client-go's reflector backs
+ * off: the first wait, multiplied by `factor` after each failure in a row up to `maxMs`, plus up
+ * to `jitter` times as much at random.
+ */
+export interface WatchBackoff {
+  /** First wait, in ms. Default: 800. */
+  initialMs: number;
+  /** Longest wait before the jitter, in ms. Default: 30000. */
+  maxMs: number;
+  /** Growth per failure in a row. Default: 2. */
+  factor: number;
+  /** Up to this fraction of the wait is added at random. Default: 1. */
+  jitter: number;
+}
+
 // The middleware and what it reports.
 
 /** The package's own answer to a request, in place of the app's: a status and the exact body. */

@@ -2,7 +2,7 @@
  * Every default the package's factories and `resolveKubeletAuthConfig` fall back on, in one
  * place, so a default is stated once and no options module reaches into a feature for it.
  */
-import type { KubeletAuthorizationMode, RetryBackoff } from './contracts.js';
+import type { KubeletAuthorizationMode, RetryBackoff, WatchBackoff } from './contracts.js';
 
 /** The KubeletConfiguration (v1beta1) defaults; the kubelet's command-line defaults differ. */
 export const KUBELET_CONFIGURATION_DEFAULTS = Object.freeze({
@@ -36,6 +36,38 @@ export const DEFAULT_SESSION_CHAIN_BYTES = 32 * 1024 * 1024;
 
 /** How often a CA bundle file is checked for changes when it cannot be watched, in ms. */
 export const DEFAULT_CA_POLL_INTERVAL_MS = 5_000;
+
+/**
+ * The front-proxy header names used when none are given in code (`--requestheader-*` as kubeadm
+ * sets them). Settings read from the cluster's ConfigMap have no defaults: a key left out there
+ * is an empty list, as upstream reads it.
+ */
+export const DEFAULT_REQUEST_HEADERS = Object.freeze({
+  allowedNames: Object.freeze([]) as readonly string[],
+  usernameHeaders: Object.freeze(['X-Remote-User']) as readonly string[],
+  uidHeaders: Object.freeze(['X-Remote-Uid']) as readonly string[],
+  groupHeaders: Object.freeze(['X-Remote-Group']) as readonly string[],
+  extraHeaderPrefixes: Object.freeze(['X-Remote-Extra-']) as readonly string[],
+});
+
+/** The ConfigMap k8s.io/apiserver reads the cluster's authentication configuration from. */
+export const DEFAULT_CLUSTER_AUTHENTICATION = Object.freeze({
+  namespace: 'kube-system',
+  name: 'extension-apiserver-authentication',
+  tolerateLookupFailure: false,
+});
+
+/**
+ * How a watch of the API server is started again after a failure, as client-go's reflector does:
+ * 800 ms, doubled each time up to 30 s, plus up to as much again at random; a watch that ran
+ * well resets it.
+ */
+export const DEFAULT_WATCH_BACKOFF: Readonly<WatchBackoff> = Object.freeze({
+  initialMs: 800,
+  maxMs: 30_000,
+  factor: 2,
+  jitter: 1,
+});
 
 /**
  * The defaults of OIDC (JWT) token authentication. The claim and algorithm defaults are

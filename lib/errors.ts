@@ -10,7 +10,8 @@ export type KubeletAuthErrorCode =
   | 'ERR_SUBJECT_ACCESS_REVIEW_ERROR'
   | 'ERR_REVIEW_TIMEOUT'
   | 'ERR_OIDC_TOKEN_INVALID'
-  | 'ERR_OIDC_UNAVAILABLE';
+  | 'ERR_OIDC_UNAVAILABLE'
+  | 'ERR_CLUSTER_AUTHENTICATION';
 
 /**
  * The base of the package's errors. `message` never carries a token, a key, a certificate or

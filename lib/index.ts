@@ -24,6 +24,7 @@ export { passportStrategy } from './authn/passport-strategy.js';
 export { OIDCStrategy } from './authn/oidc/strategy.js';
 export { oidcTokenAuthenticator } from './authn/oidc/authenticator.js';
 export { RequestHeaderAuthenticator } from './authn/request-header.js';
+export { ClusterAuthentication } from './authn/cluster-authentication/cluster-authentication.js';
 export { webhookTokenAuthenticator } from './authn/token-authenticator.js';
 export { cachedTokenAuthenticator } from './cache/token-cache.js';
 

@@ -9,6 +9,13 @@ export interface KubeletAuthMiddleware extends Middleware {
   /** The configuration in force, defaults applied (for `/configz`-like endpoints). */
   readonly config: Readonly<ResolvedKubeletAuthConfig>;
   /**
+   * Settles once the configuration read at start is in: at once, or with
+   * `authentication.clusterAuthentication`, when the ConfigMap was first read (it rejects when
+   * it cannot be read, unless `tolerateLookupFailure`). Await it before listening to fail at
+   * start-up as upstream does; until then certificates are refused, never let through.
+   */
+  readonly ready: Promise<void>;
+  /**
    * Stops watching the client CA file and closes idle connections to the API server (those of
    * a review client it built; a `reviewClient` passed in stays open).
    */
@@ -37,6 +44,7 @@ export function kubeletAuth(options: KubeletAuthOptions): KubeletAuthMiddleware 
     carryOut(guard.decide(req, res), res, pass, logger);
   } as KubeletAuthMiddleware;
   Object.defineProperty(middleware, 'config', { value: guard.config, enumerable: true });
+  Object.defineProperty(middleware, 'ready', { value: guard.ready, enumerable: true });
   Object.defineProperty(middleware, 'close', { value: () => guard.close(), enumerable: true });
   return middleware;
 }

@@ -10,6 +10,7 @@ import type {
 } from './contracts.js';
 import type { StaticRule } from './authz/static-rules.js';
 import type { IdentityHeaderNames } from './identity/identity-headers.js';
+import type { ClusterAuthenticationOptions } from './authn/cluster-authentication/options.js';
 import type { OIDCOptions } from './authn/oidc/options.js';
 
 export type { KubeletAuthorizationMode };
@@ -38,6 +39,22 @@ export interface KubeletAuthentication {
    * Not the kubelet's behaviour. Default: off.
    */
   requestHeader?: KubeletRequestHeader;
+  /**
+   * Read the client CA and the front-proxy configuration from the cluster, as aggregated API
+   * servers do: the ConfigMap `kube-system/extension-apiserver-authentication`, read with
+   * `kubeConfig` and watched, so that changes take effect without a restart (`true`, or
+   * `{ namespace?, name?, tolerateLookupFailure?, timeout? }`). What is set here wins, as
+   * upstream: `x509.clientCAFile` over its `client-ca-file`, `requestHeader` over its
+   * `requestheader-*` keys. The middleware's `ready` settles with the first read. Needs the Role
+   * `extension-apiserver-authentication-reader` in kube-system. Not the kubelet's behaviour.
+   * Default: off (upstream's `--authentication-skip-lookup`).
+   */
+  clusterAuthentication?:
+    | boolean
+    | Pick<
+        ClusterAuthenticationOptions,
+        'namespace' | 'name' | 'tolerateLookupFailure' | 'timeout'
+      >;
   /**
    * Bearer JWTs from an OpenID Connect issuer, checked in process (kube-apiserver's `--oidc-*`),
    * tried before TokenReview; a token of another issuer goes on to TokenReview. The logger is

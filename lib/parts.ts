@@ -37,6 +37,8 @@ export type { ResolvedKubeletAuthConfig } from './config.js';
 export type { ClientCertStrategyOptions } from './authn/x509.js';
 export type { TokenReviewStrategyOptions } from './authn/token.js';
 export type { RequestHeaderAuthenticatorOptions } from './authn/request-header.js';
+export type { RequestHeaderSettingsSource } from './authn/request-header-settings.js';
+export type { ClusterAuthenticationOptions } from './authn/cluster-authentication/options.js';
 export type { OIDCOptions, ResolvedOIDCOptions } from './authn/oidc/options.js';
 export type { WebhookTokenAuthenticatorOptions } from './authn/token-authenticator.js';
 export type { TokenCacheOptions } from './cache/token-cache.js';

@@ -89,6 +89,30 @@ describe('CABundle', () => {
   });
 });
 
+describe('CABundle.empty and update: a bundle a source keeps', () => {
+  it('trusts nothing until updated, then takes each new bundle whole, and keeps it when the next is broken', async () => {
+    const [first, second] = await Promise.all([
+      createCA({ commonName: 'first' }),
+      createCA({ commonName: 'second' }),
+    ]);
+    const bundle = CABundle.empty();
+    expect(bundle.certificates).toEqual([]);
+    expect(bundle.version).toBe(0);
+    expect(bundle.update(first.cert)).toBe(true);
+    expect(bundle.certificates.map((c) => c.subject)).toEqual(['CN=first']);
+    expect(bundle.update(Buffer.from(first.cert))).toBe(false);
+    expect(bundle.version).toBe(1);
+    expect(() =>
+      bundle.update('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n'),
+    ).toThrow('certificate 1 of the bundle cannot be parsed');
+    expect(() => bundle.update('')).toThrow('no PEM certificate found');
+    expect(bundle.certificates.map((c) => c.subject)).toEqual(['CN=first']);
+    expect(bundle.update(`${first.cert}${second.cert}`)).toBe(true);
+    expect(bundle.certificates.map((c) => c.subject)).toEqual(['CN=first', 'CN=second']);
+    expect(bundle.version).toBe(2);
+  });
+});
+
 describe('CABundle: following the file when watching fails', () => {
   let first: CertificateAuthority;
   let second: CertificateAuthority;

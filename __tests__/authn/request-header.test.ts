@@ -24,6 +24,10 @@ import {
 import { close, listen, makePki, rawRequest, type Pki } from '../integration/harness.js';
 import { registerSecrets } from '../support/secrets.js';
 import { KubeletAuthError } from '../../lib/errors.js';
+import {
+  LiveRequestHeaderSettings,
+  requestHeaderSettings,
+} from '../../lib/authn/request-header-settings.js';
 
 const HOUR = 3_600_000;
 
@@ -390,6 +394,41 @@ describe('per connection', () => {
     ]);
   });
 
+  it('follows settings that change, verifying the connection again when the allowed names do', async () => {
+    const settings = new LiveRequestHeaderSettings();
+    const at = (input: Parameters<typeof requestHeaderSettings>[0]) =>
+      requestHeaderSettings(input, { where: 'test', defaults: true });
+    settings.set(at({ allowedNames: ['front-proxy-client'] }));
+    authenticator = make({ settings });
+    const seen = await overOneConnection(
+      certs.frontProxy,
+      [
+        { 'X-Remote-User': 'a', 'X-Proxy-User': 'b' },
+        { 'X-Remote-User': 'a', 'X-Proxy-User': 'b' },
+        { 'X-Remote-User': 'a', 'X-Proxy-User': 'b' },
+      ],
+      (i) => {
+        if (i === 1)
+          settings.set(
+            at({ usernameHeaders: ['X-Proxy-User'], allowedNames: ['front-proxy-client'] }),
+          );
+        if (i === 2)
+          settings.set(at({ usernameHeaders: ['X-Proxy-User'], allowedNames: ['someone-else'] }));
+      },
+    );
+    expect(seen.map((s) => s.outcome.user?.username ?? s.outcome.reason)).toEqual([
+      'a',
+      'b',
+      'x509: subject with cn=front-proxy-client is not in the allowed list',
+    ]);
+    // The second request's headers were removed by the names in force for it.
+    expect(seen[1]?.left).toEqual(['X-Remote-User: a']);
+    expect(
+      settings.set(at({ usernameHeaders: ['X-Proxy-User'], allowedNames: ['someone-else'] })),
+    ).toBe(false);
+    expect(settings.version).toBe(3);
+  });
+
   it('logs an untrusted certificate’s identity headers once per connection', async () => {
     await overOneConnection(pki.certs.alice, [
       { 'X-Remote-User': 'mallory' },
@@ -463,6 +502,16 @@ describe('construction', () => {
       'unknown option "clientCaFile" (did you mean "clientCAFile"?)',
     ],
     ['a singular', { clientCA: 'x', usernameHeader: ['X'] }, '(did you mean "usernameHeaders"?)'],
+    [
+      'settings and a setting of its own',
+      { clientCA: 'x', settings: new LiveRequestHeaderSettings(), allowedNames: ['a'] },
+      'RequestHeaderAuthenticator: allowedNames: cannot be given with settings, which decide it',
+    ],
+    [
+      'settings that are not a source',
+      { clientCA: 'x', settings: { usernameHeaders: ['X'] } },
+      'RequestHeaderAuthenticator: settings: expected a source with current and version',
+    ],
   ])('%s throws a TypeError naming the option', (_name, options, message) => {
     const build = (): unknown =>
       new RequestHeaderAuthenticator(options as RequestHeaderAuthenticatorOptions);

@@ -8,6 +8,7 @@
 import { createReadStream } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import express from 'express';
 import type { Request, Response, Router } from 'express';
 import { TEXT, notFound, onlyMethods, send, sendError } from './http-answers.js';
@@ -70,13 +71,12 @@ async function serveLogPath(logsRoot: string, req: Request, res: Response): Prom
   res.setHeader('Content-Type', TEXT);
   res.setHeader('Content-Length', String(info.size));
   res.setHeader('Last-Modified', info.mtime.toUTCString());
-  await new Promise<void>((resolve, reject) => {
-    const stream = createReadStream(target);
-    stream.on('error', reject);
-    res.on('finish', resolve);
-    res.on('close', resolve);
-    stream.pipe(res);
-  });
+  try {
+    // The file is closed however the copy ends, a client that leaves mid-file included.
+    await pipeline(createReadStream(target), res);
+  } catch (error) {
+    if (!res.destroyed) throw error;
+  }
 }
 
 /** The real path of `root/relative`, or `undefined` when it does not exist or lies outside root. */

@@ -3,9 +3,8 @@ import type {
   AuthorizationV1Api,
   ConfigurationOptions,
   KubeConfig,
-  RequestContext,
-  ResponseContext,
 } from '@kubernetes/client-node';
+import { perCallOptions, type Seen } from './per-call.js';
 import { ReviewFailedError, type KubeletAuthErrorCode } from '../errors.js';
 import { importClientNode, type ClientNode } from './client-node.js';
 import type { AuthMetrics, ReviewKind } from '../metrics/observer.js';
@@ -196,39 +195,6 @@ interface ReviewApis {
 }
 
 /** The HTTP status of the latest answer (0 before one came), for metrics. */
-interface Seen {
-  status: number;
-}
-
-/**
- * Per-call client-node options: the deadline's AbortSignal, and the shared keep-alive pool in
- * place of the one client-node made for this request. The object-parameter API (1.x and 2.x)
- * runs per-call middleware on its Observable API, after the kubeconfig's credentials were applied.
- */
-function perCallOptions(
-  k8s: ClientNode,
-  signal: AbortSignal,
-  agents: KeepAliveAgents,
-  seen: Seen,
-): ConfigurationOptions {
-  return {
-    middleware: [
-      {
-        pre(context: RequestContext) {
-          context.setSignal(signal);
-          agents.apply(context);
-          return new k8s.Observable(Promise.resolve(context));
-        },
-        post(response: ResponseContext) {
-          seen.status = response.httpStatusCode;
-          return new k8s.Observable(Promise.resolve(response));
-        },
-      },
-    ],
-    middlewareMergeStrategy: 'append',
-  };
-}
-
 /**
  * Maps whatever client-node threw to a `ReviewFailedError`, retryable and unavailable as
  * {@link classifyFailure} says from the facts read here: the answer's status and `Retry-After`,

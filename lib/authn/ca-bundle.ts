@@ -57,6 +57,10 @@ export function parseCertificateBundle(pem: string): X509Certificate[] {
  * the last good bundle stays in force. Should watching fail (a watcher error, a folder that
  * cannot be watched, the folder itself removed), that is logged once and the file is polled
  * from then on, so a later rotation is never missed. `version` changes whenever the bundle does.
+ *
+ * A bundle that another source keeps (the cluster's `extension-apiserver-authentication`
+ * ConfigMap) starts {@link CABundle.empty} and takes each new bundle with {@link CABundle.update}:
+ * the roots are replaced in one step, so a verification uses either the old bundle or the new.
  */
 export class CABundle {
   private roots: readonly X509Certificate[];
@@ -77,14 +81,23 @@ export class CABundle {
   private constructor(
     pem: string,
     private readonly source: { file?: string; option: string; logger: Required<Logger> },
+    roots?: readonly X509Certificate[],
   ) {
     this.bytes = pem;
-    this.roots = parseCertificateBundle(pem);
+    this.roots = roots ?? parseCertificateBundle(pem);
   }
 
   /** A bundle from PEM text (not watched). */
   static fromPEM(pem: string | Buffer, option = 'clientCA'): CABundle {
     return CABundle.create(pem.toString(), { option, logger: levelled(undefined) });
+  }
+
+  /**
+   * A bundle that trusts nothing until {@link CABundle.update} gives it certificates: every
+   * client certificate is refused meanwhile (fail closed).
+   */
+  static empty(option = 'clientCA'): CABundle {
+    return new CABundle('', { option, logger: levelled(undefined) }, []);
   }
 
   /** A bundle from a file, followed for changes unless `watch` is false. */
@@ -135,6 +148,21 @@ export class CABundle {
   /** Changes each time a new bundle takes effect (verification caches key on it). */
   get version(): number {
     return this.generation;
+  }
+
+  /**
+   * Puts the certificates of `pem` in force in place of the current ones, for every verification
+   * from now on. Returns false, changing nothing, when `pem` is the bundle already in force; throws
+   * (the current bundle staying in force) when it holds no certificate or a malformed one. For a
+   * bundle that follows a file, the file has the last word: it is what the next change brings.
+   */
+  update(pem: string | Buffer): boolean {
+    const text = pem.toString();
+    if (text === this.bytes) return false;
+    this.roots = parseCertificateBundle(text);
+    this.bytes = text;
+    this.generation++;
+    return true;
   }
 
   /** Reads the file again now; keeps the current bundle when the new one is broken. */

@@ -52,6 +52,11 @@ export class AuthenticatorStrategy<
     } else settle(actions, outcome);
   }
 
+  /** Releases what the authenticator holds (a watched CA file), if it holds anything. */
+  close(): void {
+    (this.authenticator as { close?: () => void }).close?.();
+  }
+
   /** The authenticator's own outcome (synchronous when it answers synchronously). */
   authenticateRequest(req: AuthRequest): ReturnType<A['authenticateRequest']> {
     return this.authenticator.authenticateRequest(req) as ReturnType<A['authenticateRequest']>;

@@ -14,13 +14,8 @@ export function authenticateUnion(
   fallback: AuthnOutcome,
 ): AuthnOutcome | Promise<AuthnOutcome> {
   const outcome = tryFrom(authenticators, 0, req, undefined);
-  if (outcome instanceof Promise) return orFallback(outcome, fallback);
-  return outcome.kind === 'none' ? fallback : outcome;
-}
-
-/** A function of its own: the callback's variables are allocated only for a request that waits. */
-function orFallback(outcome: Promise<AuthnOutcome>, fallback: AuthnOutcome): Promise<AuthnOutcome> {
-  return outcome.then((o) => (o.kind === 'none' ? fallback : o));
+  const orFallback = (o: AuthnOutcome): AuthnOutcome => (o.kind === 'none' ? fallback : o);
+  return outcome instanceof Promise ? outcome.then(orFallback) : orFallback(outcome);
 }
 
 function tryFrom(

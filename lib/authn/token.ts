@@ -11,7 +11,8 @@ import {
 import type { AuthMetrics } from '../metrics/observer.js';
 import { toMilliseconds, type Duration } from '../duration.js';
 import { levelled, type Logger } from '../logger.js';
-import { freezeUser, withAuthenticatedGroup, type KubeUser } from '../user.js';
+import type { KubeUser } from '../user.js';
+import { authenticatedGroupAdder } from './authenticated-group.js';
 import { authorizationHeader, parseBearerToken, removeAuthorizationHeader } from './bearer.js';
 import { AuthenticatorStrategy } from './passport-strategy.js';
 import { markCredentialsRejected } from './rejection.js';
@@ -78,30 +79,29 @@ export class TokenReviewAuthenticator implements RequestAuthenticator {
   private readonly logger: Required<Logger>;
 
   constructor(options: TokenReviewStrategyOptions = {}) {
-    this.authenticator = cachedTokenAuthenticator(
+    const reviews =
       options.authenticator ??
-        webhookTokenAuthenticator(
-          options.reviewClient ??
-            createReviewClient(
-              resolveKubeConfig(options.kubeConfig, 'token webhook authentication'),
-              {
-                timeoutMs: toMilliseconds(options.timeout ?? DEFAULT_REVIEW_TIMEOUT_MS, 'timeout'),
-                ...(options.metrics ? { metrics: options.metrics } : {}),
-              },
-            ),
-          { audiences: options.audiences },
-        ),
-      {
-        ttlMs: toMilliseconds(
-          options.cacheTTL ?? KUBELET_CONFIGURATION_DEFAULTS.cacheTTL,
-          'cacheTTL',
-        ),
-        maxEntries: options.cacheSize ?? DEFAULT_CACHE_SIZE,
-        staleIfErrorMs: toMilliseconds(options.staleIfError ?? 0, 'staleIfError'),
-        ...(options.logger ? { logger: options.logger } : {}),
-        ...(options.metrics ? { metrics: options.metrics } : {}),
-      },
-    );
+      webhookTokenAuthenticator(
+        options.reviewClient ??
+          createReviewClient(
+            resolveKubeConfig(options.kubeConfig, 'token webhook authentication'),
+            {
+              timeoutMs: toMilliseconds(options.timeout ?? DEFAULT_REVIEW_TIMEOUT_MS, 'timeout'),
+              ...(options.metrics ? { metrics: options.metrics } : {}),
+            },
+          ),
+        { audiences: options.audiences },
+      );
+    this.authenticator = cachedTokenAuthenticator(authenticatedGroupAdder(reviews), {
+      ttlMs: toMilliseconds(
+        options.cacheTTL ?? KUBELET_CONFIGURATION_DEFAULTS.cacheTTL,
+        'cacheTTL',
+      ),
+      maxEntries: options.cacheSize ?? DEFAULT_CACHE_SIZE,
+      staleIfErrorMs: toMilliseconds(options.staleIfError ?? 0, 'staleIfError'),
+      ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.metrics ? { metrics: options.metrics } : {}),
+    });
     this.logger = levelled(options.logger);
   }
 
@@ -156,7 +156,7 @@ export class TokenReviewAuthenticator implements RequestAuthenticator {
   }
 }
 
-/** The user a result names, with `system:authenticated`, frozen so that no route can change it. */
+/** The user a result names (final: the group adder under the cache made it so). */
 function userOf(result: TokenResult): KubeUser | undefined {
-  return result.authenticated ? freezeUser(withAuthenticatedGroup(result.user)) : undefined;
+  return result.authenticated ? result.user : undefined;
 }

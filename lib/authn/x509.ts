@@ -64,11 +64,6 @@ export class ClientCertStrategy extends AuthenticatorStrategy<ClientCertAuthenti
   constructor(options: ClientCertStrategyOptions) {
     super('kube-x509', new ClientCertAuthenticator(options));
   }
-
-  /** Stops watching the CA file. */
-  close(): void {
-    this.authenticator.close();
-  }
 }
 
 /** The client certificate authentication of {@link ClientCertStrategy}, without passport. */
@@ -125,7 +120,7 @@ export class ClientCertAuthenticator implements RequestAuthenticator {
     return this.verdicts.get(socket, this.bundle.version, now, this.verifyConnection);
   }
 
-  /** Made once: the per-connection cache calls it when it has no verdict it can use. */
+  /** What the per-connection cache calls when it has no verdict it can use for a connection. */
   private readonly verifyConnection = (
     _previous: Verdict | undefined,
     socket: PeerSocket,

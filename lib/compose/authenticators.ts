@@ -1,6 +1,10 @@
 import type { ReviewClient } from '../apiserver/reviews.js';
 import { CABundle } from '../authn/ca-bundle.js';
 import { FrontProxyAuthenticator } from '../authn/request-header.js';
+import {
+  kubeletClusterAuthentication,
+  type KubeletClusterAuthentication,
+} from '../authn/cluster-authentication/kubelet-option.js';
 import { OIDCAuthenticator } from '../authn/oidc/strategy.js';
 import { TokenReviewAuthenticator } from '../authn/token.js';
 import { WebSocketTokenAuthenticator } from '../authn/websocket-token.js';
@@ -13,6 +17,8 @@ import type { AuthenticationMethod } from '../metrics/observer.js';
 /** The authenticators of a union, in order, and how to release the files they watch. */
 export interface Authentication {
   authenticators: RequestAuthenticator[];
+  /** Settles once the cluster's configuration was first read (at once without it). */
+  ready: Promise<void>;
   close(): void;
 }
 
@@ -32,10 +38,17 @@ export function kubeletAuthenticators(
     metrics ? observedAuthenticator(authenticator, method, metrics) : authenticator;
   const authenticators: RequestAuthenticator[] = [];
   const bundles: CABundle[] = [];
+  let cluster: KubeletClusterAuthentication | undefined;
   const close = (): void => {
     for (const bundle of bundles) bundle.close();
+    cluster?.close();
   };
   try {
+    cluster = kubeletClusterAuthentication(config, deps);
+    if (cluster?.requestHeader) {
+      const frontProxy = new FrontProxyAuthenticator({ ...cluster.requestHeader, logger });
+      authenticators.push(observed(frontProxy, 'requestheader'));
+    }
     if (config.requestHeader) {
       const { clientCAFile, ...headers } = config.requestHeader;
       const bundle = CABundle.fromFile(clientCAFile, {
@@ -47,6 +60,11 @@ export function kubeletAuthenticators(
       // authenticate as the proxy when its CA is also a client CA.
       const frontProxy = new FrontProxyAuthenticator({ bundle, ...headers, logger });
       authenticators.push(observed(frontProxy, 'requestheader'));
+    }
+    if (cluster?.clientCA) {
+      const { clientCA: bundle } = cluster;
+      const x509 = new ClientCertAuthenticator({ bundle, logger, cacheSize: config.cacheSize });
+      authenticators.push(observed(x509, 'x509'));
     }
     if (config.clientCAFile !== '') {
       const bundle = CABundle.fromFile(config.clientCAFile, {
@@ -80,5 +98,5 @@ export function kubeletAuthenticators(
     close();
     throw error;
   }
-  return { authenticators, close };
+  return { authenticators, ready: cluster?.ready ?? Promise.resolve(), close };
 }

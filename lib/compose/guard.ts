@@ -34,6 +34,8 @@ export interface KubeletGuard {
   readonly forward: ((req: AuthRequest) => boolean) | undefined;
   readonly config: Readonly<ResolvedKubeletAuthConfig>;
   readonly logger: Required<Logger>;
+  /** Settles once the configuration read at start (the cluster's ConfigMap) is in. */
+  readonly ready: Promise<void>;
   /** Stops watching CA files and closes idle connections of a review client built here. */
   close(): void;
 }
@@ -139,6 +141,7 @@ export function kubeletGuard(
     forward,
     config: Object.freeze({ ...config }),
     logger,
+    ready: authentication.ready,
     close() {
       authentication.close();
       reviews.close();

@@ -2,9 +2,11 @@
  * A stand-in kube-apiserver for tests: real HTTPS on 127.0.0.1 with its own CA, callers
  * authenticated the way kube-apiserver does (client certificate or bearer token), and the two
  * review APIs a kubelet-style authenticator/authorizer calls — TokenReview and
- * SubjectAccessReview — in their exact wire format. Faults can be injected at any time.
+ * SubjectAccessReview — in their exact wire format, plus ConfigMaps to get, list and watch (the
+ * cluster's authentication configuration). Faults can be injected at any time.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { listeningSwitch } from './listening-switch.js';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
@@ -23,6 +25,8 @@ import {
   subjectAccessReviewCauses,
 } from './review-validation.js';
 import { standInReviewClient, type StandInReviewClientOptions } from './review-client.js';
+import { HttpError, sendJson, sendRaw, sendStatus } from './http-replies.js';
+import { ConfigMapStore, type ConfigMapAuthorizer, type ConfigMapRequest } from './config-maps.js';
 
 /** The user a token stands for, as TokenReview's `status.user` reports it. */
 export interface StandInUser {
@@ -55,6 +59,14 @@ export interface StandInApiServerOptions {
   callerGroups?: string[];
   /** The bearer token the server accepts from its callers. Default: random. */
   callerToken?: string;
+  /**
+   * Authorize the callers' ConfigMap reads (get, list, watch) with `policy`, as kube-apiserver's
+   * RBAC does: a caller needs, for the cluster's authentication ConfigMap, the Role
+   * `extension-apiserver-authentication-reader` in kube-system bound to it (`policy.defaults`
+   * loads the Role), or gets 403. Reviews stay open to every authenticated caller.
+   * Default: `false`, every authenticated caller may read every ConfigMap.
+   */
+  authorizeReads?: boolean;
 }
 
 /** A TokenReview request body (`authentication.k8s.io/v1`). */
@@ -164,6 +176,27 @@ export interface StandInApiServer {
   setPolicy(policy: StandInPolicy): void;
   /** Replaces the known tokens. */
   setTokens(tokens: Record<string, StandInToken>): void;
+  /**
+   * Creates or replaces a ConfigMap (its `data`), with a new resourceVersion: open watches get
+   * ADDED or MODIFIED. For the cluster's authentication configuration, see
+   * `extensionApiserverAuthentication()`.
+   */
+  setConfigMap(namespace: string, name: string, data: Record<string, string>): void;
+  /** Deletes a ConfigMap (later reads get 404); open watches get DELETED. Returns whether it existed. */
+  deleteConfigMap(namespace: string, name: string): boolean;
+  /**
+   * Ends every open ConfigMap watch, as an API server restart does; clients watch again from
+   * the last resourceVersion they saw. With `expired`, each watch first gets a 410 `Expired`
+   * event and every older resourceVersion is forgotten, so clients must list again.
+   * Returns how many watches were ended.
+   */
+  dropWatches(options?: { expired?: boolean }): number;
+  /** Resolves with the next ConfigMap watch request, once its past events are sent. */
+  nextWatch(): Promise<ConfigMapRequest>;
+  /** ConfigMap watches open now. */
+  readonly openWatches: number;
+  /** Every ConfigMap request received (after authentication), in arrival order. */
+  readonly configMapRequests: ConfigMapRequest[];
   /** Stops listening and destroys every connection, hung ones included. */
   close(): Promise<void>;
 }
@@ -173,34 +206,7 @@ const SAR_PATH = '/apis/authorization.k8s.io/v1/subjectaccessreviews';
 const MAX_BODY_BYTES = 3 * 1024 * 1024; // kube-apiserver's own request size limit
 const DEFAULT_AUDIENCES = ['https://kubernetes.default.svc'];
 
-const REASONS: Record<number, string> = {
-  400: 'BadRequest',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'NotFound',
-  405: 'MethodNotAllowed',
-  409: 'Conflict',
-  410: 'Expired',
-  413: 'RequestEntityTooLarge',
-  415: 'UnsupportedMediaType',
-  422: 'Invalid',
-  429: 'TooManyRequests',
-  500: 'InternalError',
-  503: 'ServiceUnavailable',
-  504: 'Timeout',
-};
-
 type ReviewKind = 'token' | 'sar';
-
-class HttpError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(message);
-  }
-}
 
 /** Starts a stand-in API server on 127.0.0.1 (free port). */
 export async function startApiServer(
@@ -241,6 +247,31 @@ export async function startApiServer(
     faultRemaining -= 1;
     if (faultRemaining <= 0) fault = undefined;
     return taken;
+  };
+
+  const configMaps = new ConfigMapStore();
+  const authorizeRead: ConfigMapAuthorizer = (req, request) => {
+    if (!options.authorizeReads) return;
+    const caller = callerOf(req, options);
+    const { verb, namespace, name } = request;
+    const decision = policy.evaluate({
+      user: caller.username,
+      groups: caller.groups,
+      resourceAttributes: {
+        namespace,
+        verb,
+        group: '',
+        version: 'v1',
+        resource: 'configmaps',
+        ...(name !== undefined ? { name } : {}),
+      },
+    });
+    if (decision.allowed) return;
+    throw new HttpError(
+      403,
+      `configmaps${name !== undefined ? ` "${name}"` : ''} is forbidden: User "${caller.username}" cannot ${verb} resource "configmaps" in API group "" in the namespace "${namespace}"`,
+      { ...(name !== undefined ? { name } : {}), kind: 'configmaps' },
+    );
   };
 
   const sockets = new Set<Socket>();
@@ -289,7 +320,8 @@ export async function startApiServer(
     if (!authenticated(req, callerToken)) {
       throw new HttpError(401, 'Unauthorized');
     }
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (ConfigMapStore.serves(path)) return configMaps.handle(req, res, path, authorizeRead);
     const kind: ReviewKind | undefined =
       path === TOKEN_REVIEW_PATH ? 'token' : path === SAR_PATH ? 'sar' : undefined;
     if (!kind) {
@@ -439,26 +471,7 @@ export async function startApiServer(
   const reviewClients = new Set<ReviewClient>();
 
   let closing: Promise<void> | undefined;
-  // Listening stops and starts again in order, however quickly faults follow one another.
-  let listening = true;
-  let transition = Promise.resolve();
-  const listen = (wanted: boolean): Promise<void> => {
-    transition = transition.then(
-      () =>
-        new Promise<void>((resolve) => {
-          if (closing || listening === wanted) return resolve();
-          listening = wanted;
-          if (wanted) {
-            server.listen(port, '127.0.0.1', () => resolve());
-            return;
-          }
-          server.close(() => resolve());
-          server.closeAllConnections();
-          for (const socket of sockets) socket.destroy();
-        }),
-    );
-    return transition;
-  };
+  const listen = listeningSwitch(server, port, sockets, () => closing !== undefined);
 
   return {
     url,
@@ -505,9 +518,26 @@ export async function startApiServer(
     setTokens(next: Record<string, StandInToken>) {
       tokens = tokenMap(next);
     },
+    setConfigMap(namespace: string, name: string, data: Record<string, string>) {
+      configMaps.set(namespace, name, data);
+    },
+    deleteConfigMap(namespace: string, name: string) {
+      return configMaps.delete(namespace, name);
+    },
+    dropWatches(dropOptions?: { expired?: boolean }) {
+      return configMaps.dropWatches(dropOptions);
+    },
+    nextWatch() {
+      return configMaps.nextWatch();
+    },
+    get openWatches() {
+      return configMaps.openWatches;
+    },
+    configMapRequests: configMaps.requests,
     close() {
       closing ??= new Promise<void>((resolve) => {
         for (const reviewClient of reviewClients) reviewClient.close?.();
+        configMaps.close();
         server.close(() => resolve());
         // Keep-alive and hung connections would otherwise hold close() (and Jest) open.
         server.closeAllConnections();
@@ -538,6 +568,27 @@ function authenticated(req: IncomingMessage, callerToken: string): boolean {
   const header = req.headers.authorization ?? '';
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match?.[1] === callerToken;
+}
+
+/** Who a caller is: its client certificate's CN and O values, or the caller token's user. */
+function callerOf(
+  req: IncomingMessage,
+  options: StandInApiServerOptions,
+): { username: string; groups: string[] } {
+  const socket = req.socket as TLSSocket;
+  if (socket.authorized) {
+    const subject = socket.getPeerCertificate().subject as Record<string, string | string[]>;
+    const list = (value: string | string[] | undefined): string[] =>
+      value === undefined ? [] : Array.isArray(value) ? value : [value];
+    return {
+      username: list(subject['CN']).at(-1) ?? '',
+      groups: [...list(subject['O']), 'system:authenticated'],
+    };
+  }
+  return {
+    username: options.callerUser ?? 'system:node:node-a',
+    groups: [...(options.callerGroups ?? ['system:nodes']), 'system:authenticated'],
+  };
 }
 
 function tokenMap(tokens: Record<string, StandInToken>): Map<string, StandInToken> {
@@ -641,48 +692,6 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
-}
-
-function sendStatus(
-  res: ServerResponse,
-  code: number,
-  message: string,
-  details?: Record<string, unknown>,
-  headers: Record<string, string> = {},
-): void {
-  const status: Record<string, unknown> = {
-    kind: 'Status',
-    apiVersion: 'v1',
-    metadata: {},
-    status: 'Failure',
-    message,
-    reason: REASONS[code] ?? 'Unknown',
-  };
-  if (details) status['details'] = details;
-  status['code'] = code;
-  sendRaw(res, code, JSON.stringify(status), headers);
-}
-
-function sendJson(res: ServerResponse, code: number, body: unknown): void {
-  sendRaw(res, code, JSON.stringify(body));
-}
-
-function sendRaw(
-  res: ServerResponse,
-  code: number,
-  text: string,
-  headers: Record<string, string> = {},
-): void {
-  if (res.headersSent || res.destroyed) return;
-  const payload = Buffer.from(text);
-  res.writeHead(code, {
-    'Content-Type': 'application/json',
-    'Content-Length': payload.length,
-    'Cache-Control': 'no-cache, private',
-    'Audit-Id': randomUUID(),
-    ...headers,
-  });
-  res.end(payload);
 }
 
 function base64(text: string): string {

@@ -2,7 +2,8 @@
  * The part of Kubernetes' bootstrap RBAC policy that callers of a kubelet or an API meet, as
  * kube-apiserver v1.34 creates it with its default feature gates (KubeletFineGrainedAuthz and
  * DynamicResourceAllocation on). Taken from upstream's bootstrap policy and its testdata
- * (cluster-roles.yaml, cluster-role-bindings.yaml); only these roles and bindings are here.
+ * (cluster-roles.yaml, cluster-role-bindings.yaml, namespace-roles.yaml); only these roles and
+ * bindings are here.
  */
 
 /** The Kubernetes version whose bootstrap roles `policy.defaults` loads. */
@@ -63,6 +64,21 @@ function clusterRole(
   return role;
 }
 
+/** A Role kube-apiserver creates in a namespace (namespace-roles.yaml). */
+function namespaceRole(namespace: string, name: string, rules: object[]): object {
+  return {
+    apiVersion: V1,
+    kind: 'Role',
+    metadata: {
+      name,
+      namespace,
+      labels: DEFAULTS_LABEL,
+      annotations: { 'rbac.authorization.kubernetes.io/autoupdate': 'true' },
+    },
+    rules,
+  };
+}
+
 function groupBinding(role: string, groups: string[]): object {
   return {
     apiVersion: V1,
@@ -85,7 +101,7 @@ const toAdmin = { 'rbac.authorization.k8s.io/aggregate-to-admin': 'true' };
 const toEdit = { 'rbac.authorization.k8s.io/aggregate-to-edit': 'true' };
 const toView = { 'rbac.authorization.k8s.io/aggregate-to-view': 'true' };
 
-/** The bootstrap ClusterRoles and ClusterRoleBindings, as RBAC objects. */
+/** The bootstrap ClusterRoles, ClusterRoleBindings and Roles, as RBAC objects. */
 export function bootstrapPolicyObjects(): object[] {
   return [
     clusterRole('cluster-admin', [rule(['*'], ['*'], ['*']), urls(['*'], ['*'])]),
@@ -294,5 +310,14 @@ export function bootstrapPolicyObjects(): object[] {
     groupBinding('cluster-admin', ['system:masters']),
     groupBinding('system:discovery', ['system:authenticated']),
     groupBinding('system:public-info-viewer', ['system:authenticated', 'system:unauthenticated']),
+    // What aggregated API servers need to read the cluster's authentication configuration.
+    namespaceRole('kube-system', 'extension-apiserver-authentication-reader', [
+      {
+        apiGroups: [''],
+        resources: ['configmaps'],
+        resourceNames: ['extension-apiserver-authentication'],
+        verbs: READ,
+      },
+    ]),
   ];
 }

@@ -26,6 +26,9 @@ export type {
   TokenReviewBody,
 } from './apiserver.js';
 export type { StandInReviewClientOptions } from './review-client.js';
+export type { ConfigMapRequest } from './config-maps.js';
+export { extensionApiserverAuthentication } from './authentication-config-map.js';
+export type { ExtensionApiserverAuthentication } from './authentication-config-map.js';
 export { CompiledPolicy, compilePolicy, evaluate } from './policy.js';
 export type {
   NonResourceAttributes,

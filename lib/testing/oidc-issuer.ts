@@ -3,6 +3,7 @@
  * with its own CA, tokens minted on demand with jose, key rotation, request counts and faults,
  * so that OIDC authentication can be tested end to end without an identity provider.
  */
+import { listeningSwitch } from './listening-switch.js';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
@@ -208,25 +209,7 @@ export async function startOidcIssuer(
   }
 
   let closing: Promise<void> | undefined;
-  let listening = true;
-  let transition = Promise.resolve();
-  const listen = (wanted: boolean): Promise<void> => {
-    transition = transition.then(
-      () =>
-        new Promise<void>((resolve) => {
-          if (closing || listening === wanted) return resolve();
-          listening = wanted;
-          if (wanted) {
-            server.listen(port, '127.0.0.1', () => resolve());
-            return;
-          }
-          server.close(() => resolve());
-          server.closeAllConnections();
-          for (const socket of sockets) socket.destroy();
-        }),
-    );
-    return transition;
-  };
+  const listen = listeningSwitch(server, port, sockets, () => closing !== undefined);
 
   return {
     url,

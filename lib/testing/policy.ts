@@ -59,8 +59,9 @@ export interface StandInPolicy {
    * Also load Kubernetes' bootstrap roles and bindings that callers of a kubelet or an API meet
    * (as of Kubernetes v1.34): `cluster-admin` bound to `system:masters`, `system:discovery` and
    * `system:public-info-viewer` with their bindings, the aggregated `admin`, `edit` and `view`
-   * with the `system:aggregate-to-*` roles they select, `system:kubelet-api-admin` and
-   * `system:auth-delegator`. Objects in `rbac` with the same kind and name replace them.
+   * with the `system:aggregate-to-*` roles they select, `system:kubelet-api-admin`,
+   * `system:auth-delegator`, and the Role `extension-apiserver-authentication-reader` in
+   * kube-system. Objects in `rbac` with the same kind and name replace them.
    * Default: false.
    */
   defaults?: boolean;

@@ -65,7 +65,7 @@ export function resolveBindings(
     if (!rules) {
       const target = kind === 'Role' ? `Role ${binding.namespace}/${name}` : `ClusterRole ${name}`;
       const hint =
-        !defaults && kind === 'ClusterRole' && BOOTSTRAP_ROLES.has(name)
+        !defaults && BOOTSTRAP_ROLES.has(roleKey(kind, binding.namespace, name))
           ? ' (it is a Kubernetes default role: set policy.defaults to true to load it)'
           : '';
       throw new TypeError(
@@ -84,7 +84,9 @@ export function resolveBindings(
 }
 
 const BOOTSTRAP_ROLES = new Set(
-  parseRbacObjects(bootstrapPolicyObjects(), 'policy.defaults').roles.map((r) => r.name),
+  parseRbacObjects(bootstrapPolicyObjects(), 'policy.defaults').roles.map((r) =>
+    roleKey(r.kind, r.namespace, r.name),
+  ),
 );
 
 function roleKey(kind: 'Role' | 'ClusterRole', namespace: string, name: string): string {
