@@ -4,7 +4,7 @@
  * the 404 handler guarded, identity headers, a client that leaves during a review, bad options,
  * and what closing the instance releases.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { ServerResponse } from 'node:http';
 import type { Server } from 'node:https';
 import {
@@ -21,7 +21,11 @@ import { createReviewClient } from '../../lib/apiserver/client.js';
 import type { DecisionEvent, KubeUser } from '../../lib/contracts.js';
 import type { KubeletAuthOptions } from '../../lib/options.js';
 import type { ReviewClient } from '../../lib/apiserver/reviews.js';
-import { startApiServer, type StandInApiServer } from '../../lib/testing/index.js';
+import {
+  extensionApiserverAuthentication,
+  startApiServer,
+  type StandInApiServer,
+} from '../../lib/testing/index.js';
 import { recordingLogger, registerSecrets } from '../support/secrets.js';
 import {
   call,
@@ -297,6 +301,70 @@ describe('a client that leaves while its request is reviewed', () => {
     expect(res.headersSent).toBe(false);
     expect(events).toEqual([]);
     real.close?.();
+  });
+});
+
+describe('clusterAuthentication: the client CA from the cluster’s ConfigMap', () => {
+  const NS = 'kube-system';
+  const NAME = 'extension-apiserver-authentication';
+  afterEach(() => void api.deleteConfigMap(NS, NAME));
+
+  /** Waits (a bounded number of short polls) until `n` ConfigMap watches are open. */
+  async function openWatches(server: StandInApiServer, n: number): Promise<void> {
+    for (let i = 0; server.openWatches !== n; i++) {
+      if (i > 500) throw new Error(`expected ${n} open watches, have ${server.openWatches}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  it('register waits for the first read; its CA authenticates; closing the app ends the watch', async () => {
+    api.setConfigMap(NS, NAME, extensionApiserverAuthentication({ clientCA: pki.clientCA.cert }));
+    const app = Fastify({
+      https: {
+        key: pki.serving.key,
+        cert: pki.serving.cert,
+        requestCert: true,
+        rejectUnauthorized: false,
+      },
+    });
+    await app.register(fastifyKubeletAuth, {
+      nodeName: 'node-a',
+      kubeConfig: api.kubeConfig,
+      authentication: { clusterAuthentication: true },
+      logger: recordingLogger,
+    });
+    expect(api.configMapRequests.map((r) => r.verb)).not.toEqual([]);
+    app.get('/stats/summary', async (request) => request.kubeUser);
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const server = app.server as Server;
+    await call(server, pki, '/stats/summary', { cert: pki.certs.alice }).expect(200);
+    await call(server, pki, '/stats/summary', { cert: pki.certs.wrongCA }).expect(401);
+    await openWatches(api, 1);
+    await app.close();
+    await openWatches(api, 0);
+  });
+
+  it('a ConfigMap it may not read: register rejects with the error ready gives kubeletAuth', async () => {
+    const guarded = await startApiServer({ authorizeReads: true });
+    registerSecrets(guarded.callerToken, guarded.authority.key);
+    try {
+      const app = Fastify();
+      await expect(
+        app.register(fastifyKubeletAuth, {
+          nodeName: 'node-a',
+          kubeConfig: guarded.kubeConfig,
+          authentication: { clusterAuthentication: true },
+          logger: recordingLogger,
+        }),
+      ).rejects.toMatchObject({
+        name: 'KubeletAuthError',
+        code: 'ERR_CLUSTER_AUTHENTICATION',
+        message: expect.stringContaining('cannot be read (HTTP 403)'),
+      });
+      expect(guarded.openWatches).toBe(0);
+    } finally {
+      await guarded.close();
+    }
   });
 });
 

@@ -43,7 +43,9 @@ declare module 'fastify' {
  * runs gets nothing. A path Fastify's router would dispatch elsewhere than the path authorized
  * is refused with 400. Wrapped with `fastify-plugin`, so it guards every route of the context it
  * is registered in (the root: every route and the 404 handler); closing the instance releases
- * what it holds. Bad options reject `register` (and `ready`) with a `KubeletAuthError`.
+ * what it holds. Bad options reject `register` (and `ready`) with a `KubeletAuthError`; so does a
+ * cluster authentication ConfigMap that cannot be read at start (`clusterAuthentication`), which
+ * `register` waits for.
  *
  * @example
  * await app.register(fastifyKubeletAuth, { nodeName: 'node-a', kubeConfig, authentication: { x509: { clientCAFile } } });
@@ -63,6 +65,14 @@ async function kubeletAuthPlugin(
   const routing = fastifyRouting(fastify.initialConfig);
   const guard = kubeletGuard(options, (req, path) => fastifyRouteRefusal(req, path, routing));
   const { forward, logger } = guard;
+  // The configuration read at start (the cluster's ConfigMap) is in before the app listens, or
+  // registering fails, as the Express middleware's `ready` does.
+  try {
+    await guard.ready;
+  } catch (error) {
+    guard.close();
+    throw error;
+  }
   fastify.addHook('onClose', (_instance, done) => {
     guard.close();
     done();
