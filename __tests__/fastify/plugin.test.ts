@@ -18,6 +18,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { fastifyKubeletAuth } from 'express-kubelet-auth/fastify';
 import { createReviewClient } from '../../lib/apiserver/client.js';
+import { FASTIFY_REFUSALS } from '../../lib/fastify/route-check.js';
 import type { DecisionEvent, KubeUser } from '../../lib/contracts.js';
 import type { KubeletAuthOptions } from '../../lib/options.js';
 import type { ReviewClient } from '../../lib/apiserver/reviews.js';
@@ -178,6 +179,61 @@ describe('the kubelet’s answers, over HTTPS', () => {
     // identityHeaders is off: headers as sent.
     expect(res.body.headers['x-remote-user']).toBe('mallory');
     expect(handled).toEqual(['/exec/ns/p/c']);
+  });
+});
+
+describe('fastify.inject: the answers, byte for byte', () => {
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    app = Fastify();
+    apps.push(app);
+    await app.register(fastifyKubeletAuth, {
+      nodeName: 'node-a',
+      kubeConfig: api.kubeConfig,
+      logger: recordingLogger,
+    });
+    app.get('/stats/summary', async (request) => ({ user: request.kubeUser?.username }));
+  });
+
+  it.each([
+    ['alice-token', '/stats/summary', 200, '{"user":"alice"}', 'application/json; charset=utf-8'],
+    [undefined, '/stats/summary', 401, 'Unauthorized', 'text/plain; charset=utf-8'],
+    [
+      'bob-token',
+      '/stats/summary',
+      403,
+      'Forbidden (user=bob, verb=get, resource=nodes, subresource(s)=[stats])\n',
+      'text/plain; charset=utf-8',
+    ],
+    ['alice-token', '/Stats/summary', 400, '400 Bad Request', 'text/plain; charset=utf-8'],
+  ])('%s GET %s → %d', async (token, url, status, body, type) => {
+    const res = await app.inject({
+      url,
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+    });
+    expect(res.statusCode).toBe(status);
+    expect(res.rawPayload.equals(Buffer.from(body))).toBe(true);
+    expect(res.headers['content-type']).toBe(type);
+    expect(res.headers['content-length']).toBe(String(Buffer.byteLength(body)));
+    expect(res.headers['www-authenticate']).toBeUndefined();
+  });
+
+  it('a target only Fastify reads otherwise: 400, and onDecision says why', async () => {
+    const decided: DecisionEvent[] = [];
+    const server = await kubelet({ onDecision: (event) => decided.push(event) });
+    const res = await rawRequest(server, pki, 'GET /stats/summary?x=1#f HTTP/1.1', pki.certs.alice);
+    expect(res).toEqual({ status: 400, body: '400 Bad Request' });
+    expect(decided).toEqual([
+      {
+        decision: 'bad-request',
+        method: 'GET',
+        path: '/stats/summary',
+        attributes: [],
+        reason: FASTIFY_REFUSALS.fragment,
+        latencyMs: expect.any(Number),
+      },
+    ]);
+    expect(handled).toEqual([]);
   });
 });
 
