@@ -221,6 +221,20 @@ describe('a token of this issuer that fails verification is refused (ERR_OIDC_TO
     ],
     ['the username claim empty', () => mint({ sub: '' }), {}, 'the username claim "sub" is empty'],
     [
+      // jose refuses an unknown critical header before any key is looked up; the parameter's
+      // name is the sender's text, so only the code is told.
+      'an unknown critical header parameter',
+      async () => {
+        const [, payload, signature] = (await mint({ sub: 'alice' })).split('.');
+        const header = Buffer.from(
+          JSON.stringify({ alg: 'RS256', kid: issuer.kid, crit: ['x\nforged log line'] }),
+        ).toString('base64url');
+        return `${header}.${payload}.${signature}`;
+      },
+      {},
+      'ERR_JOSE_NOT_SUPPORTED',
+    ],
+    [
       'groups not strings',
       () => mint({ groups: [1, 2] }),
       { groupsClaim: 'groups' },

@@ -116,6 +116,17 @@ export function watchConfigMap(options: ConfigMapWatchOptions): ConfigMapWatch {
     return clients;
   }
 
+  /** Hands a change on; what the receiver throws is logged, never left to end the process. */
+  function deliver(handOn: () => void): void {
+    try {
+      handOn();
+    } catch (error) {
+      logger.error(
+        `${namespace}/${name}: applying the ConfigMap failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+
   async function read(): Promise<void> {
     if (closed) return;
     const controller = new AbortController();
@@ -149,8 +160,10 @@ export function watchConfigMap(options: ConfigMapWatchOptions): ConfigMapWatch {
     recovered('read');
     const configMap = (list.items ?? []).find((item) => item.metadata?.name === name);
     if (configMap)
-      events.onConfigMap(configMap.data ?? {}, configMap.metadata?.resourceVersion ?? '');
-    else events.onMissing('not-found');
+      deliver(() =>
+        events.onConfigMap(configMap.data ?? {}, configMap.metadata?.resourceVersion ?? ''),
+      );
+    else deliver(() => events.onMissing('not-found'));
     watch();
   }
 
@@ -174,9 +187,9 @@ export function watchConfigMap(options: ConfigMapWatchOptions): ConfigMapWatch {
       if (type === 'BOOKMARK' || meta.name !== name) return;
       seen++;
       recovered('watch');
-      if (type === 'DELETED') events.onMissing('deleted');
+      if (type === 'DELETED') deliver(() => events.onMissing('deleted'));
       else if (type === 'ADDED' || type === 'MODIFIED') {
-        events.onConfigMap(dataOf(object), meta.resourceVersion ?? '');
+        deliver(() => events.onConfigMap(dataOf(object), meta.resourceVersion ?? ''));
       }
     };
     const onDone = (error: unknown): void => {

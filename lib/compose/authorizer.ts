@@ -5,6 +5,7 @@ import { staticAuthorizer } from '../authz/static-rules.js';
 import { webhookAuthorizer } from '../authz/webhook.js';
 import type { KubeletAuthDependencies, ResolvedKubeletAuthConfig } from '../config.js';
 import type { Authorizer } from '../contracts.js';
+import { KubeletAuthError } from '../errors.js';
 
 /**
  * The authorizers decided in process, in k8s.io/apiserver's order: privileged groups,
@@ -28,6 +29,13 @@ export function kubeletAuthorizer(
   reviewClient: ReviewClient | undefined,
   inProcess: Authorizer[],
 ): Authorizer {
+  if (config.mode === 'Webhook' && !reviewClient) {
+    // Fail closed: Webhook mode never falls back to allowing everything.
+    throw new KubeletAuthError(
+      'ERR_INVALID_OPTION',
+      'authorization.mode Webhook needs a review client',
+    );
+  }
   const decider =
     config.mode === 'Webhook' && reviewClient
       ? webhookAuthorizer({

@@ -65,6 +65,12 @@ async function kubeletAuthPlugin(
   const routing = fastifyRouting(fastify.initialConfig);
   const guard = kubeletGuard(options, (req, path) => fastifyRouteRefusal(req, path, routing));
   const { forward, logger } = guard;
+  // Released on close even when the app closes while the read below still waits (Fastify's
+  // plugin timeout).
+  fastify.addHook('onClose', (_instance, done) => {
+    guard.close();
+    done();
+  });
   // The configuration read at start (the cluster's ConfigMap) is in before the app listens, or
   // registering fails, as the Express middleware's `ready` does.
   try {
@@ -73,10 +79,6 @@ async function kubeletAuthPlugin(
     guard.close();
     throw error;
   }
-  fastify.addHook('onClose', (_instance, done) => {
-    guard.close();
-    done();
-  });
   if (!fastify.hasRequestDecorator('kubeUser')) fastify.decorateRequest('kubeUser', undefined);
 
   /** Sends the kubelet's answer through Fastify, so its own hooks and logging see it. */

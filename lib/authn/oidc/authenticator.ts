@@ -1,3 +1,4 @@
+import type { JWTVerifyGetKey } from 'jose';
 import type { TokenAuthenticator, TokenResult } from '../../contracts.js';
 import { OIDC_DEFAULTS } from '../../defaults.js';
 import { KubeletAuthError } from '../../errors.js';
@@ -95,7 +96,7 @@ export function createOIDCAuthenticator(
       if (!claimsThisIssuer(token, jose)) return NOT_MINE;
       let claims: Record<string, unknown>;
       try {
-        ({ payload: claims } = await jose.jwtVerify(token, keys.getKey, {
+        ({ payload: claims } = await jose.jwtVerify(token, keyOf(keys), {
           issuer: issuerURL,
           audience: options.clientID,
           algorithms: options.signingAlgs,
@@ -115,6 +116,23 @@ export function createOIDCAuthenticator(
   };
 }
 
+/**
+ * The key lookup, with its failures that are the issuer's (unreachable, a malformed key set)
+ * marked as such; its verdicts on the token (no key for its ID) stay jose's.
+ */
+function keyOf(keys: IssuerKeys): JWTVerifyGetKey {
+  return async (header, token) => {
+    try {
+      return await keys.getKey(header, token);
+    } catch (error) {
+      if (isTokenVerdict(error) || error instanceof KubeletAuthError) throw error;
+      throw new KubeletAuthError('ERR_OIDC_UNAVAILABLE', `token not checked: ${message(error)}`, {
+        cause: error,
+      });
+    }
+  };
+}
+
 /** jose's verdicts on a token itself, as opposed to failures to check it. */
 const TOKEN_VERDICTS = new Set([
   'ERR_JOSE_ALG_NOT_ALLOWED',
@@ -127,16 +145,24 @@ const TOKEN_VERDICTS = new Set([
   'ERR_JWKS_MULTIPLE_MATCHING_KEYS',
 ]);
 
+function isTokenVerdict(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && TOKEN_VERDICTS.has(code);
+}
+
 /**
- * A failed verification as the package's error: jose's verdicts on the token (signature,
- * algorithm, claims, no key for its ID) refuse it; the issuer's failures (unreachable, a
- * malformed or unusable key) and anything else mean it could not be checked.
+ * A failed verification as the package's error. The key lookup marked the issuer's failures
+ * already (see {@link keyOf}); any other error of jose's is about the token itself (signature,
+ * algorithm, claims, an unsupported `crit` header, no key for its ID) and refuses it, named by
+ * its code, since a message may quote what the token says. Anything else means it could not
+ * be checked.
  */
 function classified(error: unknown): KubeletAuthError {
   if (error instanceof KubeletAuthError) return error;
   const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && TOKEN_VERDICTS.has(code)) {
-    return new KubeletAuthError('ERR_OIDC_TOKEN_INVALID', message(error), { cause: error });
+  if (typeof code === 'string' && code.startsWith('ERR_J')) {
+    const reason = TOKEN_VERDICTS.has(code) ? message(error) : code;
+    return new KubeletAuthError('ERR_OIDC_TOKEN_INVALID', reason, { cause: error });
   }
   return new KubeletAuthError('ERR_OIDC_UNAVAILABLE', `token not checked: ${message(error)}`, {
     cause: error,
