@@ -6,11 +6,11 @@ import type {
   TokenResult,
 } from '../../contracts.js';
 import { levelled, type Logger } from '../../logger.js';
-import { freezeUser, withAuthenticatedGroup } from '../../user.js';
 import { authorizationHeader, parseBearerToken, removeAuthorizationHeader } from '../bearer.js';
 import { AuthenticatorStrategy } from '../passport-strategy.js';
 import { markCredentialsRejected } from '../rejection.js';
 import { NO_CREDENTIALS } from '../request-authenticator.js';
+import { authenticatedGroupAdder } from '../authenticated-group.js';
 import { createOIDCAuthenticator } from './authenticator.js';
 import type { OIDCOptions, ResolvedOIDCOptions } from './options.js';
 import { resolveOIDCOptions } from './resolve-options.js';
@@ -48,7 +48,7 @@ export class OIDCAuthenticator implements RequestAuthenticator {
     resolved: ResolvedOIDCOptions,
     private readonly logger: Required<Logger>,
   ) {
-    this.authenticator = createOIDCAuthenticator(resolved, logger);
+    this.authenticator = authenticatedGroupAdder(createOIDCAuthenticator(resolved, logger));
     this.foreign = `bearer token not issued by ${resolved.issuerURL}`;
     this.notMine = Object.freeze({ kind: 'refused', reason: this.foreign, attempted: false });
   }
@@ -75,7 +75,7 @@ export class OIDCAuthenticator implements RequestAuthenticator {
       return this.notMine;
     }
     removeAuthorizationHeader(req);
-    return { kind: 'user', user: freezeUser(withAuthenticatedGroup(result.user)) };
+    return { kind: 'user', user: result.user };
   }
 
   /** A refused token is the client's business (debug); one that could not be checked is news (warn). */
