@@ -6,8 +6,13 @@
 import { IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
-import { kubeletAuth, silentLogger } from '../../lib/index.js';
+import type * as Package from '../../lib/index.js';
 import { BENCH } from './protocol.js';
+
+// The package as users run it: the build (`npm run bench` builds first), not the sources.
+const { kubeletAuth, silentLogger } = (await import(
+  new URL('../../dist/index.js', import.meta.url).href
+)) as typeof Package;
 
 export interface MiddlewareAloneRow {
   scenario: string;
