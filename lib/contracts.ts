@@ -51,12 +51,16 @@ export type TokenResult =
  * `cachedTokenAuthenticator` wraps any implementation with a cache of the same type.
  */
 export interface TokenAuthenticator {
-  /** Resolves who `token` belongs to, or `{ authenticated: false }`; rejects when it cannot tell. */
-  authenticateToken(token: string): Promise<TokenResult>;
+  /**
+   * Resolves who `token` belongs to, or `{ authenticated: false }`; rejects when it cannot tell.
+   * `connection` (the request's socket) is the connection the token came on, when known: a cache
+   * may reuse work done for the same token on it.
+   */
+  authenticateToken(token: string, connection?: object): Promise<TokenResult>;
   /** The audiences asked for (part of cache keys). */
   readonly audiences?: readonly string[];
   /** A result already at hand for `token` (a cache hit), without waiting; else `undefined`. */
-  peekToken?(token: string): TokenResult | undefined;
+  peekToken?(token: string, connection?: object): TokenResult | undefined;
 }
 
 /** A verdict and how long it holds, as a verifier returns it. */

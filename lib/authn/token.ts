@@ -124,9 +124,10 @@ export class TokenReviewAuthenticator implements RequestAuthenticator {
     token: string,
     accepted: (req: AuthRequest) => void,
   ): AuthnOutcome | Promise<AuthnOutcome> {
-    const cached = this.authenticator.peekToken?.(token);
+    const connection = connectionOf(req);
+    const cached = this.authenticator.peekToken?.(token, connection);
     if (cached) return this.outcome(req, cached, accepted);
-    return this.authenticator.authenticateToken(token).then(
+    return this.authenticator.authenticateToken(token, connection).then(
       (result) => this.outcome(req, result, accepted),
       (error: unknown) =>
         this.refuse(req, error instanceof Error ? error.message : 'token review failed', true),
@@ -159,4 +160,10 @@ export class TokenReviewAuthenticator implements RequestAuthenticator {
 /** The user a result names (final: the group adder under the cache made it so). */
 function userOf(result: TokenResult): KubeUser | undefined {
   return result.authenticated ? result.user : undefined;
+}
+
+/** The connection `req` came on, for the token cache's per-connection key. */
+function connectionOf(req: AuthRequest): object | undefined {
+  const { socket } = req;
+  return typeof socket === 'object' && socket !== null ? socket : undefined;
 }

@@ -3,6 +3,7 @@ import type { TokenAuthenticator, TokenResult } from '../contracts.js';
 import type { Logger } from '../logger.js';
 import type { AuthMetrics } from '../metrics/observer.js';
 import { AnswerCache } from './answer-cache.js';
+import { perConnectionKeys } from './connection-keys.js';
 import { u32 } from './u32.js';
 
 /** Options of {@link cachedTokenAuthenticator}. */
@@ -43,7 +44,7 @@ export function cachedTokenAuthenticator(
 ): TokenAuthenticator {
   const { ttlMs } = options;
   const failureTtlMs = options.failureTtlMs ?? ttlMs;
-  const tokenKey = tokenKeyFunction(randomBytes(32), inner.audiences ?? []);
+  const tokenKey = perConnectionKeys(tokenKeyFunction(randomBytes(32), inner.audiences ?? []));
   const answers = new AnswerCache<TokenResult>('token', options);
 
   /** The review's result; when no result came, a recently expired one if stale-if-error allows. */
@@ -62,11 +63,11 @@ export function cachedTokenAuthenticator(
 
   return {
     audiences: inner.audiences,
-    peekToken(token: string): TokenResult | undefined {
-      return answers.peek(tokenKey(token));
+    peekToken(token: string, connection?: object): TokenResult | undefined {
+      return answers.peek(tokenKey(token, connection));
     },
-    authenticateToken(token: string): Promise<TokenResult> {
-      const key = tokenKey(token);
+    authenticateToken(token: string, connection?: object): Promise<TokenResult> {
+      const key = tokenKey(token, connection);
       return answers.get(key, () => review(key, token));
     },
   };
