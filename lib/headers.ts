@@ -11,28 +11,22 @@ export interface HeaderRequest {
   headersDistinct?: Record<string, string[] | undefined>;
 }
 
-/** The raw header lines each request arrived with, copied before they are first changed here. */
-const inbound = new WeakMap<object, readonly string[]>();
-
 /**
- * The header lines `req` arrived with, flat as `rawHeaders` (`[name, value, …]`): the copy kept
- * before this module first changed them, else the current ones.
+ * Removes every header whose name `matches` from all three views; `beforeEdit`, when given, is
+ * called once before the first change. Returns how many lines (or, without `rawHeaders`, header
+ * fields) were removed.
  */
-export function inboundHeaderLines(req: HeaderRequest): readonly string[] {
-  return inbound.get(req) ?? req.rawHeaders ?? linesOf(req.headers);
-}
-
-/**
- * Removes every header whose name `matches` from all three views. Returns how many lines (or,
- * without `rawHeaders`, header fields) were removed.
- */
-export function removeHeadersWhere(req: HeaderRequest, matches: (name: string) => boolean): number {
+export function removeHeadersWhere(
+  req: HeaderRequest,
+  matches: (name: string) => boolean,
+  beforeEdit?: (req: HeaderRequest) => void,
+): number {
   const views = materialize(req);
   const { headers, distinct, raw } = views;
   let fields = 0;
   for (const key of Object.keys(headers)) {
     if (!matches(key)) continue;
-    if (fields++ === 0) keepInbound(req, views);
+    if (fields++ === 0) beforeEdit?.(req);
     delete headers[key];
   }
   if (distinct) for (const key of Object.keys(distinct)) if (matches(key)) delete distinct[key];
@@ -41,7 +35,7 @@ export function removeHeadersWhere(req: HeaderRequest, matches: (name: string) =
   let first = 0;
   while (first + 1 < raw.length && !matches(raw[first] as string)) first += 2;
   if (first + 1 >= raw.length) return 0;
-  keepInbound(req, views);
+  if (fields === 0) beforeEdit?.(req);
   let kept = first;
   let i = first;
   for (; i + 1 < raw.length; i += 2) {
@@ -64,7 +58,6 @@ export function removeHeadersWhere(req: HeaderRequest, matches: (name: string) =
 export function appendHeaderLines(req: HeaderRequest, lines: readonly string[]): void {
   const views = materialize(req);
   const { headers, distinct, raw } = views;
-  keepInbound(req, views);
   const byName = new Map<string, string[]>();
   for (let i = 0; i + 1 < lines.length; i += 2) {
     const key = (lines[i] as string).toLowerCase();
@@ -102,11 +95,6 @@ function materialize(req: HeaderRequest): Views {
   };
 }
 
-/** Copies the lines as they arrived, once, before anything here changes them. */
-function keepInbound(req: HeaderRequest, views: Views): void {
-  if (!inbound.has(req)) inbound.set(req, views.raw ? [...views.raw] : linesOf(views.headers));
-}
-
 /**
  * Makes the request's views the ones just edited where a property hands out something else (a
  * getter that builds a new one on each read): an own property on the request then shadows it.
@@ -124,7 +112,7 @@ function hold(req: HeaderRequest, key: keyof HeaderRequest, value: object): void
 }
 
 /** `rawHeaders`-style lines for a request object that has only `headers`. */
-function linesOf(headers: Record<string, string | string[] | undefined>): string[] {
+export function linesOf(headers: Record<string, string | string[] | undefined>): string[] {
   const lines: string[] = [];
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue;
@@ -135,7 +123,7 @@ function linesOf(headers: Record<string, string | string[] | undefined>): string
 
 /** Removes every line of header `name` (lower case) from all three views. */
 export function removeHeader(req: HeaderRequest, name: string): void {
-  removeHeadersWhere(req, (line) => line.toLowerCase() === name);
+  removeHeadersWhere(req, (line) => line.length === name.length && line.toLowerCase() === name);
 }
 
 /** Keeps one line of header `name` (lower case), with `value`, in all three views. */

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthRequest, Middleware } from '../contracts.js';
-import { appendHeaderLines, inboundHeaderLines, removeHeadersWhere } from '../headers.js';
+import { appendHeaderLines, linesOf, removeHeadersWhere } from '../headers.js';
 import { levelled, type Logger } from '../logger.js';
 import { invalidOption } from '../option-errors.js';
 import { writeText } from '../responses.js';
@@ -10,7 +10,6 @@ import { resolveIdentityHeaderNames, type IdentityHeaderNames } from './header-n
 import { identityNameMatcher } from './header-spelling.js';
 
 // What the authenticators, the options and the package's root import from here.
-export { inboundHeaderLines };
 export {
   DEFAULT_IDENTITY_HEADERS,
   isHeaderName,
@@ -71,7 +70,7 @@ export function setIdentityHeaders(
   const n = resolveIdentityHeaderNames(names, 'setIdentityHeaders');
   const lines = identityLines(user, n);
   removeHeaders(req, [n.username, n.uid, n.group], [n.extraPrefix]);
-  appendHeaderLines(req, lines);
+  appendIdentityLines(req, lines);
 }
 
 /**
@@ -131,13 +130,13 @@ export function identityRewrite(
       try {
         lines = identityLines(user, names);
       } catch (error) {
-        removeHeadersWhere(req, isIdentityHeader);
+        removeHeadersWhere(req, isIdentityHeader, keepArrivedLines);
         logger.error(`identity headers not sent: ${(error as Error).message}`);
         return false;
       }
     }
-    removeHeadersWhere(req, isIdentityHeader);
-    if (lines) appendHeaderLines(req, lines);
+    removeHeadersWhere(req, isIdentityHeader, keepArrivedLines);
+    if (lines) appendIdentityLines(req, lines);
     return true;
   };
 }
@@ -153,7 +152,29 @@ export function removeHeaders(
   names: readonly string[],
   prefixes: readonly string[],
 ): number {
-  return removeHeadersWhere(req, identityNameMatcher(names, prefixes));
+  return removeHeadersWhere(req, identityNameMatcher(names, prefixes), keepArrivedLines);
+}
+
+/** The header lines of each request as they were before its identity headers were first changed. */
+const arrived = new WeakMap<object, readonly string[]>();
+
+/**
+ * The header lines `req` arrived with, flat as `rawHeaders` (`[name, value, …]`): as they were
+ * before its identity headers were first changed here (the front proxy's assertion stays
+ * readable), else the current ones.
+ */
+export function inboundHeaderLines(req: AuthRequest): readonly string[] {
+  return arrived.get(req) ?? req.rawHeaders ?? linesOf(req.headers);
+}
+
+function keepArrivedLines(req: AuthRequest): void {
+  if (arrived.has(req)) return;
+  arrived.set(req, Array.isArray(req.rawHeaders) ? [...req.rawHeaders] : linesOf(req.headers));
+}
+
+function appendIdentityLines(req: AuthRequest, lines: readonly string[]): void {
+  keepArrivedLines(req);
+  appendHeaderLines(req, lines);
 }
 
 /** The lines that carry `user`, flat `[name, value, …]`, values as header bytes (UTF-8). */
