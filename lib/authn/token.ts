@@ -162,8 +162,13 @@ function userOf(result: TokenResult): KubeUser | undefined {
   return result.authenticated ? result.user : undefined;
 }
 
-/** The connection `req` came on, for the token cache's per-connection key. */
+/**
+ * The connection `req` came on, for the token cache's per-connection key: the HTTP/2 session of
+ * a compatibility request (whose `socket` is a new proxy for each stream), else the socket.
+ */
 function connectionOf(req: AuthRequest): object | undefined {
+  const { session } = (req as { stream?: { session?: unknown } }).stream ?? {};
+  if (typeof session === 'object' && session !== null) return session;
   const { socket } = req;
   return typeof socket === 'object' && socket !== null ? socket : undefined;
 }
