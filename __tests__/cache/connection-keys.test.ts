@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { perConnectionKeys } from '../../lib/cache/connection-keys.js';
+import { MAX_REMEMBERED_TOKEN_BYTES, perConnectionKeys } from '../../lib/cache/connection-keys.js';
 
 /** A key function that records every token it was asked for. */
 function recordingKeys(): ((token: string) => string) & { asked: string[] } {
@@ -55,5 +55,21 @@ describe('perConnectionKeys', () => {
     keys('token-a');
     keys('token-a');
     expect(keyOf.asked).toEqual(['token-a', 'token-a']);
+  });
+
+  it('remembers no token longer than the limit, in bytes, and forgets the one before it', () => {
+    const keyOf = recordingKeys();
+    const keys = perConnectionKeys(keyOf);
+    const connection = {};
+    // Two bytes a character: within the limit in characters, past it in bytes.
+    const long = 'é'.repeat(MAX_REMEMBERED_TOKEN_BYTES / 2 + 1);
+    const atLimit = 'a'.repeat(MAX_REMEMBERED_TOKEN_BYTES);
+    keys('token-a', connection);
+    keys(long, connection);
+    keys(long, connection);
+    keys('token-a', connection);
+    keys(atLimit, connection);
+    keys(atLimit, connection);
+    expect(keyOf.asked).toEqual(['token-a', long, long, 'token-a', atLimit]);
   });
 });

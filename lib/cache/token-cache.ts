@@ -35,8 +35,10 @@ export interface TokenCacheOptions {
  * Wraps a token authenticator with a bounded, expiring cache and coalescing, as the API server's
  * token cache does: results (positive and negative) are kept for their TTL, errors never (an
  * error answer drops the result kept before it); the key is an HMAC-SHA256 of the token and
- * audiences under a random per-process key, so no token is kept in memory; concurrent lookups
- * of one token share one review.
+ * audiences under a random per-process key, so the cache holds no token; concurrent lookups of
+ * one token share one review. The HMAC is taken once per connection while the connection sends
+ * the same token, which it holds meanwhile (`perConnectionKeys`); with both TTLs 0, on every
+ * request.
  */
 export function cachedTokenAuthenticator(
   inner: TokenAuthenticator,
@@ -44,7 +46,10 @@ export function cachedTokenAuthenticator(
 ): TokenAuthenticator {
   const { ttlMs } = options;
   const failureTtlMs = options.failureTtlMs ?? ttlMs;
-  const tokenKey = perConnectionKeys(tokenKeyFunction(randomBytes(32), inner.audiences ?? []));
+  const keyOf = tokenKeyFunction(randomBytes(32), inner.audiences ?? []);
+  // With nothing kept, nothing is remembered per connection either.
+  const tokenKey =
+    ttlMs > 0 || failureTtlMs > 0 ? perConnectionKeys(keyOf) : (token: string) => keyOf(token);
   const answers = new AnswerCache<TokenResult>('token', options);
 
   /** The review's result; when no result came, a recently expired one if stale-if-error allows. */
