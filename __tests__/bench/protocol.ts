@@ -10,6 +10,9 @@ export type ServerScenario =
   | 'noop-middleware'
   | 'anonymous-always-allow'
   | 'token-webhook'
+  /** 2 and 3 over HTTPS, as the kubelet serves (3s against 2s). */
+  | 'anonymous-always-allow-https'
+  | 'token-webhook-https'
   /** Scenario 3's required work alone, inline: its lower bound (floor.ts). */
   | 'token-floor'
   | 'bare-https'

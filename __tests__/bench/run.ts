@@ -171,6 +171,22 @@ const SCENARIOS: ThroughputScenario[] = [
     },
   },
   {
+    // 2 and 3 over HTTPS, as the kubelet serves them: the bar where TLS shares the cost.
+    id: '2s',
+    name: 'anonymous + AlwaysAllow, HTTPS',
+    server: 'anonymous-always-allow-https',
+    baseline: null,
+  },
+  {
+    id: '3s',
+    name: 'bearer token + Webhook, warm caches, HTTPS',
+    server: 'token-webhook-https',
+    baseline: '2s',
+    token: BENCH.warmToken,
+    countReviews: true,
+    verdict: (row) => ({ target: ratioTarget(row), met: ratioAtLeast(row) }),
+  },
+  {
     id: '3f',
     name: "floor: 3's required work alone, inline",
     server: 'token-floor',
@@ -406,6 +422,7 @@ const PAIRS = [
   ['1t', '3'],
   // The bar the package is held to: a warm token against anonymous, both through kubeletAuth.
   ['2', '3'],
+  ['2s', '3s'],
   ['1t', '3f'],
   ['4a', '4b'],
   ['4a', '4f'],

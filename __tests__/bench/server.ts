@@ -119,16 +119,20 @@ async function build(
     case 'noop-middleware':
       // What any one extra Express middleware costs, for reference.
       return { server: http(expressApp(noop)), protocol: 'http' };
-    case 'anonymous-always-allow': {
+    case 'anonymous-always-allow':
+    case 'anonymous-always-allow-https': {
       const auth = kubeletAuth({
         nodeName: BENCH.nodeName,
         authentication: { anonymous: { enabled: true }, webhook: { enabled: false } },
         authorization: { mode: 'AlwaysAllow' },
         logger: silentLogger,
       });
-      return { server: http(expressApp(auth)), protocol: 'http', auth };
+      return scenario === 'anonymous-always-allow'
+        ? { server: http(expressApp(auth)), protocol: 'http', auth }
+        : { server: https(expressApp(auth)), protocol: 'https', auth };
     }
     case 'token-webhook':
+    case 'token-webhook-https':
     case 'storm': {
       const auth = kubeletAuth({
         nodeName: BENCH.nodeName,
@@ -137,7 +141,9 @@ async function build(
         authorization: { mode: 'Webhook' },
         logger: silentLogger,
       });
-      return { server: http(expressApp(auth)), protocol: 'http', auth };
+      return scenario === 'token-webhook-https'
+        ? { server: https(expressApp(auth)), protocol: 'https', auth }
+        : { server: http(expressApp(auth)), protocol: 'http', auth };
     }
     case 'token-floor':
       // The least that scenario 3's work can cost (floor.ts).
