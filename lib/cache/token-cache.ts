@@ -48,8 +48,7 @@ export function cachedTokenAuthenticator(
   const failureTtlMs = options.failureTtlMs ?? ttlMs;
   const keyOf = tokenKeyFunction(randomBytes(32), inner.audiences ?? []);
   // With nothing kept, nothing is remembered per connection either.
-  const tokenKey =
-    ttlMs > 0 || failureTtlMs > 0 ? perConnectionKeys(keyOf) : (token: string) => keyOf(token);
+  const tokenKey = ttlMs > 0 || failureTtlMs > 0 ? perConnectionKeys(keyOf) : keyOf;
   const answers = new AnswerCache<TokenResult>('token', options);
 
   /** The review's result; when no result came, a recently expired one if stale-if-error allows. */
