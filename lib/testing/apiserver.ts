@@ -9,7 +9,7 @@ import { listeningSwitch } from './listening-switch.js';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
@@ -27,6 +27,7 @@ import {
 import { standInReviewClient, type StandInReviewClientOptions } from './review-client.js';
 import { HttpError, sendJson, sendRaw, sendStatus } from './http-replies.js';
 import { ConfigMapStore, type ConfigMapAuthorizer, type ConfigMapRequest } from './config-maps.js';
+import { listenOnLoopback } from './loopback.js';
 
 /** The user a token stands for, as TokenReview's `status.user` reports it. */
 export interface StandInUser {
@@ -428,14 +429,7 @@ export async function startApiServer(
     }
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenOnLoopback(server);
   const url = `https://127.0.0.1:${port}`;
 
   const kubeconfigYaml = (auth: 'cert' | 'token' = 'cert'): string =>

@@ -7,10 +7,11 @@ import { listeningSwitch } from './listening-switch.js';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { CryptoKey, JWK } from 'jose';
 import { importJose } from '../authn/oidc/jose.js';
 import { createCA, mintServingCert } from './pki.js';
+import { listenOnLoopback } from './loopback.js';
 
 /** The algorithms an issuer's keys can sign with (those kube-apiserver allows). */
 export type OidcSigningAlgorithm =
@@ -150,14 +151,7 @@ export async function startOidcIssuer(
   });
   server.on('tlsClientError', () => undefined);
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listenOnLoopback(server);
   const url = `https://127.0.0.1:${port}${path}`;
   const discoveryPath = `${path}/.well-known/openid-configuration`;
   const jwksPath = `${path}/keys`;
