@@ -11,18 +11,15 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import express from 'express';
-import type * as Package from '../../lib/index.js';
 import type { KubeletAuthMiddleware } from '../../lib/index.js';
 import { startApiServer } from '../../lib/testing/index.js';
 import type { StandInApiServer } from '../../lib/testing/index.js';
 import { certFloor, tokenFloor } from './floor.js';
+import { builtPackage } from './built-package.js';
 import { BENCH } from './protocol.js';
 import type { BenchPki, FromServer, ReviewCounts, ServerScenario, ToServer } from './protocol.js';
 
-// The package as users run it: the build (`npm run bench` builds first), not the sources.
-const { kubeletAuth, silentLogger } = (await import(
-  new URL('../../dist/index.js', import.meta.url).href
-)) as typeof Package;
+const { kubeletAuth, silentLogger } = builtPackage;
 
 const BODY = JSON.stringify(BENCH.body);
 
