@@ -123,7 +123,7 @@ export function linesOf(headers: Record<string, string | string[] | undefined>):
 
 /** Removes every line of header `name` (lower case) from all three views. */
 export function removeHeader(req: HeaderRequest, name: string): void {
-  removeHeadersWhere(req, (line) => line.length === name.length && line.toLowerCase() === name);
+  removeHeadersWhere(req, (line) => line.toLowerCase() === name);
 }
 
 /** Keeps one line of header `name` (lower case), with `value`, in all three views. */
