@@ -9,6 +9,7 @@ export default tseslint.config(
       'api-docs/',
       'node_modules/',
       'coverage/',
+      'bench-results/',
       '__tests__/.readme-snippets-*/',
     ],
   },

@@ -84,9 +84,12 @@ export class ServerChild {
     scenario: ServerScenario,
     pki: BenchPki,
     kubeconfig?: string,
+    /** A build other than `dist/` to serve with (built-package.ts). */
+    build?: string,
   ): Promise<ServerChild> {
     const child = fork(script('./server.ts'), [], {
       execArgv: execArgv(profileFlags(scenario)),
+      env: build === undefined ? process.env : { ...process.env, BENCH_BUILD: build },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const ready = new Promise<Extract<FromServer, { type: 'ready' }>>((resolve, reject) => {

@@ -19,7 +19,9 @@
  * Environment: BENCH_ROUNDS (default 3), BENCH_DURATION (s, default 10), BENCH_WARMUP (s,
  * default 2), BENCH_CONNECTIONS (default 50), BENCH_LATENCY_RATE (req/s, default 1000),
  * BENCH_ONLY (comma-separated scenario ids, e.g. `1b,3`; `i` is the interleaved A/B, `s` the
- * sliced A/B, `m` the middleware alone), BENCH_INTERLEAVED (requests per side, default 5000),
+ * sliced A/B, `m` the middleware alone; `2:3` names one pair of the A/Bs), BENCH_BASELINE_BUILD (a
+ * copy of an earlier `dist/` inside the project, e.g. `bench-results/base-dist`: scenario 3b
+ * serves with it, for the pair 3b:3, a change's before and after), BENCH_INTERLEAVED (requests per side, default 5000),
  * BENCH_SLICES (slices per side, default 6), BENCH_SLICE (s, default 2), BENCH_SLICED_REPEATS
  * (times the sliced A/B is repeated with fresh processes, default 3), BENCH_CPU_PROF (a
  * directory: server children write a CPU profile there).
@@ -71,8 +73,14 @@ const only = new Set(
     .filter((s) => s !== ''),
 );
 const selected = (id: string): boolean => only.size === 0 || only.has(id);
+/** Pairs named in BENCH_ONLY as `baseline:subject` (e.g. `2:3`); with any, only those run. */
+const onlyPairs = [...only].filter((id) => id.includes(':'));
+const pairSelected = (baseline: string, id: string): boolean =>
+  onlyPairs.length > 0 ? only.has(`${baseline}:${id}`) : selected(id);
 
 const TARGET_RATIO = 0.9;
+/** A copy of an earlier `dist/`, for scenario 3b (a change's before/after A/B). */
+const BASELINE_BUILD = process.env['BENCH_BASELINE_BUILD'] || undefined;
 const TARGET_ADDED_P99_MS = 1;
 const TARGET_HEAP_MIB = 64;
 const LATENCY_RATE = envNumber('BENCH_LATENCY_RATE', 1000);
@@ -93,6 +101,8 @@ interface ThroughputScenario {
   clientCert?: boolean;
   /** Ask the stand-in API server how many reviews reached it while measuring. */
   countReviews?: boolean;
+  /** Served by the build in BENCH_BASELINE_BUILD rather than `dist/` (a before/after A/B). */
+  baselineBuild?: boolean;
   verdict?: (row: ThroughputRow) => Verdict;
 }
 
@@ -169,6 +179,16 @@ const SCENARIOS: ThroughputScenario[] = [
         met: ratioMet === null || p99Met === null ? null : ratioMet && p99Met,
       };
     },
+  },
+  {
+    // Only with BENCH_BASELINE_BUILD: scenario 3 as an earlier build serves it, so that a
+    // change's speed is read as 3 after against 3 before, both up at once.
+    id: '3b',
+    name: 'bearer token + Webhook, warm caches (baseline build)',
+    server: 'token-webhook',
+    baseline: null,
+    token: BENCH.warmToken,
+    baselineBuild: true,
   },
   {
     // 2 and 3 over HTTPS, as the kubelet serves them: the bar where TLS shares the cost.
@@ -422,6 +442,8 @@ const PAIRS = [
   ['1t', '3'],
   // The bar the package is held to: a warm token against anonymous, both through kubeletAuth.
   ['2', '3'],
+  // A change's own A/B: the same scenario, before (BENCH_BASELINE_BUILD) and after.
+  ['3b', '3'],
   ['2s', '3s'],
   ['1t', '3f'],
   ['4a', '4b'],
@@ -459,9 +481,11 @@ async function eachPair<Row>(
   for (const [baseId, id] of PAIRS) {
     const base = SCENARIOS.find((s) => s.id === baseId);
     const subject = SCENARIOS.find((s) => s.id === id);
-    if (!base || !subject || !selected(id)) continue;
+    if (!base || !subject || !pairSelected(baseId, id)) continue;
+    if (base.baselineBuild && BASELINE_BUILD === undefined) continue;
     log(`${method} ${id} vs ${baseId}…`);
-    const a = await ServerChild.start(base.server, pki, apiServer.kubeconfig);
+    const build = base.baselineBuild ? BASELINE_BUILD : undefined;
+    const a = await ServerChild.start(base.server, pki, apiServer.kubeconfig, build);
     const b = await ServerChild.start(subject.server, pki, apiServer.kubeconfig);
     try {
       rows.push(
