@@ -39,6 +39,15 @@ export function freezeUser(user: KubeUser): Readonly<KubeUser> {
   return Object.freeze(user);
 }
 
+/** Whether `user` is frozen as {@link freezeUser} leaves it: itself, its groups and its extra. */
+export function isDeeplyFrozen(user: KubeUser): boolean {
+  if (!Object.isFrozen(user) || !Object.isFrozen(user.groups)) return false;
+  const { extra } = user;
+  return (
+    extra === undefined || (Object.isFrozen(extra) && Object.values(extra).every(Object.isFrozen))
+  );
+}
+
 /**
  * Adds `system:authenticated` at the end of the groups, as the API server's group adder does:
  * unchanged for `system:anonymous` and for users that already have `system:authenticated` or

@@ -5,6 +5,7 @@ import {
   type Authorizer,
 } from '../contracts.js';
 import type { Logger } from '../logger.js';
+import { isDeeplyFrozen } from '../user.js';
 import type { AuthMetrics } from '../metrics/observer.js';
 import { AnswerCache } from './answer-cache.js';
 
@@ -69,16 +70,32 @@ export function cachedAuthorizer(inner: Authorizer, options: DecisionCacheOption
   return {
     peek(attributes: Attributes): AuthorizationResult | undefined {
       if (requesterControlledSize(attributes) >= MAX_CACHEABLE_SIZE) return undefined;
-      return answers.peek(decisionKey(attributes));
+      return answers.peek(keyOf(attributes));
     },
     authorize(attributes: Attributes): Promise<AuthorizationResult> {
       if (requesterControlledSize(attributes) >= MAX_CACHEABLE_SIZE) {
         return authorizeSafely(inner, attributes);
       }
-      const key = decisionKey(attributes);
+      const key = keyOf(attributes);
       return answers.get(key, () => ask(key, attributes));
     },
   };
+}
+
+/**
+ * The key of each frozen record (whose user is frozen too), made once: the kubelet's attributes
+ * hand the same frozen records to a client that repeats its request, and such a record cannot
+ * change. Any other record's key is made afresh. (Its gain, measured with that memo: see
+ * `kubeletAttributes`.)
+ */
+const keys = new WeakMap<Attributes, string>();
+
+function keyOf(attributes: Attributes): string {
+  const kept = keys.get(attributes);
+  if (kept !== undefined) return kept;
+  const key = decisionKey(attributes);
+  if (Object.isFrozen(attributes) && isDeeplyFrozen(attributes.user)) keys.set(attributes, key);
+  return key;
 }
 
 function requesterControlledSize(a: Attributes): number {
