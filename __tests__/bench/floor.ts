@@ -40,7 +40,8 @@ export function tokenFloor(): Middleware {
     uid: 'uid-bench',
     groups: ['bench', 'system:authenticated'],
   };
-  // The user's part of the decision key, made once per user (as the package does).
+  // The user's part of the decision key, made once per user (the package keeps a repeated
+  // request's whole key).
   const userKey = JSON.stringify([user.username, user.uid, user.groups, []]);
   const tokens = new LRUCache<string, FloorUser>({ max: 10_000 });
   const decisions = new LRUCache<string, { allowed: boolean }>({ max: 10_000 });
