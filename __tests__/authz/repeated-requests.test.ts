@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { IncomingMessage } from 'node:http';
 import express from 'express';
 import request from 'supertest';
+import { kubeletRequestAttributes } from '../../lib/authz/attributes.js';
 import { kubeletAttributes } from '../../lib/authz/kubelet-attributes.js';
 import { kubeletAuthz } from '../../lib/authz/middleware.js';
 import { cachedAuthorizer } from '../../lib/cache/decision-cache.js';
@@ -107,18 +108,13 @@ describe('the decision cache key of a record', () => {
       },
       { authorizedTtlMs: 300_000, unauthorizedTtlMs: 30_000 },
     );
-    const record: Attributes = {
-      user: { username: 'alice', groups: [] },
-      verb: 'get',
-      namespace: '',
-      apiGroup: '',
-      apiVersion: 'v1',
-      resource: 'nodes',
-      subresource: 'stats',
-      name: 'node-a',
-      resourceRequest: true,
-      path: '/stats/summary',
-    };
+    // As the kubelet derives it, but not frozen (only `kubeletAttributes` freezes its records).
+    const [record] = kubeletRequestAttributes(
+      { username: 'alice', groups: [] },
+      'GET',
+      '/stats/summary',
+      { nodeName: 'node-a' },
+    ) as [Attributes];
     expect((await authorizer.authorize(record)).decision).toBe('Allow');
     expect(authorizer.peek?.(record)?.decision).toBe('Allow');
     record.user = { username: 'bob', groups: [] };
