@@ -134,7 +134,10 @@ export interface AuthorizationResult {
   cacheable?: boolean;
 }
 
-/** Decides one attribute record. May reject; a rejection counts as `NoOpinion` with that error. */
+/**
+ * Decides one attribute record. May reject; a rejection counts as `NoOpinion` with that error.
+ * The kubelet's records are frozen (a repeated request shares them): copy one to change it.
+ */
 export interface Authorizer {
   authorize(attributes: Attributes): Promise<AuthorizationResult>;
   /**
@@ -240,7 +243,7 @@ export interface DecisionEvent {
   path: string;
   /** The authenticated user; absent for `unauthenticated` and `bad-request`. */
   user?: KubeUser;
-  /** The attribute records derived for the request, in the order they are asked. */
+  /** The attribute records derived for the request, in the order they are asked (frozen, for the kubelet's). */
   attributes: readonly Attributes[];
   /** The record that decided: the one allowed, or the one whose review failed. */
   decidedBy?: Attributes;

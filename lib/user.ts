@@ -39,8 +39,12 @@ export function freezeUser(user: KubeUser): Readonly<KubeUser> {
   return Object.freeze(user);
 }
 
-/** Whether `user` is frozen as {@link freezeUser} leaves it: itself, its groups and its extra. */
+/**
+ * Whether `user` is a plain object frozen as {@link freezeUser} leaves it: itself, its groups and
+ * its extra. (A class instance is not plain: a getter on its prototype could still change.)
+ */
 export function isDeeplyFrozen(user: KubeUser): boolean {
+  if (Object.getPrototypeOf(user) !== Object.prototype) return false;
   if (!Object.isFrozen(user) || !Object.isFrozen(user.groups)) return false;
   const { extra } = user;
   return (

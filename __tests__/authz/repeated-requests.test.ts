@@ -8,7 +8,7 @@ import { kubeletAuthz } from '../../lib/authz/middleware.js';
 import { cachedAuthorizer } from '../../lib/cache/decision-cache.js';
 import type { Attributes, Authorizer, KubeUser } from '../../lib/contracts.js';
 import { silentLogger } from '../../lib/logger.js';
-import { freezeUser } from '../../lib/user.js';
+import { freezeUser, isDeeplyFrozen } from '../../lib/user.js';
 
 // A client repeating its request gets the records derived for it the first time, and the decision
 // cache keeps their key; nothing of that may serve a request that differs in any way.
@@ -42,6 +42,17 @@ describe('the kubelet attributes of a repeated request', () => {
     expect(other.map((r) => r.subresource)).toEqual(['pods', 'proxy']);
     const forBob = derive(req('GET', '/pods'), bob, '/pods') as Attributes[];
     expect(forBob.map((r) => r.user.username)).toEqual(['bob', 'bob']);
+  });
+
+  it('are derived afresh for the same target read as another path, and per node', () => {
+    derive(req('GET', '/stats/summary'), alice, '/stats/summary');
+    const other = derive(req('GET', '/stats/summary'), alice, '/pods') as Attributes[];
+    expect(other.map((r) => r.subresource)).toEqual(['pods', 'proxy']);
+    const nodeB = kubeletAttributes({ nodeName: 'node-b', fineGrained: true });
+    const onB = nodeB(req('GET', '/stats/summary'), alice, '/stats/summary') as Attributes[];
+    expect(onB.map((r) => r.name)).toEqual(['node-b']);
+    const onA = derive(req('GET', '/stats/summary'), alice, '/stats/summary') as Attributes[];
+    expect(onA.map((r) => r.name)).toEqual(['node-a']);
   });
 
   it('still refuse a target that decodes to the path just allowed but routes elsewhere', () => {
@@ -123,5 +134,33 @@ describe('the decision cache key of a record', () => {
     record.user.groups.push('system:masters');
     expect(authorizer.peek?.(record)).toBeUndefined();
     expect(asked).toEqual(['alice', 'bob']);
+  });
+
+  it('is made afresh for a frozen user that is not plain data (a getter may change)', async () => {
+    let name = 'alice';
+    class Changing {
+      get username(): string {
+        return name;
+      }
+      groups = Object.freeze([] as string[]) as string[];
+    }
+    const user = Object.freeze(new Changing());
+    expect(isDeeplyFrozen(user)).toBe(false);
+    const authorizer = cachedAuthorizer(
+      {
+        authorize: (a) =>
+          Promise.resolve({ decision: a.user.username === 'alice' ? 'Allow' : 'Deny' }),
+      },
+      { authorizedTtlMs: 300_000, unauthorizedTtlMs: 30_000 },
+    );
+    const [record] = kubeletAttributes({ nodeName: 'node-a', fineGrained: true })(
+      req('GET', '/stats/summary'),
+      user,
+      '/stats/summary',
+    ) as [Attributes];
+    expect((await authorizer.authorize(record)).decision).toBe('Allow');
+    name = 'bob';
+    expect(authorizer.peek?.(record)).toBeUndefined();
+    expect((await authorizer.authorize(record)).decision).toBe('Deny');
   });
 });

@@ -83,10 +83,10 @@ export function cachedAuthorizer(inner: Authorizer, options: DecisionCacheOption
 }
 
 /**
- * The key of each frozen record (whose user is frozen too), made once: the kubelet's attributes
- * hand the same frozen records to a client that repeats its request, and such a record cannot
- * change. Any other record's key is made afresh. (Its gain, measured with that memo: see
- * `kubeletAttributes`.)
+ * The key of each frozen plain record whose user is frozen plain data too, made once: the
+ * kubelet's attributes hand the same frozen records to a client that repeats its request, and
+ * such a record cannot change. Any other record's key is made afresh. (Its gain, measured with
+ * that memo: see `kubeletAttributes`.)
  */
 const keys = new WeakMap<Attributes, string>();
 
@@ -94,7 +94,13 @@ function keyOf(attributes: Attributes): string {
   const kept = keys.get(attributes);
   if (kept !== undefined) return kept;
   const key = decisionKey(attributes);
-  if (Object.isFrozen(attributes) && isDeeplyFrozen(attributes.user)) keys.set(attributes, key);
+  if (
+    Object.getPrototypeOf(attributes) === Object.prototype &&
+    Object.isFrozen(attributes) &&
+    isDeeplyFrozen(attributes.user)
+  ) {
+    keys.set(attributes, key);
+  }
   return key;
 }
 
