@@ -7,7 +7,7 @@ import { IncomingMessage, type ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { builtPackage } from './built-package.js';
-import { BENCH } from './protocol.js';
+import { BENCH, clientHeaders } from './protocol.js';
 
 const { kubeletAuth, silentLogger } = builtPackage;
 
@@ -38,7 +38,7 @@ async function measureOne(
   // Real request objects, filled the way Node's HTTP parser fills them (lazy header views
   // included), as the middleware meets them in a server: all on one (unconnected) socket, as
   // the bench's keep-alive clients send them.
-  const lines = Object.entries({ host: '127.0.0.1', ...headers }).flat();
+  const lines = Object.entries({ Host: '127.0.0.1', ...headers }).flat();
   const connection = new Socket();
   const request = (): IncomingMessage => {
     const req = new IncomingMessage(connection) as IncomingMessage & {
@@ -76,11 +76,11 @@ export async function middlewareAlone(
   const token = kubeletAuth({ nodeName: BENCH.nodeName, kubeConfig, logger: silentLogger });
   try {
     return [
-      await measureOne('2 anonymous + AlwaysAllow', anonymous, {}, calls),
+      await measureOne('2 anonymous + AlwaysAllow', anonymous, clientHeaders(), calls),
       await measureOne(
         '3 bearer token + Webhook, warm',
         token,
-        { authorization: `Bearer ${BENCH.warmToken}` },
+        clientHeaders(BENCH.warmToken),
         calls,
       ),
     ];

@@ -39,12 +39,36 @@ export const BENCH = {
   path: '/stats/summary',
   user: 'bench-user',
   /** The token of scenario 3, warmed up before measuring. */
-  warmToken: 'bench-warm-token',
+  warmToken: tokenSized('bench-warm-token'),
   /** The token of the cold storm, never seen before the storm. */
-  stormToken: 'bench-storm-token',
+  stormToken: tokenSized('bench-storm-token'),
+  /**
+   * What every bench client sends besides its credential, spelled as Go's net/http spells it:
+   * the headers of Prometheus scraping a kubelet.
+   */
+  clientHeaders: {
+    'User-Agent': 'Prometheus/2.53.0',
+    Accept:
+      'application/openmetrics-text;version=1.0.0;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1',
+    'Accept-Encoding': 'gzip',
+    'X-Prometheus-Scrape-Timeout-Seconds': '10',
+  },
   /** Every route answers this JSON body. */
   body: { kind: 'Summary', node: 'node-a', ok: true },
 } as const;
+
+/**
+ * A token as long as a service account token (a JWT signed with RS256, about 950 characters),
+ * `name` first so that each is distinct.
+ */
+function tokenSized(name: string): string {
+  return `${name}.${'p'.repeat(600)}.${'s'.repeat(342)}`;
+}
+
+/** The headers a bench client sends: the client's own, and the token as a bearer credential. */
+export function clientHeaders(token?: string): Record<string, string> {
+  return { ...BENCH.clientHeaders, ...(token ? { Authorization: `Bearer ${token}` } : {}) };
+}
 
 /** Runner → server child. */
 export type ToServer =

@@ -36,7 +36,7 @@ import { cannon, probe, storm } from './load.js';
 import { interleaved } from './interleaved.js';
 import { middlewareAlone } from './middleware-alone.js';
 import type { ClientTls } from './load.js';
-import { BENCH } from './protocol.js';
+import { BENCH, clientHeaders } from './protocol.js';
 import type { BenchPki, ReviewCounts, ServerScenario } from './protocol.js';
 import { mib, render } from './report.js';
 import { combineRepeats, sliced, type SlicedRow } from './sliced.js';
@@ -274,9 +274,7 @@ async function measure(
   const server = await ServerChild.start(scenario.server, pki, apiServer.kubeconfig);
   try {
     const url = server.url + BENCH.path;
-    const headers: Record<string, string> = scenario.token
-      ? { authorization: `Bearer ${scenario.token}` }
-      : {};
+    const headers = clientHeaders(scenario.token);
     const tls: ClientTls | undefined = scenario.clientCert
       ? client
       : url.startsWith('https:')
@@ -320,9 +318,11 @@ async function coldStorm(pki: BenchPki, apiServer: ServerChild): Promise<StormRo
   const server = await ServerChild.start('storm', pki, apiServer.kubeconfig);
   try {
     const before = await apiServer.reviews();
-    const result = await storm(server.url + BENCH.path, settings.stormRequests, {
-      authorization: `Bearer ${BENCH.stormToken}`,
-    });
+    const result = await storm(
+      server.url + BENCH.path,
+      settings.stormRequests,
+      clientHeaders(BENCH.stormToken),
+    );
     const reviews = minus(await apiServer.reviews(), before);
     const all200 = result.statuses['200'] === settings.stormRequests;
     return {
@@ -453,7 +453,7 @@ const PAIRS = [
 /** What a client sends to a scenario's server: its token, its TLS material. */
 function sideOf(s: ThroughputScenario, client: ClientTls) {
   return {
-    headers: (s.token ? { authorization: `Bearer ${s.token}` } : {}) as Record<string, string>,
+    headers: clientHeaders(s.token),
     ...(s.clientCert
       ? { tls: client }
       : s.server.includes('https')
