@@ -23,12 +23,7 @@ export function removeHeadersWhere(
 ): number {
   const views = materialize(req);
   const { headers, distinct, raw } = views;
-  let fields = 0;
-  for (const key of Object.keys(headers)) {
-    if (!matches(key)) continue;
-    if (fields++ === 0) beforeEdit?.(req);
-    delete headers[key];
-  }
+  const fields = removeKeys(headers, matches, () => beforeEdit?.(req));
   if (distinct) for (const key of Object.keys(distinct)) if (matches(key)) delete distinct[key];
   holdViews(req, views);
   if (!raw) return fields;
@@ -48,6 +43,36 @@ export function removeHeadersWhere(
   // A name without a value (never from Node's parsers) stays, as it was.
   if (i < raw.length) raw[kept++] = raw[i] as string;
   raw.length = kept;
+  return removed;
+}
+
+/**
+ * Removes the keys that `matches` from `headers`, in place, the others kept in their order;
+ * `beforeFirst` is called before the first change. Returns how many were removed.
+ *
+ * The keys from the first one removed onwards are deleted last first and the kept ones put back:
+ * V8 keeps an object whose last-added property is deleted in its fast form, but turns one that
+ * loses any other property into a slow dictionary, which every later read of the request's
+ * headers (Express's among them) then pays for. The bench's sliced A/B of a warm token +
+ * Webhook against the build that deleted the key alone: 1.06× ± 0.03 (5 repeats).
+ */
+function removeKeys(
+  headers: Record<string, unknown>,
+  matches: (name: string) => boolean,
+  beforeFirst: () => void,
+): number {
+  const keys = Object.keys(headers);
+  const first = keys.findIndex(matches);
+  if (first === -1) return 0;
+  beforeFirst();
+  const tail = keys.slice(first);
+  const values = tail.map((key) => headers[key]);
+  for (let i = tail.length - 1; i >= 0; i--) delete headers[tail[i] as string];
+  let removed = 0;
+  tail.forEach((key, i) => {
+    if (matches(key)) removed++;
+    else headers[key] = values[i];
+  });
   return removed;
 }
 

@@ -50,6 +50,25 @@ describe('removeAuthorizationHeader', () => {
     expect(req.rawHeaders).toEqual(['Host', 'x']);
   });
 
+  it('edits the headers object in place, the other keys kept in their order and values', () => {
+    const headers: Record<string, string | string[]> = {
+      host: 'x',
+      'user-agent': 'p',
+      authorization: 'Bearer tok',
+      accept: '*/*',
+      'x-b': ['1', '2'],
+    };
+    const req = { headers, rawHeaders: ['Host', 'x', 'Authorization', 'Bearer tok'] };
+    removeAuthorizationHeader(req);
+    expect(req.headers).toBe(headers);
+    expect(Object.entries(headers)).toEqual([
+      ['host', 'x'],
+      ['user-agent', 'p'],
+      ['accept', '*/*'],
+      ['x-b', ['1', '2']],
+    ]);
+  });
+
   it('keeps the other lines in order, and a trailing name without a value', () => {
     const req = {
       headers: {} as Record<string, string>,
