@@ -69,6 +69,45 @@ describe('removeAuthorizationHeader', () => {
     ]);
   });
 
+  it.each([
+    [
+      'a key after it that cannot be deleted',
+      (h: Record<string, unknown>) =>
+        Object.defineProperty(h, 'x-fixed', { value: 'f', enumerable: true }),
+    ],
+    [
+      'an object that takes no new keys',
+      (h: Record<string, unknown>) => {
+        h['x-after'] = 'a';
+        return Object.preventExtensions(h);
+      },
+    ],
+    [
+      'an own __proto__ key after it',
+      (h: Record<string, unknown>) =>
+        Object.defineProperty(h, '__proto__', {
+          value: ['a'],
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        }),
+    ],
+  ])('removes the header from an unusual headers object too: %s', (_name, shape) => {
+    const headers: Record<string, unknown> = { host: 'x', authorization: 'Bearer tok' };
+    shape(headers);
+    if (Object.isExtensible(headers)) headers['x-last'] = 'l';
+    const before = Object.entries(headers).filter(([key]) => key !== 'authorization');
+    const req = {
+      headers: headers as Record<string, string>,
+      rawHeaders: ['Authorization', 'Bearer tok'],
+    };
+    removeAuthorizationHeader(req);
+    expect(req.headers).toBe(headers);
+    expect(Object.entries(headers)).toEqual(before);
+    expect(Object.getPrototypeOf(headers)).toBe(Object.prototype);
+    expect(req.rawHeaders).toEqual([]);
+  });
+
   it('keeps the other lines in order, and a trailing name without a value', () => {
     const req = {
       headers: {} as Record<string, string>,
