@@ -43,15 +43,15 @@ export const BENCH = {
   /** The token of the cold storm, never seen before the storm. */
   stormToken: tokenSized('bench-storm-token'),
   /**
-   * What every bench client sends besides its credential, spelled as Go's net/http spells it:
-   * the headers of Prometheus scraping a kubelet.
+   * What every bench client sends besides its credential, in the order and spelling of Go's
+   * net/http: the headers of Prometheus scraping a kubelet (its token goes after `Accept`).
    */
   clientHeaders: {
     'User-Agent': 'Prometheus/2.53.0',
     Accept:
       'application/openmetrics-text;version=1.0.0;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1',
-    'Accept-Encoding': 'gzip',
     'X-Prometheus-Scrape-Timeout-Seconds': '10',
+    'Accept-Encoding': 'gzip',
   },
   /** Every route answers this JSON body. */
   body: { kind: 'Summary', node: 'node-a', ok: true },
@@ -65,9 +65,18 @@ function tokenSized(name: string): string {
   return `${name}.${'p'.repeat(600)}.${'s'.repeat(342)}`;
 }
 
-/** The headers a bench client sends: the client's own, and the token as a bearer credential. */
+/**
+ * The headers a bench client sends: the client's own and, where Go writes it (its other headers
+ * sorted by name, `Accept-Encoding` last), the token as a bearer credential.
+ */
 export function clientHeaders(token?: string): Record<string, string> {
-  return { ...BENCH.clientHeaders, ...(token ? { Authorization: `Bearer ${token}` } : {}) };
+  const { 'User-Agent': userAgent, Accept: accept, ...rest } = BENCH.clientHeaders;
+  return {
+    'User-Agent': userAgent,
+    Accept: accept,
+    ...(token ? { Authorization: `Bearer ${token}` } : {}),
+    ...rest,
+  };
 }
 
 /** Runner → server child. */
