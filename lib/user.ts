@@ -44,12 +44,16 @@ export function freezeUser(user: KubeUser): Readonly<KubeUser> {
  * its extra. (A class instance is not plain: a getter on its prototype could still change.)
  */
 export function isDeeplyFrozen(user: KubeUser): boolean {
-  if (Object.getPrototypeOf(user) !== Object.prototype) return false;
-  if (!Object.isFrozen(user) || !Object.isFrozen(user.groups)) return false;
+  if (!isFrozenPlainObject(user) || !Object.isFrozen(user.groups)) return false;
   const { extra } = user;
   return (
     extra === undefined || (Object.isFrozen(extra) && Object.values(extra).every(Object.isFrozen))
   );
+}
+
+/** Whether `value` is a frozen object made as `{ … }` (Object's prototype, so no getters of a class). */
+export function isFrozenPlainObject(value: object): boolean {
+  return Object.getPrototypeOf(value) === Object.prototype && Object.isFrozen(value);
 }
 
 /**

@@ -5,7 +5,7 @@ import {
   type Authorizer,
 } from '../contracts.js';
 import type { Logger } from '../logger.js';
-import { isDeeplyFrozen } from '../user.js';
+import { isDeeplyFrozen, isFrozenPlainObject } from '../user.js';
 import type { AuthMetrics } from '../metrics/observer.js';
 import { AnswerCache } from './answer-cache.js';
 
@@ -94,13 +94,7 @@ function keyOf(attributes: Attributes): string {
   const kept = keys.get(attributes);
   if (kept !== undefined) return kept;
   const key = decisionKey(attributes);
-  if (
-    Object.getPrototypeOf(attributes) === Object.prototype &&
-    Object.isFrozen(attributes) &&
-    isDeeplyFrozen(attributes.user)
-  ) {
-    keys.set(attributes, key);
-  }
+  if (isFrozenPlainObject(attributes) && isDeeplyFrozen(attributes.user)) keys.set(attributes, key);
   return key;
 }
 

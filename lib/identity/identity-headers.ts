@@ -164,12 +164,16 @@ const arrived = new WeakMap<object, readonly string[]>();
  * readable), else the current ones.
  */
 export function inboundHeaderLines(req: AuthRequest): readonly string[] {
-  return arrived.get(req) ?? req.rawHeaders ?? linesOf(req.headers);
+  return arrived.get(req) ?? currentLines(req);
 }
 
 function keepArrivedLines(req: AuthRequest): void {
-  if (arrived.has(req)) return;
-  arrived.set(req, Array.isArray(req.rawHeaders) ? [...req.rawHeaders] : linesOf(req.headers));
+  if (!arrived.has(req)) arrived.set(req, [...currentLines(req)]);
+}
+
+/** The header lines `req` has now: `rawHeaders`, or lines made from `headers` without it. */
+function currentLines(req: AuthRequest): readonly string[] {
+  return Array.isArray(req.rawHeaders) ? req.rawHeaders : linesOf(req.headers);
 }
 
 function appendIdentityLines(req: AuthRequest, lines: readonly string[]): void {
