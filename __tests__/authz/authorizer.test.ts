@@ -1,19 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { alwaysAllow, alwaysDeny, unionAuthorizer } from '../../lib/authz/authorizer.js';
 import type { Attributes, AuthorizationResult, Authorizer } from '../../lib/contracts.js';
+import { statsSummary } from '../support/attributes.js';
 
-const record: Attributes = {
-  user: { username: 'alice', groups: ['devs'] },
-  verb: 'get',
-  namespace: '',
-  apiGroup: '',
-  apiVersion: 'v1',
-  resource: 'nodes',
-  subresource: 'stats',
-  name: 'node-a',
-  resourceRequest: true,
-  path: '/stats/summary',
-};
+const record: Attributes = statsSummary({ username: 'alice', groups: ['devs'] });
 
 /** Answers `result` from `authorize` (counting calls) and, when `known`, from `peek` too. */
 function fixed(result: AuthorizationResult, known = true): Authorizer & { calls: number } {

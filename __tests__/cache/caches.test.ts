@@ -11,6 +11,7 @@ import type {
 import { createHmac, randomBytes } from 'node:crypto';
 import { silentLogger } from '../../lib/logger.js';
 import { KubeletAuthError, ReviewFailedError } from '../../lib/errors.js';
+import { statsSummary } from '../support/attributes.js';
 
 /** What the review client throws when no answer came (here: a refused connection). */
 const DOWN = new ReviewFailedError('ERR_TOKEN_REVIEW_FAILED', 'API server down', {
@@ -94,18 +95,7 @@ describe('cachedTokenAuthenticator', () => {
   });
 });
 
-const base: Attributes = {
-  user: { username: 'alice', groups: ['devs', 'system:authenticated'] },
-  verb: 'get',
-  namespace: '',
-  apiGroup: '',
-  apiVersion: 'v1',
-  resource: 'nodes',
-  subresource: 'stats',
-  name: 'node-a',
-  resourceRequest: true,
-  path: '/stats/summary',
-};
+const base: Attributes = statsSummary();
 
 function countingAuthorizer(
   decide: (a: Attributes) => AuthorizationResult,

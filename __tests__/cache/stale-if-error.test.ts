@@ -17,6 +17,7 @@ import {
 } from '../../lib/testing/index.js';
 import { call, close, listen, makePki, type Pki } from '../integration/harness.js';
 import { recordingLogger, registerSecrets } from '../support/secrets.js';
+import { statsSummary } from '../support/attributes.js';
 
 // Stale-if-error over the real stack: client-node over HTTPS to the stand-in API server, the
 // webhook authenticator/authorizer, and the caches on an injected clock. An expired entry may be
@@ -28,18 +29,7 @@ const TOKENS: Record<string, StandInToken> = {
 const POLICY: StandInPolicy = {
   rules: [{ users: ['alice'], verbs: ['get'], resources: ['nodes/stats'] }],
 };
-const STATS: Attributes = {
-  user: { username: 'alice', groups: ['devs', 'system:authenticated'] },
-  verb: 'get',
-  namespace: '',
-  apiGroup: '',
-  apiVersion: 'v1',
-  resource: 'nodes',
-  subresource: 'stats',
-  name: 'node-a',
-  resourceRequest: true,
-  path: '/stats/summary',
-};
+const STATS: Attributes = statsSummary();
 /** One attempt per review: a retry would not change which class a failure is in. */
 const NO_RETRY: RetryBackoff = { initialMs: 1, factor: 1, jitter: 0, attempts: 1 };
 const TTL_MS = 120_000;
