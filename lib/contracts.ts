@@ -243,7 +243,10 @@ export interface DecisionEvent {
   path: string;
   /** The authenticated user; absent for `unauthenticated` and `bad-request`. */
   user?: KubeUser;
-  /** The attribute records derived for the request, in the order they are asked (frozen, for the kubelet's). */
+  /**
+   * The attribute records derived for the request, in the order they are asked (frozen, for the
+   * kubelet's).
+   */
   attributes: readonly Attributes[];
   /** The record that decided: the one allowed, or the one whose review failed. */
   decidedBy?: Attributes;

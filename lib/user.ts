@@ -51,7 +51,10 @@ export function isDeeplyFrozen(user: KubeUser): boolean {
   );
 }
 
-/** Whether `value` is a frozen object made as `{ … }` (Object's prototype, so no getters of a class). */
+/**
+ * Whether `value` is a frozen object made as `{ … }` (Object's prototype, so no getters of a
+ * class).
+ */
 export function isFrozenPlainObject(value: object): boolean {
   return Object.getPrototypeOf(value) === Object.prototype && Object.isFrozen(value);
 }

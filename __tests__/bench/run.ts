@@ -19,9 +19,10 @@
  * Environment: BENCH_ROUNDS (default 3), BENCH_DURATION (s, default 10), BENCH_WARMUP (s,
  * default 2), BENCH_CONNECTIONS (default 50), BENCH_LATENCY_RATE (req/s, default 1000),
  * BENCH_ONLY (comma-separated scenario ids, e.g. `1b,3`; `i` is the interleaved A/B, `s` the
- * sliced A/B, `m` the middleware alone; `2:3` names one pair of the A/Bs), BENCH_BASELINE_BUILD (a
- * copy of an earlier `dist/` inside the project, e.g. `bench-results/base-dist`: scenario 3b
- * serves with it, for the pair 3b:3, a change's before and after), BENCH_INTERLEAVED (requests per side, default 5000),
+ * sliced A/B, `m` the middleware alone; `2:3` names one pair of the A/Bs), BENCH_BASELINE_BUILD
+ * (a copy of an earlier `dist/` inside the project, e.g. `bench-results/base-dist`: scenario 3b
+ * serves with it, for the pair 3b:3, a change's before and after), BENCH_INTERLEAVED (requests
+ * per side, default 5000),
  * BENCH_SLICES (slices per side, default 6), BENCH_SLICE (s, default 2), BENCH_SLICED_REPEATS
  * (times the sliced A/B is repeated with fresh processes, default 3), BENCH_CPU_PROF (a
  * directory: server children write a CPU profile there).
