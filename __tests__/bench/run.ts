@@ -447,6 +447,10 @@ const PAIRS = [
   ['3b', '3'],
   ['2s', '3s'],
   ['1t', '3f'],
+  // The bar as the floor would read it: the least the required work costs against anonymous.
+  ['2', '3f'],
+  // The package against its floor: what it does beyond the required work.
+  ['3f', '3'],
   ['4a', '4b'],
   ['4a', '4f'],
 ] as const;
