@@ -5,9 +5,9 @@
  * else, written inline as one function. It is what scenario 3 could at best cost here, not a
  * competitor: a lower bound measured on the same machine, with the same load, at the same time.
  *
- * Done, as the package must: read the bearer token; find its cache key, taking the HMAC-SHA256
- * under a per-process key (the package's own `tokenKeyFunction`) once per connection, and on
- * later requests comparing the token with the connection's last one in constant time; one lookup
+ * Done, as the package must: read the bearer token; find its cache key with the package's own
+ * `tokenKeyFunction` and `perConnectionKeys`: the HMAC-SHA256 under a per-process key once per
+ * connection, then the token compared with the connection's last one in constant time; one lookup
  * in a bounded LRU (lru-cache); remove `Authorization` from all three views of the headers
  * (`headers`, `headersDistinct`, `rawHeaders`) through public properties; put the user on
  * `req.user`; derive the verb (the package's `kubeletVerb`) and `nodes/<subresource>`; one lookup
@@ -15,14 +15,15 @@
  *
  * Left out, which the package does: expiry checks, path validation (400s), the kubelet's full
  * path tables, fine-grained records, other authenticators, anonymous, events and metrics,
- * tokens over 8 KiB, HTTP/2 requests, errors. (A repeated question's decision key is built anew
- * each time; the package reuses it.)
+ * HTTP/2 requests, errors. (A repeated question's decision key is built anew each time; the
+ * package reuses it.)
  */
-import { randomBytes, timingSafeEqual, X509Certificate } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { LRUCache } from 'lru-cache';
 import { kubeletVerb } from '../../lib/authz/attributes.js';
+import { perConnectionKeys } from '../../lib/cache/connection-keys.js';
 import { tokenKeyFunction } from '../../lib/cache/token-cache.js';
 import { BENCH } from './protocol.js';
 
@@ -48,15 +49,7 @@ export function tokenFloor(): Middleware {
   const tokens = new LRUCache<string, FloorUser>({ max: 10_000 });
   const decisions = new LRUCache<string, { allowed: boolean }>({ max: 10_000 });
   tokens.set(tokenKey(BENCH.warmToken), user);
-  const lastToken = new WeakMap<object, { token: Buffer; key: string }>();
-  const keyOf = (token: string, connection: object): string => {
-    const bytes = Buffer.from(token, 'utf8');
-    const seen = lastToken.get(connection);
-    if (seen?.token.length === bytes.length && timingSafeEqual(seen.token, bytes)) return seen.key;
-    const key = tokenKey(token);
-    lastToken.set(connection, { token: Buffer.from(bytes), key });
-    return key;
-  };
+  const keyOf = perConnectionKeys(tokenKey);
   decisions.set(`${userKey}\u0000get\u0000nodes\u0000stats\u0000${BENCH.nodeName}`, {
     allowed: true,
   });
@@ -85,8 +78,9 @@ export function tokenFloor(): Middleware {
 }
 
 /**
- * `Authorization` out of the three views. Node builds `headersDistinct` lazily from the first N
- * lines of `rawHeaders`, so it is built before that list shrinks.
+ * `Authorization` out of the three views (`headers` was built when the token was read). Node
+ * builds `headersDistinct` lazily from the first N lines of `rawHeaders`, so it is built before
+ * that list shrinks.
  */
 function removeAuthorization(req: IncomingMessage): void {
   const distinct = req.headersDistinct;
