@@ -9,9 +9,10 @@
  * `tokenKeyFunction` and `perConnectionKeys`: the HMAC-SHA256 under a per-process key once per
  * connection, then the token compared with the connection's last one in constant time; one lookup
  * in a bounded LRU (lru-cache); remove `Authorization` from all three views of the headers
- * (`headers`, `headersDistinct`, `rawHeaders`) through public properties; put the user on
- * `req.user`; derive the verb (the package's `kubeletVerb`) and `nodes/<subresource>`; one lookup
- * in a second LRU under a key holding the whole user and the attributes; call `next()`.
+ * (`headers`, `headersDistinct`, `rawHeaders`) with the package's own `removeHeader`; put the
+ * user on `req.user`; derive the verb (the package's `kubeletVerb`) and `nodes/<subresource>`;
+ * one lookup in a second LRU under a key holding the whole user and the attributes; call
+ * `next()`.
  *
  * Left out, which the package does: expiry checks, path validation (400s), the kubelet's full
  * path tables, fine-grained records, other authenticators, anonymous, events and metrics,
@@ -25,6 +26,7 @@ import { LRUCache } from 'lru-cache';
 import { kubeletVerb } from '../../lib/authz/attributes.js';
 import { perConnectionKeys } from '../../lib/cache/connection-keys.js';
 import { tokenKeyFunction } from '../../lib/cache/token-cache.js';
+import { removeHeader } from '../../lib/headers.js';
 import { BENCH } from './protocol.js';
 
 type Middleware = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
@@ -63,7 +65,7 @@ export function tokenFloor(): Middleware {
     if (header === undefined || !header.startsWith('Bearer ')) return refuse(res, 401);
     const found = tokens.get(keyOf(header.slice(7), req.socket));
     if (found === undefined) return refuse(res, 401);
-    removeAuthorization(req);
+    removeHeader(req, 'authorization');
     (req as IncomingMessage & { user?: FloorUser }).user = found;
     const url = req.url ?? '/';
     const slash = url.indexOf('/', 1);
@@ -75,26 +77,6 @@ export function tokenFloor(): Middleware {
     if (decision?.allowed !== true) return refuse(res, 403);
     next();
   };
-}
-
-/**
- * `Authorization` out of the three views (`headers` was built when the token was read). Node
- * builds `headersDistinct` lazily from the first N lines of `rawHeaders`, so it is built before
- * that list shrinks.
- */
-function removeAuthorization(req: IncomingMessage): void {
-  const distinct = req.headersDistinct;
-  delete req.headers.authorization;
-  delete distinct.authorization;
-  const raw = req.rawHeaders;
-  let kept = 0;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i] as string;
-    if (name.length === 13 && name.toLowerCase() === 'authorization') continue;
-    raw[kept++] = name;
-    raw[kept++] = raw[i + 1] as string;
-  }
-  raw.length = kept;
 }
 
 /** `nodes/<first path segment>` and the verb, under the user's part of the key. */
