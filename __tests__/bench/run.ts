@@ -20,8 +20,9 @@
  * default 2), BENCH_CONNECTIONS (default 50), BENCH_LATENCY_RATE (req/s, default 1000),
  * BENCH_ONLY (comma-separated scenario ids, e.g. `1b,3`; `i` is the interleaved A/B, `s` the
  * sliced A/B, `m` the middleware alone; `2:3` names one pair of the A/Bs), BENCH_BASELINE_BUILD
- * (a copy of an earlier `dist/` inside the project, e.g. `bench-results/base-dist`: scenario 3b
- * serves with it, for the pair 3b:3, a change's before and after), BENCH_INTERLEAVED (requests
+ * (a copy of an earlier `dist/` inside the project, e.g. `bench-results/base-dist`: scenarios 2b
+ * and 3b serve with it, for the pairs 3b:3, a change's before and after, and 2b:3b, the bar as
+ * that build reads it), BENCH_INTERLEAVED (requests
  * per side, default 5000),
  * BENCH_SLICES (slices per side, default 6), BENCH_SLICE (s, default 2), BENCH_SLICED_REPEATS
  * (times the sliced A/B is repeated with fresh processes, default 3), BENCH_CPU_PROF (a
@@ -80,7 +81,7 @@ const pairSelected = (baseline: string, id: string): boolean =>
   onlyPairs.length > 0 ? only.has(`${baseline}:${id}`) : selected(id);
 
 const TARGET_RATIO = 0.9;
-/** A copy of an earlier `dist/`, for scenario 3b (a change's before/after A/B). */
+/** A copy of an earlier `dist/`, for scenarios 2b and 3b (a change's before/after A/B). */
 const BASELINE_BUILD = process.env['BENCH_BASELINE_BUILD'] || undefined;
 const TARGET_ADDED_P99_MS = 1;
 const TARGET_HEAP_MIB = 64;
@@ -106,6 +107,13 @@ interface ThroughputScenario {
   baselineBuild?: boolean;
   verdict?: (row: ThroughputRow) => Verdict;
 }
+
+/** The build that serves `scenario`: BENCH_BASELINE_BUILD's for 2b and 3b, else `dist/`. */
+const buildOf = (scenario: ThroughputScenario): string | undefined =>
+  scenario.baselineBuild ? BASELINE_BUILD : undefined;
+/** 2b and 3b are served only when BENCH_BASELINE_BUILD names a build. */
+const servable = (scenario: ThroughputScenario): boolean =>
+  !scenario.baselineBuild || BASELINE_BUILD !== undefined;
 
 let latencyAddedP99: number | null = null;
 /**
@@ -180,6 +188,15 @@ const SCENARIOS: ThroughputScenario[] = [
         met: ratioMet === null || p99Met === null ? null : ratioMet && p99Met,
       };
     },
+  },
+  {
+    // Only with BENCH_BASELINE_BUILD: scenario 2 as an earlier build serves it, for that build's
+    // own bar (2b:3b).
+    id: '2b',
+    name: 'anonymous + AlwaysAllow (baseline build)',
+    server: 'anonymous-always-allow',
+    baseline: null,
+    baselineBuild: true,
   },
   {
     // Only with BENCH_BASELINE_BUILD: scenario 3 as an earlier build serves it, so that a
@@ -272,7 +289,12 @@ async function measure(
   apiServer: ServerChild,
   overallRate?: number,
 ): Promise<ThroughputRow> {
-  const server = await ServerChild.start(scenario.server, pki, apiServer.kubeconfig);
+  const server = await ServerChild.start(
+    scenario.server,
+    pki,
+    apiServer.kubeconfig,
+    buildOf(scenario),
+  );
   try {
     const url = server.url + BENCH.path;
     const headers = clientHeaders(scenario.token);
@@ -445,6 +467,9 @@ const PAIRS = [
   ['2', '3'],
   // A change's own A/B: the same scenario, before (BENCH_BASELINE_BUILD) and after.
   ['3b', '3'],
+  // The bar as the earlier build reads it, and anonymous requests before and after.
+  ['2b', '3b'],
+  ['2b', '2'],
   ['2s', '3s'],
   ['1t', '3f'],
   // The bar as the floor would read it: the least the required work costs against anonymous.
@@ -487,11 +512,10 @@ async function eachPair<Row>(
     const base = SCENARIOS.find((s) => s.id === baseId);
     const subject = SCENARIOS.find((s) => s.id === id);
     if (!base || !subject || !pairSelected(baseId, id)) continue;
-    if (base.baselineBuild && BASELINE_BUILD === undefined) continue;
+    if (!servable(base) || !servable(subject)) continue;
     log(`${method} ${id} vs ${baseId}…`);
-    const build = base.baselineBuild ? BASELINE_BUILD : undefined;
-    const a = await ServerChild.start(base.server, pki, apiServer.kubeconfig, build);
-    const b = await ServerChild.start(subject.server, pki, apiServer.kubeconfig);
+    const a = await ServerChild.start(base.server, pki, apiServer.kubeconfig, buildOf(base));
+    const b = await ServerChild.start(subject.server, pki, apiServer.kubeconfig, buildOf(subject));
     try {
       rows.push(
         await measurePair(
@@ -585,7 +609,7 @@ async function main(): Promise<void> {
       const rounds: ThroughputRow[][] = [];
       for (let round = 0; round < settings.rounds; round++) {
         const rows: ThroughputRow[] = [];
-        for (const scenario of SCENARIOS.filter((s) => selected(s.id))) {
+        for (const scenario of SCENARIOS.filter((s) => selected(s.id) && servable(s))) {
           log(`${scenario.id} ${scenario.name} (round ${round + 1}/${settings.rounds})…`);
           rows.push(await measure(scenario, pki, client, apiServer));
         }
