@@ -21,9 +21,8 @@
  * BENCH_ONLY (comma-separated scenario ids, e.g. `1b,3`; `i` is the interleaved A/B, `s` the
  * sliced A/B, `m` the middleware alone; `2:3` names one pair of the A/Bs), BENCH_BASELINE_BUILD
  * (a copy of an earlier `dist/` inside the project, e.g. `bench-results/base-dist`: scenarios 2b
- * and 3b serve with it, for the pairs 3b:3, a change's before and after, and 2b:3b, the bar as
- * that build reads it), BENCH_INTERLEAVED (requests
- * per side, default 5000),
+ * and 3b serve with it, for the pairs 3b:3 and 2b:2, a change's before and after, and 2b:3b,
+ * the bar as that build reads it), BENCH_INTERLEAVED (requests per side, default 5000),
  * BENCH_SLICES (slices per side, default 6), BENCH_SLICE (s, default 2), BENCH_SLICED_REPEATS
  * (times the sliced A/B is repeated with fresh processes, default 3), BENCH_CPU_PROF (a
  * directory: server children write a CPU profile there).
