@@ -67,13 +67,7 @@ export function tokenFloor(): Middleware {
     if (found === undefined) return refuse(res, 401);
     removeHeader(req, 'authorization');
     (req as IncomingMessage & { user?: FloorUser }).user = found;
-    const url = req.url ?? '/';
-    const slash = url.indexOf('/', 1);
-    const subresource = url.slice(1, slash === -1 ? undefined : slash);
-    const verb = kubeletVerb(req.method ?? '');
-    const decision = decisions.get(
-      `${userKey}\u0000${verb}\u0000nodes\u0000${subresource}\u0000${BENCH.nodeName}`,
-    );
+    const decision = decisions.get(decisionKey(userKey, req));
     if (decision?.allowed !== true) return refuse(res, 403);
     next();
   };
