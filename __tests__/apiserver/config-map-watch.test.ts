@@ -64,7 +64,10 @@ function kubeConfigFor(url: string): KubeConfig {
 }
 
 /** Starts a watch against `url` (default: the test server), collecting what it reports. */
-function start(url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`) {
+function start(
+  url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+  timeoutMs = 200,
+) {
   const seen: string[] = [];
   const failures: ConfigMapFailure[] = [];
   let notify: (() => void) | undefined;
@@ -78,7 +81,7 @@ function start(url = `https://127.0.0.1:${(server.address() as AddressInfo).port
     namespace: 'kube-system',
     name: 'auth',
     logger: silentLogger,
-    timeoutMs: 200,
+    timeoutMs,
     backoff: { initialMs: 5, maxMs: 20, factor: 2, jitter: 0 },
     events: {
       onConfigMap: (data, rv) => tell(`configmap ${rv} ${JSON.stringify(data)}`),
@@ -97,6 +100,33 @@ function start(url = `https://127.0.0.1:${(server.address() as AddressInfo).port
 function askedAtLeast(count: number): Promise<void> {
   if (asked.length >= count) return Promise.resolve();
   return new Promise((resolve) => waiting.push({ count, resolve }));
+}
+
+/** Watch requests left unanswered, counted as they arrive and as their connections close. */
+function heldWatches() {
+  let arrivedCount = 0;
+  let closedCount = 0;
+  const waiters: (() => void)[] = [];
+  const wake = () => {
+    for (const waiter of waiters.splice(0)) waiter();
+  };
+  const until = (ready: () => boolean): Promise<void> =>
+    new Promise((resolve) => {
+      const check = () => (ready() ? resolve() : waiters.push(check));
+      check();
+    });
+  return {
+    hold(req: IncomingMessage): void {
+      arrivedCount += 1;
+      req.socket.once('close', () => {
+        closedCount += 1;
+        wake();
+      });
+      wake();
+    },
+    arrived: (count: number) => until(() => arrivedCount >= count),
+    closed: (count: number) => until(() => closedCount >= count),
+  };
 }
 
 const LIST = JSON.stringify({
@@ -185,6 +215,29 @@ describe('watchConfigMap against an API server that misbehaves', () => {
     const { failures, next } = start();
     while (failures.length === 0) await next();
     expect(failures).toEqual([{ during: 'watch', status: 500, reason: 'HTTP 500 event' }]);
+  });
+
+  it('a watch whose answer never begins: told as timed out, its connection closed, the ConfigMap read again', async () => {
+    const held = heldWatches();
+    handler = (req, res) => (req.url?.includes('watch=') ? held.hold(req) : json(res, 200, LIST));
+    const { failures, next } = start();
+    while (failures.length === 0) await next();
+    expect(failures).toEqual([{ during: 'watch', reason: 'timed out after 200 ms' }]);
+    await held.closed(1);
+    await askedAtLeast(3);
+    expect(asked.slice(0, 3)).toEqual(['list', 'watch rv=7', 'list']);
+  });
+
+  it('close() while a watch waits for its answer closes that connection', async () => {
+    const held = heldWatches();
+    handler = (req, res) => (req.url?.includes('watch=') ? held.hold(req) : json(res, 200, LIST));
+    const { watch, failures } = start(undefined, 60_000);
+    await askedAtLeast(2);
+    await held.arrived(1);
+    watch.close();
+    await held.closed(1);
+    expect(asked).toEqual(['list', 'watch rv=7']);
+    expect(failures).toEqual([]);
   });
 
   it('a watch refused with 403: told as a watch failure, the ConfigMap still read', async () => {

@@ -7,6 +7,7 @@ import { importClientNode, type ClientNode } from './client-node.js';
 import { KeepAliveAgents } from './keep-alive.js';
 import { backoffDelay } from './watch-backoff.js';
 import { dataOf, metadataOf, statusCodeOf, statusOf } from './watch-events.js';
+import { startWatch, WatchStartTimeout, type WatchRequest } from './watch-request.js';
 
 /** What a watch of one ConfigMap reports, in the order it learns it. */
 export interface ConfigMapEvents {
@@ -40,7 +41,7 @@ export interface ConfigMapWatchOptions {
   events: ConfigMapEvents;
   /** Where routine ends of a watch are told, at debug. */
   logger: Required<Logger>;
-  /** Longest time one read may take, in ms. Default: 10000. */
+  /** Longest time one read may take, and a watch's answer may take to begin, in ms. Default: 10000. */
   timeoutMs?: number;
   /** How reads and watches are started again after failures. Default: client-go's. */
   backoff?: WatchBackoff;
@@ -77,7 +78,7 @@ export function watchConfigMap(options: ConfigMapWatchOptions): ConfigMapWatch {
   let resourceVersion: string | undefined;
   let timer: NodeJS.Timeout | undefined;
   let reading: AbortController | undefined;
-  let watching: AbortController | undefined;
+  let watching: WatchRequest | undefined;
   let clients: Promise<{ k8s: ClientNode; core: CoreV1Api }> | undefined;
 
   const later = (step: () => void, ms: number): void => {
@@ -180,7 +181,9 @@ export function watchConfigMap(options: ConfigMapWatchOptions): ConfigMapWatch {
       if (type === 'ERROR') {
         const status = statusOf(object);
         refused = { ...(status ? { status } : {}), reason: `HTTP ${status ?? 'error'} event` };
-        watching?.abort();
+        // A stopped watch tells no one: it ends here.
+        watching?.stop();
+        onDone(undefined);
         return;
       }
       if (meta.resourceVersion !== undefined) resourceVersion = meta.resourceVersion;
@@ -204,6 +207,10 @@ export function watchConfigMap(options: ConfigMapWatchOptions): ConfigMapWatch {
         later(() => void read(), backoffDelay(backoff, 1));
         return;
       }
+      if (error instanceof WatchStartTimeout) {
+        fail({ during: 'watch', reason: `timed out after ${timeoutMs} ms` });
+        return;
+      }
       if (refused !== undefined || status !== undefined) {
         fail({
           during: 'watch',
@@ -225,28 +232,24 @@ export function watchConfigMap(options: ConfigMapWatchOptions): ConfigMapWatch {
       );
       watch();
     };
-    load()
-      .then(({ k8s }) =>
-        new k8s.Watch(kubeConfig).watch(
+    load().then(
+      ({ k8s }) => {
+        if (closed || ended) return;
+        watching = startWatch(k8s, kubeConfig, {
           path,
-          {
+          query: {
             fieldSelector: `metadata.name=${name}`,
             resourceVersion,
             allowWatchBookmarks: true,
             timeoutSeconds: watchTimeoutSeconds(),
           },
           onEvent,
-          onDone,
-        ),
-      )
-      .then(
-        (controller) => {
-          // The watch may have ended (or been closed) while it was being set up.
-          if (closed || ended) controller.abort();
-          else watching = controller;
-        },
-        (error: unknown) => onDone(error ?? new Error('watch failed')),
-      );
+          done: onDone,
+          startTimeoutMs: timeoutMs,
+        });
+      },
+      (error: unknown) => onDone(error ?? new Error('watch failed')),
+    );
   }
 
   void read();
@@ -256,7 +259,7 @@ export function watchConfigMap(options: ConfigMapWatchOptions): ConfigMapWatch {
       closed = true;
       if (timer) clearTimeout(timer);
       reading?.abort();
-      watching?.abort();
+      watching?.stop();
       agents.destroy();
     },
   };
