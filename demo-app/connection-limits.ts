@@ -4,8 +4,9 @@
  * timers start only at a request's first byte, and after an answer it reads an unread request
  * body to its end; the kubelet's Go server does neither.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Server } from 'node:https';
+import { closeIfBodyUnread } from 'express-kubelet-auth';
 
 /** Connection timeouts, in milliseconds. */
 export interface ConnectionTimeouts {
@@ -29,9 +30,6 @@ export const DEFAULT_CONNECTION_TIMEOUTS: Readonly<Required<ConnectionTimeouts>>
   headersMs: 60_000,
   requestMs: 300_000,
 };
-
-/** How long a client gets to read an answer after the server closed its side, before the socket goes. */
-const LINGER_MS = 1_000;
 
 /** The defaults with `given` applied; throws a `TypeError` naming a bad value. */
 export function resolveConnectionTimeouts(
@@ -88,24 +86,4 @@ export function limitConnections(server: Server, timeouts: Required<ConnectionTi
   server.prependListener('request', started);
   server.prependListener('upgrade', started);
   server.on('request', closeIfBodyUnread);
-}
-
-function closeIfBodyUnread(req: IncomingMessage, res: ServerResponse): void {
-  if (!hasBody(req)) return;
-  res.once('finish', () => {
-    if (req.complete) return;
-    // As Go's server: the rest of the body is not read, and whatever remains on the wire must
-    // not be parsed as another request. The answer is flushed, then the connection closed.
-    req.pause();
-    const socket = req.socket;
-    socket.end();
-    const timer = setTimeout(() => socket.destroy(), LINGER_MS);
-    timer.unref();
-    socket.once('close', () => clearTimeout(timer));
-  });
-}
-
-function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }

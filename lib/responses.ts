@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Attributes, AuthzVerdict, Gone, Reply } from './contracts.js';
 import type { Logger } from './logger.js';
+import { closeIfBodyUnread } from './unread-body.js';
 
 /** A reply, frozen: the same object may answer many requests. */
 export function reply(status: number, body: string): Reply {
@@ -40,6 +41,8 @@ export function writeText(res: ServerResponse, status: number, body: string): vo
     res.destroy();
     return;
   }
+  // A refused client's body is not read on (an answer to a request object without one is left be).
+  if (res.req) closeIfBodyUnread(res.req, res);
   res.statusCode = status;
   res.setHeader('Content-Type', 'text/plain; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(body));

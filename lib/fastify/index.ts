@@ -21,6 +21,7 @@ import { kubeletGuard } from '../compose/guard.js';
 import type { Reply, Verdict } from '../contracts.js';
 import type { KubeletAuthOptions } from '../options.js';
 import { INTERNAL_ERROR, responseClosed } from '../responses.js';
+import { closeIfBodyUnread } from '../unread-body.js';
 import type { KubeUser } from '../user.js';
 import { fastifyRouteRefusal, fastifyRouting } from './route-check.js';
 
@@ -83,6 +84,7 @@ async function kubeletAuthPlugin(
 
   /** Sends the kubelet's answer through Fastify, so its own hooks and logging see it. */
   function answer(reply: FastifyReply, { status, body }: Reply): void {
+    closeIfBodyUnread(reply.request.raw, reply.raw);
     void reply.code(status).type('text/plain; charset=utf-8').send(body);
   }
 

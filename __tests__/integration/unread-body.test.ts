@@ -1,0 +1,139 @@
+/**
+ * A refused request whose body is still arriving, over real TLS: the package answers (401, 403),
+ * then closes the connection rather than read the rest, so a client the API server never vouched
+ * for cannot make the server take in an endless body. A body sent in full keeps the connection.
+ * Express and Fastify alike. What is asserted is what the client received and how much the server
+ * took, never how long anything took.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Server } from 'node:https';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { connect, type TLSSocket } from 'node:tls';
+import express from 'express';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { kubeletAuth, type KubeletAuthMiddleware } from '../../lib/index.js';
+import { fastifyKubeletAuth } from '../../lib/fastify/index.js';
+import type { StandInApiServer } from '../../lib/testing/index.js';
+import { recordingLogger } from '../support/secrets.js';
+import { close, listen, makePki, startPolicyApiServer, type Pki } from './harness.js';
+
+let pki: Pki;
+let api: StandInApiServer;
+let auth: KubeletAuthMiddleware;
+let server: Server;
+let fastify: FastifyInstance;
+
+const options = () => ({
+  nodeName: 'node-a',
+  kubeConfig: api.kubeConfig,
+  authentication: { anonymous: { enabled: false }, webhook: { enabled: true } },
+  authorization: { mode: 'Webhook' as const },
+  logger: recordingLogger,
+});
+
+beforeAll(async () => {
+  [pki, api] = await Promise.all([makePki(), startPolicyApiServer()]);
+  auth = kubeletAuth(options());
+  const app = express();
+  app.use(auth);
+  app.post('/pods', (_req, res) => res.send('not reached'));
+  server = await listen(pki, app);
+  fastify = Fastify({
+    serverFactory: (handler) =>
+      createServer({ key: pki.serving.key, cert: pki.serving.cert }, handler),
+  });
+  await fastify.register(fastifyKubeletAuth, options());
+  fastify.post('/pods', () => 'not reached');
+  await fastify.listen({ port: 0, host: '127.0.0.1' });
+});
+
+afterAll(async () => {
+  auth.close();
+  await Promise.all([close(server), fastify.close(), api.close()]);
+});
+
+function tls(port: number): Promise<TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, ca: pki.serving.cert }, () =>
+      resolve(socket),
+    );
+    socket.once('error', reject);
+  });
+}
+
+/** Resolves with everything received once the connection has closed. */
+function received(socket: TLSSocket): Promise<string> {
+  let data = '';
+  socket.on('data', (chunk: Buffer) => (data += chunk.toString('latin1')));
+  socket.on('error', () => undefined);
+  return new Promise((resolve) => socket.once('close', () => resolve(data)));
+}
+
+const statusLines = (data: string): string[] => data.match(/HTTP\/1\.1 \d{3}[^\r\n]*/g) ?? [];
+
+/**
+ * Announces a gigabyte and sends as long as the server takes it, up to 64 MiB: a server that
+ * read the body to its end would take all 64.
+ */
+async function endlessBody(socket: TLSSocket, headers: string): Promise<number> {
+  socket.write(
+    `POST /pods HTTP/1.1\r\nHost: node-a\r\n${headers}Content-Length: ${1024 ** 3}\r\n\r\n`,
+  );
+  let open = true;
+  socket.once('close', () => (open = false));
+  const chunk = Buffer.alloc(64 * 1024, 'x');
+  let sent = 0;
+  while (open && sent < 64 * 1024 ** 2) {
+    sent += chunk.length;
+    if (!socket.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        socket.once('drain', resolve);
+        socket.once('close', resolve);
+      });
+    }
+  }
+  return sent;
+}
+
+const ports = {
+  express: () => (server.address() as AddressInfo).port,
+  fastify: () => (fastify.server.address() as AddressInfo).port,
+};
+
+describe.each(Object.entries(ports))('%s: a refused request with a body', (_name, port) => {
+  it('no credentials, a body still arriving: the 401 in full, then the connection closes', async () => {
+    const socket = await tls(port());
+    const data = received(socket);
+    const sent = await endlessBody(socket, '');
+    const answer = await data;
+    expect(statusLines(answer)).toEqual(['HTTP/1.1 401 Unauthorized']);
+    expect(answer.endsWith('\r\n\r\nUnauthorized')).toBe(true);
+    expect(sent).toBeLessThan(64 * 1024 ** 2);
+  });
+
+  it('a token the API server refuses the verb: the 403 after the review, then the connection closes', async () => {
+    const socket = await tls(port());
+    const data = received(socket);
+    const sent = await endlessBody(socket, 'Authorization: Bearer bob-token\r\n');
+    const answer = await data;
+    expect(statusLines(answer)).toEqual(['HTTP/1.1 403 Forbidden']);
+    expect(answer).toContain(
+      'Forbidden (user=bob, verb=create, resource=nodes, subresource(s)=[pods proxy])',
+    );
+    expect(sent).toBeLessThan(64 * 1024 ** 2);
+  });
+
+  it('a body sent in full keeps the connection: the next request on it is answered too', async () => {
+    const socket = await tls(port());
+    const data = received(socket);
+    const post = (last: boolean) =>
+      `POST /pods HTTP/1.1\r\nHost: node-a\r\nContent-Length: 5\r\n${last ? 'Connection: close\r\n' : ''}\r\nhello`;
+    socket.write(post(false));
+    socket.write(post(true));
+    expect(statusLines(await data)).toEqual([
+      'HTTP/1.1 401 Unauthorized',
+      'HTTP/1.1 401 Unauthorized',
+    ]);
+  });
+});
