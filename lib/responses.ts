@@ -41,7 +41,7 @@ export function writeText(res: ServerResponse, status: number, body: string): vo
     res.destroy();
     return;
   }
-  // A refused client's body is not read on (an answer to a request object without one is left be).
+  // A body still arriving is not read on (`res.req` is missing only on a response built by hand).
   if (res.req) closeIfBodyUnread(res.req, res);
   res.statusCode = status;
   res.setHeader('Content-Type', 'text/plain; charset=utf-8');

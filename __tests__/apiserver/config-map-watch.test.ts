@@ -52,8 +52,7 @@ afterEach(() => {
 
 afterAll(() => new Promise((resolve) => server.close(resolve)));
 
-function kubeConfigFor(url: string): KubeConfig {
-  const kubeConfig = new KubeConfig();
+function kubeConfigFor(url: string, kubeConfig = new KubeConfig()): KubeConfig {
   kubeConfig.loadFromOptions({
     clusters: [{ name: 'c', server: url, caData: Buffer.from(serving.cert).toString('base64') }],
     users: [{ name: 'u' }],
@@ -63,10 +62,58 @@ function kubeConfigFor(url: string): KubeConfig {
   return kubeConfig;
 }
 
+/**
+ * A KubeConfig whose credential step for a watch waits for `release` (as a slow exec plugin
+ * would), and which counts what the watch's connection pool is then asked to send.
+ */
+class GatedKubeConfig extends KubeConfig {
+  sent = 0;
+  reached!: Promise<void>;
+  release!: () => void;
+  private arrive!: () => void;
+  private gate!: Promise<void>;
+  constructor() {
+    super();
+    this.reached = new Promise((resolve) => (this.arrive = resolve));
+    this.gate = new Promise((resolve) => (this.release = resolve));
+  }
+  override async applyToFetchOptions(options: Parameters<KubeConfig['applyToFetchOptions']>[0]) {
+    // client-node 1.x: only a watch reads its credentials this way.
+    await this.waitAtGate();
+    const init = await super.applyToFetchOptions(options);
+    this.count(init.agent, 'createConnection');
+    return init;
+  }
+  override async applySecurityAuthentication(
+    context: Parameters<KubeConfig['applySecurityAuthentication']>[0],
+  ) {
+    // client-node 2.x: every request does; the watch is the one with `watch=true`.
+    const isWatch = context.getUrl().includes('watch=true');
+    if (isWatch) await this.waitAtGate();
+    await super.applySecurityAuthentication(context);
+    const withDispatcher = context as { getDispatcher?: () => unknown };
+    if (isWatch) this.count(withDispatcher.getDispatcher?.(), 'dispatch');
+  }
+  private async waitAtGate() {
+    this.arrive();
+    await this.gate;
+  }
+  private count(pool: unknown, method: string) {
+    const target = pool as Record<string, unknown> | undefined;
+    const original = target?.[method];
+    if (!target || typeof original !== 'function') return;
+    target[method] = (...args: unknown[]) => {
+      this.sent += 1;
+      return (original as (...a: unknown[]) => unknown).apply(target, args);
+    };
+  }
+}
+
 /** Starts a watch against `url` (default: the test server), collecting what it reports. */
 function start(
   url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
   timeoutMs = 200,
+  kubeConfig?: KubeConfig,
 ) {
   const seen: string[] = [];
   const failures: ConfigMapFailure[] = [];
@@ -77,7 +124,7 @@ function start(
     notify?.();
   };
   const watch = watchConfigMap({
-    kubeConfig: kubeConfigFor(url),
+    kubeConfig: kubeConfigFor(url, kubeConfig),
     namespace: 'kube-system',
     name: 'auth',
     logger: silentLogger,
@@ -228,6 +275,19 @@ describe('watchConfigMap against an API server that misbehaves', () => {
     expect(asked.slice(0, 3)).toEqual(['list', 'watch rv=7', 'list']);
   });
 
+  it('a watch whose connection fails before any answer is a failure, even after more than a second', async () => {
+    handler = (req, res) => {
+      if (!req.url?.includes('watch=')) return json(res, 200, LIST);
+      // Longer than a watch that "ended at once"; the connection then goes without an answer.
+      setTimeout(() => req.socket.destroy(), 1200);
+    };
+    const { failures, next } = start(undefined, 60_000);
+    while (failures.length === 0) await next();
+    expect(failures).toEqual([{ during: 'watch', reason: expect.any(String) }]);
+    await askedAtLeast(3);
+    expect(asked.slice(0, 3)).toEqual(['list', 'watch rv=7', 'list']);
+  });
+
   it('close() while a watch waits for its answer closes that connection', async () => {
     const held = heldWatches();
     handler = (req, res) => (req.url?.includes('watch=') ? held.hold(req) : json(res, 200, LIST));
@@ -238,6 +298,20 @@ describe('watchConfigMap against an API server that misbehaves', () => {
     await held.closed(1);
     expect(asked).toEqual(['list', 'watch rv=7']);
     expect(failures).toEqual([]);
+  });
+
+  it('close() while the watch reads its credentials: the watch sends nothing', async () => {
+    handler = (req, res) => (req.url?.includes('watch=') ? undefined : json(res, 200, LIST));
+    const gated = new GatedKubeConfig();
+    const { watch } = start(undefined, 60_000, gated);
+    await gated.reached;
+    watch.close();
+    gated.release();
+    // What the watch would send, it sends as soon as its credentials are in: within this turn.
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(gated.sent).toBe(0);
+    expect(asked).toEqual(['list']);
   });
 
   it('a watch refused with 403: told as a watch failure, the ConfigMap still read', async () => {

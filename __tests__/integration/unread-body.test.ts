@@ -6,9 +6,8 @@
  * took, never how long anything took.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Server } from 'node:https';
-import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { Agent, createServer, request, type Server } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
 import { connect, type TLSSocket } from 'node:tls';
 import express from 'express';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -88,8 +87,13 @@ async function endlessBody(socket: TLSSocket, headers: string): Promise<number> 
     sent += chunk.length;
     if (!socket.write(chunk)) {
       await new Promise<void>((resolve) => {
-        socket.once('drain', resolve);
-        socket.once('close', resolve);
+        const go = () => {
+          socket.off('drain', go);
+          socket.off('close', go);
+          resolve();
+        };
+        socket.once('drain', go);
+        socket.once('close', go);
       });
     }
   }
@@ -122,6 +126,34 @@ describe.each(Object.entries(ports))('%s: a refused request with a body', (_name
       'Forbidden (user=bob, verb=create, resource=nodes, subresource(s)=[pods proxy])',
     );
     expect(sent).toBeLessThan(64 * 1024 ** 2);
+  });
+
+  it('a small body still arriving when refused is read to its end: the next request reuses the connection', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1, ca: pki.serving.cert });
+    const sockets = new Set<Socket>();
+    const send = (method: string, body?: [string, string]) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: port(), path: '/pods', method, agent });
+        req.on('socket', (socket) => sockets.add(socket));
+        req.on('error', reject);
+        req.on('response', (res) => {
+          // The rest of the body goes only once the answer is in: it arrives after the answer.
+          if (body) req.end(body[1]);
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        if (body) {
+          req.setHeader('Content-Length', body.join('').length);
+          req.write(body[0]);
+        } else req.end();
+      });
+    try {
+      expect(await send('POST', ['{"a":', '1}'])).toBe(401);
+      expect(await send('GET')).toBe(401);
+      expect(sockets.size).toBe(1);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('a body sent in full keeps the connection: the next request on it is answered too', async () => {

@@ -41,7 +41,10 @@ export interface ConfigMapWatchOptions {
   events: ConfigMapEvents;
   /** Where routine ends of a watch are told, at debug. */
   logger: Required<Logger>;
-  /** Longest time one read may take, and a watch's answer may take to begin, in ms. Default: 10000. */
+  /**
+   * Longest time one read may take; also how long a watch waits for its answer to begin. In ms.
+   * Default: 10000.
+   */
   timeoutMs?: number;
   /** How reads and watches are started again after failures. Default: client-go's. */
   backoff?: WatchBackoff;
@@ -181,9 +184,9 @@ export function watchConfigMap(options: ConfigMapWatchOptions): ConfigMapWatch {
       if (type === 'ERROR') {
         const status = statusOf(object);
         refused = { ...(status ? { status } : {}), reason: `HTTP ${status ?? 'error'} event` };
-        // A stopped watch tells no one: it ends here.
+        // `stop()` silences `done`, so the end is handled here.
         watching?.stop();
-        onDone(undefined);
+        onDone(undefined, false);
         return;
       }
       if (meta.resourceVersion !== undefined) resourceVersion = meta.resourceVersion;
@@ -195,7 +198,7 @@ export function watchConfigMap(options: ConfigMapWatchOptions): ConfigMapWatch {
         deliver(() => events.onConfigMap(dataOf(object), meta.resourceVersion ?? ''));
       }
     };
-    const onDone = (error: unknown): void => {
+    const onDone = (error: unknown, beforeAnswer: boolean): void => {
       if (closed || ended) return;
       ended = true;
       watching = undefined;
@@ -207,16 +210,17 @@ export function watchConfigMap(options: ConfigMapWatchOptions): ConfigMapWatch {
         later(() => void read(), backoffDelay(backoff, 1));
         return;
       }
-      if (error instanceof WatchStartTimeout) {
-        fail({ during: 'watch', reason: `timed out after ${timeoutMs} ms` });
-        return;
-      }
       if (refused !== undefined || status !== undefined) {
         fail({
           during: 'watch',
           reason: refused?.reason ?? `HTTP ${status}`,
           ...(status ? { status } : {}),
         });
+        return;
+      }
+      // A watch that never ran (no answer in time, a connection that failed) failed, however long.
+      if (error && beforeAnswer) {
+        fail({ during: 'watch', reason: failureReason(error, undefined) });
         return;
       }
       if (seen === 0 && Date.now() - startedAt < SHORT_WATCH_MS) {
@@ -248,7 +252,7 @@ export function watchConfigMap(options: ConfigMapWatchOptions): ConfigMapWatch {
           startTimeoutMs: timeoutMs,
         });
       },
-      (error: unknown) => onDone(error ?? new Error('watch failed')),
+      (error: unknown) => onDone(error ?? new Error('watch failed'), true),
     );
   }
 
@@ -273,6 +277,7 @@ function watchTimeoutSeconds(): number {
 /** A failure told in a few words: the HTTP status, a network error's code, or the error's name. */
 function failureReason(error: unknown, status: number | undefined): string {
   if (status !== undefined) return `HTTP ${status}`;
+  if (error instanceof WatchStartTimeout) return error.message;
   if (error instanceof SyntaxError) return 'the answer is not JSON';
   let current: unknown = error;
   for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth++) {

@@ -10,7 +10,7 @@ export interface WatchRequest {
 /** What {@link startWatch} reports to `done` when the answer did not begin in time. */
 export class WatchStartTimeout extends Error {
   constructor(readonly ms: number) {
-    super(`the watch's answer did not begin within ${ms} ms`);
+    super(`timed out after ${ms} ms`);
     this.name = 'WatchStartTimeout';
   }
 }
@@ -26,7 +26,11 @@ interface Pool {
  * so an API server that takes the request and never answers would hold it, and its connection,
  * until the process ends. This gives the answer `startTimeoutMs` to begin (then `done` gets a
  * {@link WatchStartTimeout}), and keeps the pool client-node made for the watch, so that stopping
- * it closes the connection whether or not the answer began. `done` is called at most once.
+ * it closes the connection whether or not the answer began. (client-node 2.x makes no pool of
+ * its own for a cluster without TLS settings; such a request ends at its own 30 s timer.)
+ *
+ * `done` is called at most once, with whether it came before the answer began: an error then
+ * means the watch never ran.
  */
 export function startWatch(
   k8s: ClientNode,
@@ -35,36 +39,44 @@ export function startWatch(
     path: string;
     query: Record<string, string | number | boolean | undefined>;
     onEvent: (type: string, object: unknown) => void;
-    done: (error: unknown) => void;
+    done: (error: unknown, beforeAnswer: boolean) => void;
     startTimeoutMs: number;
   },
 ): WatchRequest {
   let ended = false;
+  let answered = false;
   let pool: Pool | undefined;
   let controller: AbortController | undefined;
-  const stop = (): void => {
-    if (ended) return;
-    ended = true;
-    clearTimeout(deadline);
-    controller?.abort();
-    // An undici pool's destroy returns a promise that rejects with the requests it cut short.
-    void Promise.resolve(pool?.destroy()).catch(() => undefined);
-  };
-  const done = (error: unknown): void => {
-    if (ended) return;
-    stop();
-    watch.done(error);
-  };
   const deadline = setTimeout(
     () => done(new WatchStartTimeout(watch.startTimeoutMs)),
     watch.startTimeoutMs,
   );
   deadline.unref();
+  function stop(): void {
+    if (ended) return;
+    ended = true;
+    clearTimeout(deadline);
+    controller?.abort();
+    closePool();
+  }
+  function closePool(): void {
+    // An undici pool's destroy returns a promise that rejects with the requests it cut short.
+    void Promise.resolve(pool?.destroy()).catch(() => undefined);
+  }
+  function done(error: unknown): void {
+    if (ended) return;
+    stop();
+    watch.done(error, !answered);
+  }
 
   // The watch reads its credentials and pool through these two methods (1.x the first, 2.x the
-  // second); a view of the KubeConfig notes the pool it was given.
+  // second), and sends right after; a view of the KubeConfig notes the pool it was given.
   const keep = (candidate: unknown): void => {
     if (isPool(candidate)) pool = candidate;
+    if (!ended) return;
+    // Stopped while the credentials were read: nothing is sent.
+    closePool();
+    throw new Error('the watch was stopped');
   };
   const config: KubeConfig = Object.create(kubeConfig);
   config.applyToFetchOptions = async (options) => {
@@ -80,6 +92,7 @@ export function startWatch(
 
   new k8s.Watch(config).watch(watch.path, watch.query, watch.onEvent, done).then(
     (started) => {
+      answered = true;
       clearTimeout(deadline);
       controller = started;
       // Stopped while the answer was on its way.

@@ -23,7 +23,10 @@ export interface ClusterAuthenticationOptions {
    * ConfigMap is read, and reading goes on in the background. Default: `false`.
    */
   tolerateLookupFailure?: boolean;
-  /** Longest time one read of the ConfigMap may take, and a watch's answer may take to begin. Default: `'10s'`. */
+  /**
+   * Longest time one read of the ConfigMap may take; also how long a watch waits for its answer
+   * to begin. Default: `'10s'`.
+   */
   timeout?: Duration;
   /** Where loads (info), problems (warn) and a failed start (error) are told. Default: `stderrLogger`. */
   logger?: Logger;
