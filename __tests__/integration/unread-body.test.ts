@@ -11,7 +11,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { connect, type TLSSocket } from 'node:tls';
 import express from 'express';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { kubeletAuth, type KubeletAuthMiddleware } from '../../lib/index.js';
+import { closeIfBodyUnread, kubeletAuth, type KubeletAuthMiddleware } from '../../lib/index.js';
 import { fastifyKubeletAuth } from '../../lib/fastify/index.js';
 import type { StandInApiServer } from '../../lib/testing/index.js';
 import { recordingLogger } from '../support/secrets.js';
@@ -22,6 +22,8 @@ let api: StandInApiServer;
 let auth: KubeletAuthMiddleware;
 let server: Server;
 let fastify: FastifyInstance;
+/** Servers a test opened itself, closed at the end. */
+const opened: Server[] = [];
 
 const options = () => ({
   nodeName: 'node-a',
@@ -49,7 +51,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   auth.close();
-  await Promise.all([close(server), fastify.close(), api.close()]);
+  await Promise.all([close(server), fastify.close(), api.close(), ...opened.map(close)]);
 });
 
 function tls(port: number): Promise<TLSSocket> {
@@ -69,6 +71,18 @@ function received(socket: TLSSocket): Promise<string> {
   return new Promise((resolve) => socket.once('close', () => resolve(data)));
 }
 
+function drainedOrClosed(socket: TLSSocket): Promise<void> {
+  return new Promise((resolve) => {
+    const go = () => {
+      socket.off('drain', go);
+      socket.off('close', go);
+      resolve();
+    };
+    socket.once('drain', go);
+    socket.once('close', go);
+  });
+}
+
 const statusLines = (data: string): string[] => data.match(/HTTP\/1\.1 \d{3}[^\r\n]*/g) ?? [];
 
 /**
@@ -85,17 +99,7 @@ async function endlessBody(socket: TLSSocket, headers: string): Promise<number> 
   let sent = 0;
   while (open && sent < 64 * 1024 ** 2) {
     sent += chunk.length;
-    if (!socket.write(chunk)) {
-      await new Promise<void>((resolve) => {
-        const go = () => {
-          socket.off('drain', go);
-          socket.off('close', go);
-          resolve();
-        };
-        socket.once('drain', go);
-        socket.once('close', go);
-      });
-    }
+    if (!socket.write(chunk)) await drainedOrClosed(socket);
   }
   return sent;
 }
@@ -125,6 +129,23 @@ describe.each(Object.entries(ports))('%s: a refused request with a body', (_name
     expect(answer).toContain(
       'Forbidden (user=bob, verb=create, resource=nodes, subresource(s)=[pods proxy])',
     );
+    expect(sent).toBeLessThan(64 * 1024 ** 2);
+  });
+
+  it('a chunked body of one-byte chunks with long extensions: counted off the wire, the connection closes', async () => {
+    const socket = await tls(port());
+    const data = received(socket);
+    socket.write('POST /pods HTTP/1.1\r\nHost: node-a\r\nTransfer-Encoding: chunked\r\n\r\n');
+    let open = true;
+    socket.once('close', () => (open = false));
+    // Almost nothing of this is body data: a count of body bytes alone would never stop it.
+    const chunk = Buffer.from(`1;${'e'.repeat(8000)}\r\nx\r\n`);
+    let sent = 0;
+    while (open && sent < 64 * 1024 ** 2) {
+      sent += chunk.length;
+      if (!socket.write(chunk)) await drainedOrClosed(socket);
+    }
+    expect(statusLines(await data)).toEqual(['HTTP/1.1 401 Unauthorized']);
     expect(sent).toBeLessThan(64 * 1024 ** 2);
   });
 
@@ -167,5 +188,37 @@ describe.each(Object.entries(ports))('%s: a refused request with a body', (_name
       'HTTP/1.1 401 Unauthorized',
       'HTTP/1.1 401 Unauthorized',
     ]);
+  });
+});
+
+describe('closeIfBodyUnread for every answer of a server', () => {
+  it('a handler that answers first and then reads the body gets all of it', async () => {
+    const own = await listen(pki, (req, res) => {
+      res.writeHead(202).end('accepted');
+      req.on('data', (chunk: Buffer) => (got += chunk.length));
+      req.once('end', () => done());
+    });
+    own.on('request', closeIfBodyUnread);
+    opened.push(own);
+    let got = 0;
+    let done!: () => void;
+    const ended = new Promise<void>((resolve) => (done = resolve));
+    const size = 2 * 1024 ** 2;
+    const req = request({
+      host: '127.0.0.1',
+      port: (own.address() as AddressInfo).port,
+      path: '/upload',
+      method: 'POST',
+      ca: pki.serving.cert,
+      headers: { 'Content-Length': size },
+    });
+    // The body goes once the answer is in, so all of it arrives after the answer.
+    req.on('response', (res) => {
+      res.resume();
+      req.end(Buffer.alloc(size, 'x'));
+    });
+    req.flushHeaders();
+    await ended;
+    expect(got).toBe(size);
   });
 });
