@@ -41,7 +41,7 @@ export function writeText(res: ServerResponse, status: number, body: string): vo
     res.destroy();
     return;
   }
-  // A body still arriving is not read on (`res.req` is missing only on a response built by hand).
+  // A body still arriving is read on only so far (`res.req` is missing only on a hand-built response).
   if (res.req) closeIfBodyUnread(res.req, res);
   res.statusCode = status;
   res.setHeader('Content-Type', 'text/plain; charset=utf-8');
