@@ -85,23 +85,29 @@ function drainedOrClosed(socket: TLSSocket): Promise<void> {
 
 const statusLines = (data: string): string[] => data.match(/HTTP\/1\.1 \d{3}[^\r\n]*/g) ?? [];
 
-/**
- * Announces a gigabyte and sends as long as the server takes it, up to 64 MiB: a server that
- * read the body to its end would take all 64.
- */
-async function endlessBody(socket: TLSSocket, headers: string): Promise<number> {
-  socket.write(
-    `POST /pods HTTP/1.1\r\nHost: node-a\r\n${headers}Content-Length: ${1024 ** 3}\r\n\r\n`,
-  );
+/** The most a test sends: a server that read a body to its end would take all of it. */
+const LIMIT = 64 * 1024 ** 2;
+
+/** Writes `head`, then `chunk` again and again as long as the server takes it, up to `LIMIT`. */
+async function sendUntilClosed(socket: TLSSocket, head: string, chunk: Buffer): Promise<number> {
+  socket.write(head);
   let open = true;
   socket.once('close', () => (open = false));
-  const chunk = Buffer.alloc(64 * 1024, 'x');
   let sent = 0;
-  while (open && sent < 64 * 1024 ** 2) {
+  while (open && sent < LIMIT) {
     sent += chunk.length;
     if (!socket.write(chunk)) await drainedOrClosed(socket);
   }
   return sent;
+}
+
+/** Announces a gigabyte and sends it, as {@link sendUntilClosed}. */
+function endlessBody(socket: TLSSocket, headers: string): Promise<number> {
+  return sendUntilClosed(
+    socket,
+    `POST /pods HTTP/1.1\r\nHost: node-a\r\n${headers}Content-Length: ${1024 ** 3}\r\n\r\n`,
+    Buffer.alloc(64 * 1024, 'x'),
+  );
 }
 
 const ports = {
@@ -117,7 +123,7 @@ describe.each(Object.entries(ports))('%s: a refused request with a body', (_name
     const answer = await data;
     expect(statusLines(answer)).toEqual(['HTTP/1.1 401 Unauthorized']);
     expect(answer.endsWith('\r\n\r\nUnauthorized')).toBe(true);
-    expect(sent).toBeLessThan(64 * 1024 ** 2);
+    expect(sent).toBeLessThan(LIMIT);
   });
 
   it('a token the API server refuses the verb: the 403 after the review, then the connection closes', async () => {
@@ -129,24 +135,20 @@ describe.each(Object.entries(ports))('%s: a refused request with a body', (_name
     expect(answer).toContain(
       'Forbidden (user=bob, verb=create, resource=nodes, subresource(s)=[pods proxy])',
     );
-    expect(sent).toBeLessThan(64 * 1024 ** 2);
+    expect(sent).toBeLessThan(LIMIT);
   });
 
   it('a chunked body of one-byte chunks with long extensions: counted off the wire, the connection closes', async () => {
     const socket = await tls(port());
     const data = received(socket);
-    socket.write('POST /pods HTTP/1.1\r\nHost: node-a\r\nTransfer-Encoding: chunked\r\n\r\n');
-    let open = true;
-    socket.once('close', () => (open = false));
     // Almost nothing of this is body data: a count of body bytes alone would never stop it.
-    const chunk = Buffer.from(`1;${'e'.repeat(8000)}\r\nx\r\n`);
-    let sent = 0;
-    while (open && sent < 64 * 1024 ** 2) {
-      sent += chunk.length;
-      if (!socket.write(chunk)) await drainedOrClosed(socket);
-    }
+    const sent = await sendUntilClosed(
+      socket,
+      'POST /pods HTTP/1.1\r\nHost: node-a\r\nTransfer-Encoding: chunked\r\n\r\n',
+      Buffer.from(`1;${'e'.repeat(8000)}\r\nx\r\n`),
+    );
     expect(statusLines(await data)).toEqual(['HTTP/1.1 401 Unauthorized']);
-    expect(sent).toBeLessThan(64 * 1024 ** 2);
+    expect(sent).toBeLessThan(LIMIT);
   });
 
   it('a small body still arriving when refused is read to its end: the next request reuses the connection', async () => {
