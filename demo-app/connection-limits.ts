@@ -1,12 +1,13 @@
 /**
  * Bounds on how long a connection may hold the mock kubelet's resources without doing its part,
  * so that unauthenticated clients cannot pile up idle or half-sent connections. Node's own
- * timers start only at a request's first byte, and after an answer it reads an unread request
- * body to its end; the kubelet's Go server does neither.
+ * timers start only at a request's first byte, it invites every `Expect: 100-continue` body
+ * before any check, and after an answer it reads an unread request body to its end; the
+ * kubelet's Go server does none of these.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Server } from 'node:https';
-import { closeIfBodyUnread } from 'express-kubelet-auth';
+import { closeIfBodyUnread, continueWhenBodyRead } from 'express-kubelet-auth';
 
 /** Connection timeouts, in milliseconds. */
 export interface ConnectionTimeouts {
@@ -68,7 +69,8 @@ export function serverTimeoutOptions(timeouts: Required<ConnectionTimeouts>): {
 /**
  * Closes connections that send no request within `idleMs` of their handshake, and connections
  * whose answer went out while their request body was still arriving (never a second answer,
- * such as Node's 408 once `requestMs` has passed, and no reading of a body nobody wants).
+ * such as Node's 408 once `requestMs` has passed, and no reading of a body nobody wants). Sends
+ * `100 Continue` only to a request whose body a handler reads.
  */
 export function limitConnections(server: Server, timeouts: Required<ConnectionTimeouts>): void {
   server.keepAliveTimeout = timeouts.idleMs;
@@ -86,4 +88,5 @@ export function limitConnections(server: Server, timeouts: Required<ConnectionTi
   server.prependListener('request', started);
   server.prependListener('upgrade', started);
   server.on('request', closeIfBodyUnread);
+  continueWhenBodyRead(server);
 }

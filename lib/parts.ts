@@ -89,6 +89,9 @@ export type {
   NonResourceAttributes,
 } from './apiserver/reviews.js';
 
+// The server `continueWhenBodyRead` takes.
+export type { ContinueServer } from './unread-body.js';
+
 // The user, errors, logging.
 export { isKubeUser } from './user.js';
 export type { KubeletAuthErrorCode } from './errors.js';

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 
 /** How long a client gets to read an answer after the server closed its side (Go's wait too). */
 const LINGER_MS = 500;
@@ -93,7 +94,52 @@ function drainOrClose(req: IncomingMessage): void {
   req.resume();
 }
 
-function hasBody(req: IncomingMessage): boolean {
+/** A server that emits `'checkContinue'`: Node's HTTP and HTTPS servers, and HTTP/2's. */
+export interface ContinueServer<Req, Res> {
+  on(event: 'checkContinue', listener: (req: Req, res: Res) => void): unknown;
+  emit(event: 'request', req: Req, res: Res): boolean;
+}
+
+/**
+ * Makes `server` send `100 Continue`, to a request that asks for it (`Expect: 100-continue`),
+ * only when something starts reading the request's body, as Go's server (the kubelet's) does.
+ * Node sends it at once, before any middleware runs, so a client about to be refused is invited
+ * to upload its body first. With this, a refused client gets its 401 or 403 without the
+ * invitation, and the connection is closed after that answer (`Connection: close`), as Go does;
+ * a handler that reads the body (a body parser, `req.on('data')`, `pipe`, `for await`) gets it as
+ * before. Call it once, when the server is made; it leaves other requests alone.
+ *
+ * @example
+ * continueWhenBodyRead(https.createServer(tlsOptions, app));
+ * // Fastify: continueWhenBodyRead(fastify.server);
+ */
+export function continueWhenBodyRead<
+  Req extends IncomingMessage | Http2ServerRequest,
+  Res extends ServerResponse | Http2ServerResponse,
+>(server: ContinueServer<Req, Res>): void {
+  server.on('checkContinue', (req, res) => {
+    if (hasBody(req)) continueOnRead(req, res);
+    server.emit('request', req, res);
+  });
+}
+
+/** Sends `100 Continue` when a `'data'` or `'readable'` listener is first added to `req`. */
+function continueOnRead(
+  req: IncomingMessage | Http2ServerRequest,
+  res: ServerResponse | Http2ServerResponse,
+): void {
+  const reading = (event: string | symbol): void => {
+    if (event !== 'data' && event !== 'readable') return;
+    req.off('newListener', reading);
+    // Once an answer is on its way, the body is only being drained: no invitation then.
+    if (!res.headersSent) res.writeContinue();
+  };
+  req.on('newListener', reading);
+}
+
+function hasBody(req: IncomingMessage | Http2ServerRequest): boolean {
+  // HTTP/2 frames the body itself: there is one unless the headers ended the stream.
+  if (req.httpVersionMajor === 2 && 'stream' in req) return !req.stream.endAfterHeaders;
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }

@@ -178,3 +178,35 @@ describe('mock kubelet: an answer sent before the request body arrived closes th
     expect(statusLines(await data)).toEqual(['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK']);
   });
 });
+
+describe('mock kubelet: Expect: 100-continue', () => {
+  /** Sends a POST that waits for `100 Continue` before its body; resolves once the connection closed. */
+  const expectContinue = async (authorization: string): Promise<string> => {
+    const socket = await tls();
+    const data = closed(socket);
+    socket.write(
+      [
+        `POST /exec/default/${pod.name}/nginx?command=date HTTP/1.1`,
+        'Host: localhost',
+        ...(authorization ? [authorization] : []),
+        'Content-Length: 1048576',
+        'Expect: 100-continue',
+        '',
+        '',
+      ].join('\r\n'),
+    );
+    return data;
+  };
+
+  it('no credentials: the 401 without 100 Continue, then the connection closes', async () => {
+    const received = await expectContinue('');
+    expect(statusLines(received)).toEqual(['HTTP/1.1 401 Unauthorized']);
+    expect(received).toMatch(/\r\nConnection: close\r\n/i);
+  });
+
+  it('authorized, a route that does not read the body: its answer without 100 Continue', async () => {
+    const received = await expectContinue('Authorization: Bearer admin-token');
+    expect(statusLines(received)).toEqual(['HTTP/1.1 200 OK']);
+    expect(received).toContain('is simulated');
+  });
+});

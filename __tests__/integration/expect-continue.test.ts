@@ -1,0 +1,236 @@
+/**
+ * `Expect: 100-continue` over real TLS, with `continueWhenBodyRead` on the server: `100 Continue`
+ * goes out only when a handler reads the body, as Go's server sends it. A refused client gets its
+ * 401 or 403 without an invitation to upload, and the connection closes after it; an authorized
+ * request whose handler reads the body gets the invitation, then its answer. HTTP/1.1 (connect
+ * and Fastify) and HTTP/2.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  connect as h2connect,
+  createSecureServer,
+  type Http2SecureServer,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+} from 'node:http2';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import connect from 'connect';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { continueWhenBodyRead, kubeletAuth, type KubeletAuthMiddleware } from '../../lib/index.js';
+import { fastifyKubeletAuth } from '../../lib/fastify/index.js';
+import type { StandInApiServer } from '../../lib/testing/index.js';
+import { recordingLogger } from '../support/secrets.js';
+import { close, listen, makePki, startPolicyApiServer, type Pki } from './harness.js';
+
+let pki: Pki;
+let api: StandInApiServer;
+let auth: KubeletAuthMiddleware;
+let server: Server;
+let h2server: Http2SecureServer;
+let fastify: FastifyInstance;
+
+const options = () => ({
+  nodeName: 'node-a',
+  kubeConfig: api.kubeConfig,
+  authentication: { anonymous: { enabled: false }, webhook: { enabled: true } },
+  authorization: { mode: 'Webhook' as const },
+  logger: recordingLogger,
+});
+
+/**
+ * `/echo` reads the body and says how long it was, `/iterate` the same with `for await`; any
+ * other path answers without reading it.
+ */
+function route(req: IncomingMessage, res: ServerResponse): void {
+  if (req.url === '/iterate') {
+    void (async () => {
+      let length = 0;
+      for await (const chunk of req) length += (chunk as Buffer).length;
+      res.end(`got ${length}`);
+    })();
+    return;
+  }
+  if (req.url !== '/echo') {
+    res.end('not read');
+    return;
+  }
+  let length = 0;
+  req.on('data', (chunk: Buffer) => (length += chunk.length));
+  req.on('end', () => res.end(`got ${length}`));
+}
+
+beforeAll(async () => {
+  [pki, api] = await Promise.all([makePki(), startPolicyApiServer()]);
+  auth = kubeletAuth(options());
+  // connect rather than Express: it serves HTTP/2 compatibility requests as they are.
+  const app = connect();
+  app.use(auth);
+  app.use(route);
+  server = await listen(pki, app);
+  continueWhenBodyRead(server);
+  h2server = createSecureServer(
+    { key: pki.serving.key, cert: pki.serving.cert },
+    // connect's types name node:http's request; HTTP/2 compatibility requests serve it too.
+    app as unknown as (req: Http2ServerRequest, res: Http2ServerResponse) => void,
+  );
+  continueWhenBodyRead(h2server);
+  await new Promise<void>((resolve) => h2server.listen(0, '127.0.0.1', resolve));
+  fastify = Fastify({
+    serverFactory: (handler) =>
+      createServer({ key: pki.serving.key, cert: pki.serving.cert }, handler),
+  });
+  continueWhenBodyRead(fastify.server);
+  await fastify.register(fastifyKubeletAuth, options());
+  fastify.post('/echo', (request) => `got ${String(request.body).length}`);
+  await fastify.listen({ port: 0, host: '127.0.0.1' });
+});
+
+afterAll(async () => {
+  auth.close();
+  await close(server);
+  await new Promise<void>((resolve) => h2server.close(() => resolve()));
+  await Promise.all([fastify.close(), api.close()]);
+});
+
+const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+
+/** True once `data` holds a whole final answer (one with a `Content-Length`). */
+function answered(data: string): boolean {
+  const final = data.startsWith(CONTINUE) ? data.slice(CONTINUE.length) : data;
+  const end = final.indexOf('\r\n\r\n');
+  const length = /\r\ncontent-length: (\d+)/i.exec(final.slice(0, end));
+  return end >= 0 && length !== null && final.length - end - 4 >= Number(length[1]);
+}
+
+interface Exchange {
+  /** Everything received up to the whole final answer (or the close, if that came first). */
+  data: string;
+  /** Whether the server closed the connection after its answer. */
+  closed: Promise<boolean>;
+}
+
+/**
+ * POSTs `path` with `Expect: 100-continue` and a 5-byte body, which is sent only if the server
+ * says `100 Continue`.
+ */
+function post(port: number, path: string, token?: string): Promise<Exchange> {
+  return new Promise((resolve, reject) => {
+    const socket: TLSSocket = tlsConnect({ host: '127.0.0.1', port, ca: pki.serving.cert }, () =>
+      socket.write(
+        `POST ${path} HTTP/1.1\r\nHost: node-a\r\n` +
+          (token ? `Authorization: Bearer ${token}\r\n` : '') +
+          'Content-Type: text/plain\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n',
+      ),
+    );
+    const closed = new Promise<boolean>((done) => {
+      socket.once('end', () => done(true));
+      socket.once('close', () => done(true));
+    });
+    let data = '';
+    socket.on('error', reject);
+    socket.on('data', (chunk: Buffer) => {
+      const before = data;
+      data += chunk.toString('latin1');
+      if (!before.startsWith(CONTINUE) && data.startsWith(CONTINUE)) socket.write('hello');
+      if (answered(data)) {
+        resolve({ data, closed });
+        // A connection the server keeps is closed here, after the answer.
+        setImmediate(() => socket.end());
+      }
+    });
+    socket.once('close', () => resolve({ data, closed }));
+  });
+}
+
+const statusLines = (data: string): string[] => data.match(/HTTP\/1\.1 \d{3}[^\r\n]*/g) ?? [];
+const connection = (data: string): string | undefined =>
+  /\r\nconnection: ([^\r\n]*)/i.exec(data)?.[1]?.toLowerCase();
+
+const ports = {
+  connect: () => (server.address() as AddressInfo).port,
+  fastify: () => (fastify.server.address() as AddressInfo).port,
+};
+
+describe.each(Object.entries(ports))('%s: Expect: 100-continue over HTTP/1.1', (_name, port) => {
+  it('no credentials: the 401 without 100 Continue, and the connection closes after it', async () => {
+    const { data, closed } = await post(port(), '/echo');
+    expect(statusLines(data)).toEqual(['HTTP/1.1 401 Unauthorized']);
+    expect(data.endsWith('\r\n\r\nUnauthorized')).toBe(true);
+    expect(connection(data)).toBe('close');
+    expect(await closed).toBe(true);
+  });
+
+  it('a token the API server refuses the verb: the 403 without 100 Continue', async () => {
+    const { data } = await post(port(), '/echo', 'bob-token');
+    expect(statusLines(data)).toEqual(['HTTP/1.1 403 Forbidden']);
+    expect(connection(data)).toBe('close');
+  });
+
+  it('authorized, and the handler reads the body: 100 Continue, then the answer to the whole body', async () => {
+    const { data } = await post(port(), '/echo', 'admin-token');
+    expect(statusLines(data)).toEqual(['HTTP/1.1 100 Continue', 'HTTP/1.1 200 OK']);
+    expect(data.endsWith('\r\n\r\ngot 5')).toBe(true);
+    expect(connection(data)).toBe('keep-alive');
+  });
+});
+
+it('connect: authorized, and the handler reads the body with for await: 100 Continue, then the answer', async () => {
+  const { data } = await post(ports.connect(), '/iterate', 'admin-token');
+  expect(statusLines(data)).toEqual(['HTTP/1.1 100 Continue', 'HTTP/1.1 200 OK']);
+  expect(data.endsWith('\r\n\r\ngot 5')).toBe(true);
+});
+
+// Fastify parses a POST's body before any route runs: there, every authorized body is read.
+it('connect: authorized, and the handler answers without reading: no 100 Continue, and the connection closes', async () => {
+  const { data, closed } = await post(ports.connect(), '/ignore', 'admin-token');
+  expect(statusLines(data)).toEqual(['HTTP/1.1 200 OK']);
+  expect(data.endsWith('\r\n\r\nnot read')).toBe(true);
+  expect(await closed).toBe(true);
+});
+
+describe('Expect: 100-continue over HTTP/2', () => {
+  /** What an HTTP/2 client sees: whether `100` came, the status, and the body. */
+  async function h2post(path: string, token?: string): Promise<[boolean, number, string]> {
+    const { port } = h2server.address() as AddressInfo;
+    const session = h2connect(`https://127.0.0.1:${port}`, { ca: pki.serving.cert });
+    try {
+      return await new Promise((resolve, reject) => {
+        const stream = session.request(
+          {
+            ':method': 'POST',
+            ':path': path,
+            'content-length': '5',
+            expect: '100-continue',
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+          },
+          { endStream: false },
+        );
+        let continued = false;
+        let status = 0;
+        let body = '';
+        stream.on('continue', () => {
+          continued = true;
+          stream.end('hello');
+        });
+        stream.on('response', (headers) => (status = Number(headers[':status'])));
+        stream.setEncoding('utf8');
+        stream.on('data', (chunk: string) => (body += chunk));
+        stream.on('end', () => resolve([continued, status, body]));
+        stream.on('error', reject);
+      });
+    } finally {
+      session.destroy();
+    }
+  }
+
+  it('no credentials: the 401 without 100', async () => {
+    expect(await h2post('/echo')).toEqual([false, 401, 'Unauthorized']);
+  });
+
+  it('authorized, and the handler reads the body: 100, then the answer to the whole body', async () => {
+    expect(await h2post('/echo', 'admin-token')).toEqual([true, 200, 'got 5']);
+  });
+});
