@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import { invalidOption } from './option-errors.js';
 
 /** How long a client gets to read an answer after the server closed its side (Go's wait too). */
 const LINGER_MS = 500;
@@ -98,16 +99,26 @@ function drainOrClose(req: IncomingMessage): void {
 export interface ContinueServer<Req, Res> {
   on(event: 'checkContinue', listener: (req: Req, res: Res) => void): unknown;
   emit(event: 'request', req: Req, res: Res): boolean;
+  listenerCount(event: 'checkContinue'): number;
 }
+
+/** Servers given the listener already: calling again changes nothing. */
+const continuing = new WeakSet<object>();
 
 /**
  * Makes `server` send `100 Continue`, to a request that asks for it (`Expect: 100-continue`),
- * only when something starts reading the request's body, as Go's server (the kubelet's) does.
+ * only once something starts reading the request's body, as Go's server (the kubelet's) does.
  * Node sends it at once, before any middleware runs, so a client about to be refused is invited
  * to upload its body first. With this, a refused client gets its 401 or 403 without the
- * invitation, and the connection is closed after that answer (`Connection: close`), as Go does;
- * a handler that reads the body (a body parser, `req.on('data')`, `pipe`, `for await`) gets it as
- * before. Call it once, when the server is made; it leaves other requests alone.
+ * invitation, and over HTTP/1.1 the connection is closed after that answer (`Connection: close`),
+ * as Go closes it. Reading the body means adding a `'data'` or `'readable'` listener (a body
+ * parser, `pipe`, `for await`) or resuming the request to drain it (Express's final handler
+ * does before its 404); such handlers get the body as before. A request without a body gets
+ * Node's own answer, which keeps the connection.
+ *
+ * Call it once, when the server is made; a second call changes nothing. It is the server's
+ * `'checkContinue'` listener: it throws a `KubeletAuthError` (`ERR_INVALID_OPTION`) if the
+ * server has one already, since both would pass the request on.
  *
  * @example
  * continueWhenBodyRead(https.createServer(tlsOptions, app));
@@ -117,24 +128,36 @@ export function continueWhenBodyRead<
   Req extends IncomingMessage | Http2ServerRequest,
   Res extends ServerResponse | Http2ServerResponse,
 >(server: ContinueServer<Req, Res>): void {
+  if (continuing.has(server)) return;
+  if (server.listenerCount('checkContinue') > 0) {
+    throw invalidOption(
+      "continueWhenBodyRead: the server has a 'checkContinue' listener already; keep one of the two",
+    );
+  }
+  continuing.add(server);
   server.on('checkContinue', (req, res) => {
     if (hasBody(req)) continueOnRead(req, res);
+    else res.writeContinue();
     server.emit('request', req, res);
   });
 }
 
-/** Sends `100 Continue` when a `'data'` or `'readable'` listener is first added to `req`. */
+/** Sends `100 Continue` once something starts reading `req`, unless the answer is on its way. */
 function continueOnRead(
   req: IncomingMessage | Http2ServerRequest,
   res: ServerResponse | Http2ServerResponse,
 ): void {
-  const reading = (event: string | symbol): void => {
-    if (event !== 'data' && event !== 'readable') return;
+  const invite = (): void => {
     req.off('newListener', reading);
-    // Once an answer is on its way, the body is only being drained: no invitation then.
+    req.off('resume', invite);
+    // Once the answer is on its way, the body is only drained (or refused): no invitation then.
     if (!res.headersSent) res.writeContinue();
   };
+  const reading = (event: string | symbol): void => {
+    if (event === 'data' || event === 'readable') invite();
+  };
   req.on('newListener', reading);
+  req.on('resume', invite);
 }
 
 function hasBody(req: IncomingMessage | Http2ServerRequest): boolean {

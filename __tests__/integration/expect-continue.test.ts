@@ -41,10 +41,15 @@ const options = () => ({
 });
 
 /**
- * `/echo` reads the body and says how long it was, `/iterate` the same with `for await`; any
- * other path answers without reading it.
+ * `/echo` reads the body and says how long it was, `/iterate` the same with `for await`;
+ * `/missing` goes on to connect's final handler (a 404 once the body is drained); any other path
+ * answers without reading it.
  */
-function route(req: IncomingMessage, res: ServerResponse): void {
+function route(req: IncomingMessage, res: ServerResponse, next: () => void): void {
+  if (req.url === '/missing') {
+    next();
+    return;
+  }
   if (req.url === '/iterate') {
     void (async () => {
       let length = 0;
@@ -70,6 +75,8 @@ beforeAll(async () => {
   app.use(auth);
   app.use(route);
   server = await listen(pki, app);
+  continueWhenBodyRead(server);
+  // A second call changes nothing: the tests below would see two invitations and two answers.
   continueWhenBodyRead(server);
   h2server = createSecureServer(
     { key: pki.serving.key, cert: pki.serving.cert },
@@ -114,15 +121,16 @@ interface Exchange {
 
 /**
  * POSTs `path` with `Expect: 100-continue` and a 5-byte body, which is sent only if the server
- * says `100 Continue`.
+ * says `100 Continue`; with `bodiless`, a GET without a body.
  */
-function post(port: number, path: string, token?: string): Promise<Exchange> {
+function post(port: number, path: string, token?: string, bodiless = false): Promise<Exchange> {
   return new Promise((resolve, reject) => {
     const socket: TLSSocket = tlsConnect({ host: '127.0.0.1', port, ca: pki.serving.cert }, () =>
       socket.write(
-        `POST ${path} HTTP/1.1\r\nHost: node-a\r\n` +
+        `${bodiless ? 'GET' : 'POST'} ${path} HTTP/1.1\r\nHost: node-a\r\n` +
           (token ? `Authorization: Bearer ${token}\r\n` : '') +
-          'Content-Type: text/plain\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n',
+          (bodiless ? '' : 'Content-Type: text/plain\r\nContent-Length: 5\r\n') +
+          'Expect: 100-continue\r\n\r\n',
       ),
     );
     const closed = new Promise<boolean>((done) => {
@@ -134,7 +142,9 @@ function post(port: number, path: string, token?: string): Promise<Exchange> {
     socket.on('data', (chunk: Buffer) => {
       const before = data;
       data += chunk.toString('latin1');
-      if (!before.startsWith(CONTINUE) && data.startsWith(CONTINUE)) socket.write('hello');
+      if (!bodiless && !before.startsWith(CONTINUE) && data.startsWith(CONTINUE)) {
+        socket.write('hello');
+      }
       if (answered(data)) {
         resolve({ data, closed });
         // A connection the server keeps is closed here, after the answer.
@@ -181,6 +191,25 @@ it('connect: authorized, and the handler reads the body with for await: 100 Cont
   const { data } = await post(ports.connect(), '/iterate', 'admin-token');
   expect(statusLines(data)).toEqual(['HTTP/1.1 100 Continue', 'HTTP/1.1 200 OK']);
   expect(data.endsWith('\r\n\r\ngot 5')).toBe(true);
+});
+
+it('connect: authorized, a path no route serves: the final handler drains the body, so 100 Continue, then its 404', async () => {
+  const { data } = await post(ports.connect(), '/missing', 'admin-token');
+  expect(statusLines(data)).toEqual(['HTTP/1.1 100 Continue', 'HTTP/1.1 404 Not Found']);
+});
+
+it("connect: a request without a body gets Node's own answer, and keeps the connection", async () => {
+  const { data } = await post(ports.connect(), '/ignore', 'admin-token', true);
+  expect(statusLines(data)).toEqual(['HTTP/1.1 100 Continue', 'HTTP/1.1 200 OK']);
+  expect(connection(data)).toBe('keep-alive');
+});
+
+it('a server with a checkContinue listener of its own: refused, as both would pass requests on', () => {
+  const other = createServer();
+  other.on('checkContinue', () => undefined);
+  expect(() => continueWhenBodyRead(other)).toThrow(
+    expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
+  );
 });
 
 // Fastify parses a POST's body before any route runs: there, every authorized body is read.
