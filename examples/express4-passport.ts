@@ -12,6 +12,8 @@ import { KubeConfig } from '@kubernetes/client-node';
 import {
   ClientCertStrategy,
   TokenReviewStrategy,
+  closeIfBodyUnread,
+  continueWhenBodyRead,
   kubeUser,
   kubeletAuthz,
   webhookAuthorizer,
@@ -48,6 +50,10 @@ const server = https.createServer(
   },
   app,
 );
+// passport's own 401 leaves Node to read a body still arriving to its end: bound it, and invite
+// a body (`100 Continue`) only once a route reads it, as the kubelet's server does.
+server.on('request', closeIfBodyUnread);
+continueWhenBodyRead(server);
 server.listen(Number(env.PORT ?? 10250), () => {
   console.log(`listening on https://localhost:${(server.address() as AddressInfo).port}`);
 });

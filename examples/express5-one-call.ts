@@ -7,7 +7,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { KubeConfig } from '@kubernetes/client-node';
-import { kubeletAuth, kubeUser } from 'express-kubelet-auth';
+import { continueWhenBodyRead, kubeletAuth, kubeUser } from 'express-kubelet-auth';
 
 const env = process.env;
 const kubeConfig = new KubeConfig();
@@ -39,6 +39,8 @@ const server = https.createServer(
   },
   app,
 );
+// As the kubelet's server: `100 Continue` only for a body a route reads, never before the check.
+continueWhenBodyRead(server);
 server.listen(Number(env.PORT ?? 10250), () => {
   console.log(`listening on https://localhost:${(server.address() as AddressInfo).port}`);
 });
