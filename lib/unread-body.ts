@@ -109,12 +109,17 @@ const continuing = new WeakSet<object>();
  * Makes `server` send `100 Continue`, to a request that asks for it (`Expect: 100-continue`),
  * only once something starts reading the request's body, as Go's server (the kubelet's) does.
  * Node sends it at once, before any middleware runs, so a client about to be refused is invited
- * to upload its body first. With this, a refused client gets its 401 or 403 without the
- * invitation, and over HTTP/1.1 the connection is closed after that answer (`Connection: close`),
- * as Go closes it. Reading the body means adding a `'data'` or `'readable'` listener (a body
- * parser, `pipe`, `for await`) or resuming the request to drain it (Express's final handler
- * does before its 404); such handlers get the body as before. A request without a body gets
- * Node's own answer, which keeps the connection.
+ * to upload its body first. With this, a client refused at once (the package's own 401 and 403)
+ * gets its answer without the invitation, and over HTTP/1.1 the connection is closed after it
+ * (`Connection: close`), as Go closes it.
+ *
+ * Reading means adding a `'data'` or `'readable'` listener (a body parser, `pipe`, `for await`)
+ * or resuming the request to drain it. Handlers that read get the body as before, unless they
+ * set the answer's headers first (`writeHead`, `flushHeaders`, a first `write`): no invitation
+ * can follow those, so only a client that stops waiting sends the body. Read first, then
+ * answer. Express's and Connect's default error handler drains the body before it answers, so
+ * a refusal passed to `next(error)` invites the upload, as without this. A request without a
+ * body gets Node's own answer, which keeps the connection.
  *
  * Call it once, when the server is made; a second call changes nothing. It is the server's
  * `'checkContinue'` listener: it throws a `KubeletAuthError` (`ERR_INVALID_OPTION`) if the
@@ -142,7 +147,7 @@ export function continueWhenBodyRead<
   });
 }
 
-/** Sends `100 Continue` once something starts reading `req`, unless the answer is on its way. */
+/** Sends `100 Continue` once something starts reading `req`, unless its answer has begun. */
 function continueOnRead(
   req: IncomingMessage | Http2ServerRequest,
   res: ServerResponse | Http2ServerResponse,
@@ -150,7 +155,8 @@ function continueOnRead(
   const invite = (): void => {
     req.off('newListener', reading);
     req.off('resume', invite);
-    // Once the answer is on its way, the body is only drained (or refused): no invitation then.
+    // Once the answer's headers are set, an invitation would come after them (Node.js 24
+    // throws): the body is then drained, or read by a client that stops waiting.
     if (!res.headersSent) res.writeContinue();
   };
   const reading = (event: string | symbol): void => {
