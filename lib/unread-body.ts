@@ -117,13 +117,15 @@ const continuing = new WeakSet<object>();
  * or resuming the request to drain it. Handlers that read get the body as before, unless they
  * set the answer's headers first (`writeHead`, `flushHeaders`, a first `write`): no invitation
  * can follow those, so only a client that stops waiting sends the body. Read first, then
- * answer. Express's and Connect's default error handler drains the body before it answers, so
- * a refusal passed to `next(error)` invites the upload, as without this. A request without a
- * body gets Node's own answer, which keeps the connection.
+ * answer. Express's and Connect's default error handler (and their 404) drains the body before
+ * it answers, so a refusal passed to `next(error)` invites the upload, as without this. A
+ * request without a body gets `100 Continue` at once, as without this.
  *
- * Call it once, when the server is made; a second call changes nothing. It is the server's
- * `'checkContinue'` listener: it throws a `KubeletAuthError` (`ERR_INVALID_OPTION`) if the
- * server has one already, since both would pass the request on.
+ * It is independent of {@link closeIfBodyUnread}, which bounds what is read of a client that
+ * sends its body anyway: use both. Call it once, when the server is made; calling it again on
+ * the same server does nothing. It is the server's `'checkContinue'` listener: it throws a
+ * `KubeletAuthError` (`ERR_INVALID_OPTION`) if the server has one already, since each would
+ * emit `'request'`; do not add one later either, or the app answers twice.
  *
  * @example
  * continueWhenBodyRead(https.createServer(tlsOptions, app));
