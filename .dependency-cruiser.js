@@ -8,12 +8,12 @@
 //   cache/ metrics/ identity/ responses.ts             wrappers and shared pieces
 //   contracts.ts, defaults.ts                          shared interfaces, every default
 //   errors, option-errors, user, logger, duration, control-characters, headers,
-//   unread-body, runtime-check                        leaves
+//   unread-body, expect-continue, runtime-check       leaves
 //
 // Type-only imports count: a cycle or an upward arrow made of types is still one.
 
 const LEAVES =
-  '^lib/(errors|option-errors|user|logger|duration|control-characters|headers|unread-body|runtime-check)[.]ts$';
+  '^lib/(errors|option-errors|user|logger|duration|control-characters|headers|unread-body|expect-continue|runtime-check)[.]ts$';
 const CONTRACTS = '^lib/contracts([.]ts$|/)';
 const DEFAULTS = '^lib/defaults[.]ts$';
 const LOWER = '^lib/(cache|metrics|identity)/|^lib/responses[.]ts$';

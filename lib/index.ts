@@ -43,7 +43,8 @@ export { cachedAuthorizer } from './cache/decision-cache.js';
 // Around them: WebSocket upgrades, identity headers to downstream, the API server client.
 export { kubeletUpgradeAuth } from './upgrade/upgrade-auth.js';
 export { identityHeaders } from './identity/identity-headers.js';
-export { closeIfBodyUnread, continueWhenBodyRead } from './unread-body.js';
+export { closeIfBodyUnread } from './unread-body.js';
+export { continueWhenBodyRead } from './expect-continue.js';
 export { createReviewClient } from './apiserver/client.js';
 
 // The user, errors, logging.

@@ -90,7 +90,7 @@ export type {
 } from './apiserver/reviews.js';
 
 // The server `continueWhenBodyRead` takes.
-export type { ContinueServer } from './unread-body.js';
+export type { ContinueServer } from './expect-continue.js';
 
 // The user, errors, logging.
 export { isKubeUser } from './user.js';

@@ -226,6 +226,15 @@ it('a server with a checkContinue listener of its own: refused, as both would pa
   );
 });
 
+it('a checkContinue listener added afterwards: refused as it is added', () => {
+  const later = createServer();
+  continueWhenBodyRead(later);
+  expect(() => later.on('checkContinue', () => undefined)).toThrow(
+    expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
+  );
+  expect(later.listenerCount('checkContinue')).toBe(1);
+});
+
 // Node.js 24 refuses 100 Continue once headers are set; the invitation never follows them.
 it('connect: headers set before the body is read: no 100 Continue after them', async () => {
   const { data } = await post(ports.connect(), '/stream', 'admin-token', 'at once');
