@@ -8,11 +8,11 @@ export interface ContinueServer<Req, Res> {
   on(event: 'checkContinue', listener: (req: Req, res: Res) => void): unknown;
   on(event: 'newListener', listener: (event: string | symbol) => void): unknown;
   emit(event: 'request', req: Req, res: Res): boolean;
-  listenerCount(event: 'checkContinue'): number;
+  listeners(event: 'checkContinue'): unknown[];
 }
 
-/** Servers given the listener already: calling again changes nothing. */
-const continuing = new WeakSet<object>();
+/** The listener each server was given, to tell it from others and to find it gone. */
+const given = new WeakMap<object, unknown>();
 
 /**
  * Makes `server` send `100 Continue`, to a request that asks for it (`Expect: 100-continue`),
@@ -30,11 +30,12 @@ const continuing = new WeakSet<object>();
  * it answers, so a refusal passed to `next(error)` invites the upload, as without this. A
  * request without a body gets `100 Continue` at once, as without this.
  *
- * It is independent of {@link express-kubelet-auth!closeIfBodyUnread}, which bounds what is read of a client that
- * sends its body anyway: use both. Call it once, when the server is made; calling it again on
- * the same server does nothing. It is the server's `'checkContinue'` listener: it throws a
- * `KubeletAuthError` (`ERR_INVALID_OPTION`) if the server has one already, and so does adding
- * one later, since each would emit `'request'` and the app would answer twice.
+ * It is independent of {@link express-kubelet-auth!closeIfBodyUnread}, which bounds what is
+ * read of a client that sends its body anyway: use both. Call it once, when the server is made;
+ * calling it again on the same server does nothing (or puts its listener back, if it was
+ * removed). It is the server's `'checkContinue'` listener: it throws a `KubeletAuthError`
+ * (`ERR_INVALID_OPTION`) if the server has another one, and so does the `on` that adds another
+ * later, since each would emit `'request'` and the app would answer twice.
  *
  * @example
  * continueWhenBodyRead(https.createServer(tlsOptions, app));
@@ -44,18 +45,22 @@ export function continueWhenBodyRead<
   Req extends IncomingMessage | Http2ServerRequest,
   Res extends ServerResponse | Http2ServerResponse,
 >(server: ContinueServer<Req, Res>): void {
-  if (continuing.has(server)) return;
-  if (server.listenerCount('checkContinue') > 0) throw secondListener();
-  continuing.add(server);
-  server.on('checkContinue', (req, res) => {
+  const ours = (): boolean => server.listeners('checkContinue').includes(given.get(server));
+  if (ours()) return;
+  if (server.listeners('checkContinue').length > 0) throw secondListener();
+  if (!given.has(server)) {
+    // One added next to it would emit 'request' too: its `on` throws instead.
+    server.on('newListener', (event) => {
+      if (event === 'checkContinue' && ours()) throw secondListener();
+    });
+  }
+  const listener = (req: Req, res: Res): void => {
     if (hasBody(req)) continueOnRead(req, res);
     else res.writeContinue();
     server.emit('request', req, res);
-  });
-  // One added later would emit 'request' too: its `on` throws instead.
-  server.on('newListener', (event) => {
-    if (event === 'checkContinue') throw secondListener();
-  });
+  };
+  given.set(server, listener);
+  server.on('checkContinue', listener);
 }
 
 function secondListener(): Error {

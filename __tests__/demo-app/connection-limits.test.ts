@@ -11,7 +11,7 @@ import { resolveConnectionTimeouts } from '../../demo-app/connection-limits.js';
 import type { RunningKubelet } from '../../demo-app/server.js';
 import { startRealModeKubelet } from './support/real-mode.js';
 import type { StandInApiServer } from '../../lib/testing/index.js';
-import { makePki, startPolicyApiServer, type Pki } from '../integration/harness.js';
+import { makePki, startPolicyApiServer, statusLines, type Pki } from '../integration/harness.js';
 import { createNodeModel } from '../../demo-app/payloads/node-model.js';
 
 const pod = createNodeModel('node-a').pods.find((p) => p.namespace === 'default');
@@ -57,8 +57,6 @@ function tls(): Promise<TLSSocket> {
     socket.once('error', reject);
   });
 }
-
-const statusLines = (data: string): string[] => data.match(/HTTP\/1\.1 \d{3}[^\r\n]*/g) ?? [];
 
 describe('mock kubelet: connections without a request are closed', () => {
   it('a TCP connection that never starts the TLS handshake', async () => {

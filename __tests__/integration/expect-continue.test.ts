@@ -22,8 +22,15 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { continueWhenBodyRead, kubeletAuth, type KubeletAuthMiddleware } from '../../lib/index.js';
 import { fastifyKubeletAuth } from '../../lib/fastify/index.js';
 import type { StandInApiServer } from '../../lib/testing/index.js';
-import { recordingLogger } from '../support/secrets.js';
-import { close, listen, makePki, startPolicyApiServer, type Pki } from './harness.js';
+import {
+  close,
+  listen,
+  makePki,
+  startPolicyApiServer,
+  statusLines,
+  webhookOptions,
+  type Pki,
+} from './harness.js';
 
 let pki: Pki;
 let api: StandInApiServer;
@@ -31,14 +38,6 @@ let auth: KubeletAuthMiddleware;
 let server: Server;
 let h2server: Http2SecureServer;
 let fastify: FastifyInstance;
-
-const options = () => ({
-  nodeName: 'node-a',
-  kubeConfig: api.kubeConfig,
-  authentication: { anonymous: { enabled: false }, webhook: { enabled: true } },
-  authorization: { mode: 'Webhook' as const },
-  logger: recordingLogger,
-});
 
 /**
  * `/echo` reads the body and says how long it was, `/iterate` the same with `for await`;
@@ -74,7 +73,7 @@ function route(req: IncomingMessage, res: ServerResponse, next: () => void): voi
 
 beforeAll(async () => {
   [pki, api] = await Promise.all([makePki(), startPolicyApiServer()]);
-  auth = kubeletAuth(options());
+  auth = kubeletAuth(webhookOptions(api));
   // connect rather than Express: it serves HTTP/2 compatibility requests as they are.
   const app = connect();
   app.use(auth);
@@ -95,7 +94,7 @@ beforeAll(async () => {
       createServer({ key: pki.serving.key, cert: pki.serving.cert }, handler),
   });
   continueWhenBodyRead(fastify.server);
-  await fastify.register(fastifyKubeletAuth, options());
+  await fastify.register(fastifyKubeletAuth, webhookOptions(api));
   fastify.post('/echo', (request) => `got ${String(request.body).length}`);
   await fastify.listen({ port: 0, host: '127.0.0.1' });
 });
@@ -169,7 +168,6 @@ function post(
   });
 }
 
-const statusLines = (data: string): string[] => data.match(/HTTP\/1\.1 \d{3}[^\r\n]*/g) ?? [];
 const connection = (data: string): string | undefined =>
   /\r\nconnection: ([^\r\n]*)/i.exec(data)?.[1]?.toLowerCase();
 
@@ -233,6 +231,23 @@ it('a checkContinue listener added afterwards: refused as it is added', () => {
     expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
   );
   expect(later.listenerCount('checkContinue')).toBe(1);
+});
+
+it('its listener removed: another may be added, and calling it again, once that is gone, puts it back', () => {
+  const server = createServer();
+  continueWhenBodyRead(server);
+  server.removeAllListeners('checkContinue');
+  const own = () => undefined;
+  server.on('checkContinue', own);
+  expect(() => continueWhenBodyRead(server)).toThrow(
+    expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
+  );
+  server.off('checkContinue', own);
+  continueWhenBodyRead(server);
+  expect(server.listenerCount('checkContinue')).toBe(1);
+  expect(() => server.on('checkContinue', own)).toThrow(
+    expect.objectContaining({ code: 'ERR_INVALID_OPTION' }),
+  );
 });
 
 // Node.js 24 refuses 100 Continue once headers are set; the invitation never follows them.

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RequestListener } from 'node:http';
-import { registerSecrets } from '../support/secrets.js';
+import { recordingLogger, registerSecrets } from '../support/secrets.js';
 import request from 'supertest';
 import {
   createCA,
@@ -117,6 +117,24 @@ export async function startPolicyApiServer(): Promise<StandInApiServer> {
   registerSecrets(api.callerToken, api.authority.key);
   return api;
 }
+
+/**
+ * `kubeletAuth`'s options for node `node-a` against `api`: bearer tokens through TokenReview,
+ * Webhook authorization, anonymous off, logged to the secret-checking logger.
+ */
+export function webhookOptions(api: StandInApiServer) {
+  return {
+    nodeName: 'node-a',
+    kubeConfig: api.kubeConfig,
+    authentication: { anonymous: { enabled: false }, webhook: { enabled: true } },
+    authorization: { mode: 'Webhook' as const },
+    logger: recordingLogger,
+  };
+}
+
+/** The status lines of every answer (interim ones included) in what a raw connection received. */
+export const statusLines = (data: string): string[] =>
+  data.match(/HTTP\/1\.1 \d{3}[^\r\n]*/g) ?? [];
 
 /** An HTTPS server as the kubelet runs it: asks for, but does not verify, client certificates. */
 export async function listen(pki: Pki, app: RequestListener): Promise<Server> {

@@ -13,8 +13,15 @@ import type { AddressInfo, Socket } from 'node:net';
 import connect from 'connect';
 import { kubeletAuth, kubeUser } from '../../lib/index.js';
 import type { StandInApiServer } from '../../lib/testing/index.js';
-import { recordingLogger, registerSecrets } from '../support/secrets.js';
-import { close, listen, makePki, startPolicyApiServer, type Pki } from './harness.js';
+import { registerSecrets } from '../support/secrets.js';
+import {
+  close,
+  listen,
+  makePki,
+  startPolicyApiServer,
+  webhookOptions,
+  type Pki,
+} from './harness.js';
 
 /**
  * Many requests over one keep-alive connection (HTTP/1.1 over TLS, or one HTTP/2 session), each
@@ -63,13 +70,7 @@ function said(status: number, body: string): [number, string] {
 beforeAll(async () => {
   registerSecrets(NEAR_ALICE);
   [pki, api] = await Promise.all([makePki(), startPolicyApiServer()]);
-  const auth = kubeletAuth({
-    nodeName: 'node-a',
-    kubeConfig: api.kubeConfig,
-    authentication: { anonymous: { enabled: false }, webhook: { enabled: true } },
-    authorization: { mode: 'Webhook' },
-    logger: recordingLogger,
-  });
+  const auth = kubeletAuth(webhookOptions(api));
   release = () => auth.close();
   // connect rather than Express: it serves HTTP/2 compatibility requests as they are.
   const app = connect();

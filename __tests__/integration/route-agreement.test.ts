@@ -12,8 +12,8 @@ import express from 'express';
 import express4 from 'express4';
 import { kubeletAuth, pathRules, type Middleware } from '../../lib/index.js';
 import { startApiServer, type StandInApiServer } from '../../lib/testing/index.js';
-import { recordingLogger, registerSecrets } from '../support/secrets.js';
-import { close, listen, makePki, rawRequest, type Pki } from './harness.js';
+import { registerSecrets } from '../support/secrets.js';
+import { close, listen, makePki, rawRequest, webhookOptions, type Pki } from './harness.js';
 
 const TOKENS = {
   'stats-only-token': { username: 'stats-only' },
@@ -54,11 +54,7 @@ beforeEach(() => api.resetReviews());
 
 function auth(attributes?: Parameters<typeof pathRules>[0]): Middleware {
   const middleware = kubeletAuth({
-    nodeName: 'node-a',
-    kubeConfig: api.kubeConfig,
-    authentication: { anonymous: { enabled: false }, webhook: { enabled: true } },
-    authorization: { mode: 'Webhook' },
-    logger: recordingLogger,
+    ...webhookOptions(api),
     ...(attributes && { attributes: pathRules(attributes) }),
   });
   closers.push(() => middleware.close());

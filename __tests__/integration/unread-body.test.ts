@@ -14,8 +14,15 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { closeIfBodyUnread, kubeletAuth, type KubeletAuthMiddleware } from '../../lib/index.js';
 import { fastifyKubeletAuth } from '../../lib/fastify/index.js';
 import type { StandInApiServer } from '../../lib/testing/index.js';
-import { recordingLogger } from '../support/secrets.js';
-import { close, listen, makePki, startPolicyApiServer, type Pki } from './harness.js';
+import {
+  close,
+  listen,
+  makePki,
+  startPolicyApiServer,
+  statusLines,
+  webhookOptions,
+  type Pki,
+} from './harness.js';
 
 let pki: Pki;
 let api: StandInApiServer;
@@ -25,17 +32,9 @@ let fastify: FastifyInstance;
 /** Servers a test opened itself, closed at the end. */
 const opened: Server[] = [];
 
-const options = () => ({
-  nodeName: 'node-a',
-  kubeConfig: api.kubeConfig,
-  authentication: { anonymous: { enabled: false }, webhook: { enabled: true } },
-  authorization: { mode: 'Webhook' as const },
-  logger: recordingLogger,
-});
-
 beforeAll(async () => {
   [pki, api] = await Promise.all([makePki(), startPolicyApiServer()]);
-  auth = kubeletAuth(options());
+  auth = kubeletAuth(webhookOptions(api));
   const app = express();
   app.use(auth);
   app.post('/pods', (_req, res) => res.send('not reached'));
@@ -44,7 +43,7 @@ beforeAll(async () => {
     serverFactory: (handler) =>
       createServer({ key: pki.serving.key, cert: pki.serving.cert }, handler),
   });
-  await fastify.register(fastifyKubeletAuth, options());
+  await fastify.register(fastifyKubeletAuth, webhookOptions(api));
   fastify.post('/pods', () => 'not reached');
   await fastify.listen({ port: 0, host: '127.0.0.1' });
 });
@@ -82,8 +81,6 @@ function drainedOrClosed(socket: TLSSocket): Promise<void> {
     socket.once('close', go);
   });
 }
-
-const statusLines = (data: string): string[] => data.match(/HTTP\/1\.1 \d{3}[^\r\n]*/g) ?? [];
 
 /** The most a test sends: a server that read a body to its end would take all of it. */
 const LIMIT = 64 * 1024 ** 2;
