@@ -28,7 +28,7 @@ const given = new WeakMap<object, unknown>();
  * can follow those, so only a client that stops waiting sends the body. Read first, then
  * answer. Express's and Connect's default error handler (and their 404) drains the body before
  * it answers, so a refusal passed to `next(error)` invites the upload, as without this. A
- * request without a body gets `100 Continue` at once, as without this.
+ * request without a body gets `100 Continue` at once, as Node sends it.
  *
  * It is independent of {@link express-kubelet-auth!closeIfBodyUnread}, which bounds what is
  * read of a client that sends its body anyway: use both. Call it once, when the server is made;
