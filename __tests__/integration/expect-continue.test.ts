@@ -145,10 +145,9 @@ function post(
           (body === 'at once' ? 'hello' : ''),
       ),
     );
-    const closed = new Promise<boolean>((done) => {
-      socket.once('end', () => done(true));
-      socket.once('close', () => done(true));
-    });
+    // The client ends only a connection its answer says is kept: an end before that is the server's.
+    let endedHere = false;
+    const closed = new Promise<boolean>((done) => socket.once('end', () => done(!endedHere)));
     let data = '';
     let sent = false;
     socket.on('error', reject);
@@ -160,8 +159,10 @@ function post(
       }
       if (answered(data)) {
         resolve({ data, closed });
-        // A connection the server keeps is closed here, after the answer.
-        setImmediate(() => socket.end());
+        if (connection(data) !== 'close') {
+          endedHere = true;
+          socket.end();
+        }
       }
     });
     socket.once('close', () => resolve({ data, closed }));
