@@ -1,5 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import { channel } from 'node:diagnostics_channel';
+import { constraintsOf } from './certificate-constraints.js';
 
 /** Extended key usage OIDs. */
 export const EKU_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
@@ -39,10 +40,13 @@ const chainWork = channel(CHAIN_WORK_CHANNEL);
 /**
  * Verifies a client certificate as Go's `x509.Certificate.Verify` does for the kubelet: roots
  * are only the given bundle (no system roots), intermediates are what the client sent after the
- * leaf, every certificate must be valid at `now`, issuers must be CAs whose signature checks, and
- * every certificate that carries an extended key usage must allow client authentication.
- * Not checked (as in Go's defaults for this use): host names, revocation. Path-length and name
- * constraints are not checked either (Node does not expose them).
+ * leaf, every certificate must be valid at `now`, issuers must be CAs whose signature checks
+ * (a trusted root may also be a version 1 certificate, as Go allows), every certificate that
+ * carries an extended key usage must allow client authentication, none may carry a critical
+ * extension Go does not handle, and no CA may have more intermediates below it than its path
+ * length allows. Not checked (as in Go's defaults for this use): host names, revocation. Name
+ * constraints are not checked either: a chain in which a CA with name constraints stands above a
+ * certificate with alternative names is refused, where Go would check the names.
  *
  * The work is bounded whatever the client sends, as Go bounds it: certificates sent twice count
  * once, a chain never holds the same subject and key twice, at most 100 candidate issuers are
@@ -109,18 +113,19 @@ class ChainSearch {
   private extend(chain: X509Certificate[]): X509Certificate[] | undefined {
     const current = chain[chain.length - 1] as X509Certificate;
     for (const root of this.roots.get(current.issuer) ?? []) {
-      if (!this.issues(root, current)) {
+      if (!this.issues(root, current, true)) {
         if (this.exhausted) return undefined;
         continue;
       }
-      const problem = problemWith(root, this.now);
-      if (problem === undefined) return [...chain, root];
+      const complete = [...chain, root];
+      const problem = problemWith(root, this.now) ?? constraintProblem(complete);
+      if (problem === undefined) return complete;
       this.reason = problem;
     }
     if (chain.length + 1 >= MAX_CHAIN_LENGTH) return undefined;
     for (const candidate of this.intermediates.get(current.issuer) ?? []) {
       if (chain.some((cert) => sameEntity(cert, candidate))) continue;
-      if (!this.issues(candidate, current)) {
+      if (!this.issues(candidate, current, false)) {
         if (this.exhausted) return undefined;
         continue;
       }
@@ -136,11 +141,12 @@ class ChainSearch {
   }
 
   /**
-   * `parent` is a CA that issued and signed `child`. Only a candidate that passes the checks
-   * without a public-key operation is weighed against the cap; its signature is checked once.
+   * `parent` is a CA (or, as a trusted `root`, a certificate from before version 3) that issued
+   * and signed `child`. Only a candidate that passes the checks without a public-key operation
+   * is weighed against the cap; its signature is checked once.
    */
-  private issues(parent: X509Certificate, child: X509Certificate): boolean {
-    if (!parent.ca || !child.checkIssued(parent)) return false;
+  private issues(parent: X509Certificate, child: X509Certificate, root: boolean): boolean {
+    if (!mayIssue(parent, root) || !child.checkIssued(parent)) return false;
     if (++this.weighed > MAX_CANDIDATES) {
       this.reason = LIMIT_REACHED;
       return false;
@@ -192,6 +198,39 @@ function sameEntity(a: X509Certificate, b: X509Certificate): boolean {
       a.subjectAltName === b.subjectAltName &&
       a.publicKey.equals(b.publicKey))
   );
+}
+
+/**
+ * Go's rule for a certificate that signs: a version 3 one must be a CA by its basic constraints
+ * (Node's `ca`, which also wants the key usage to allow signing certificates, as Go does); one
+ * from before version 3 has no extensions, and Go lets it sign as a trusted root only.
+ */
+function mayIssue(parent: X509Certificate, root: boolean): boolean {
+  if (parent.ca) return true;
+  const version = constraintsOf(parent)?.version;
+  return root && version !== undefined && version < 3;
+}
+
+/**
+ * Why a chain from the leaf to a trusted root breaks what its certificates say of the chains
+ * they may stand in, or `undefined`. Read from each certificate's DER, which costs more than
+ * the other checks together, and so only once a chain reaches a trusted root: the certificates
+ * of a client no root vouches for are never read.
+ */
+function constraintProblem(chain: readonly X509Certificate[]): string | undefined {
+  const read = chain.map(constraintsOf);
+  for (const [i, constraints] of read.entries()) {
+    if (constraints === undefined) return 'malformed certificate';
+    if (constraints.unhandledCritical) return 'unhandled critical extension';
+    // Below the leaf: a CA, with `i - 1` intermediates between it and the leaf.
+    if (i > 0 && constraints.maxPathLength !== undefined && i - 1 > constraints.maxPathLength) {
+      return 'too many intermediates for path length constraint';
+    }
+    if (constraints.nameConstraints && read.slice(0, i).some((c) => c?.alternativeNames)) {
+      return 'a CA with name constraints stands above alternative names, which are not checked';
+    }
+  }
+  return undefined;
 }
 
 /** Why `cert` cannot stand in a client chain at `now`, or `undefined`. */

@@ -1,0 +1,297 @@
+/**
+ * What a certificate says about the chains it may stand in, kept as Go's `x509.Verify` keeps it
+ * for the kubelet: path lengths, critical extensions Go does not handle, version 1 roots, and
+ * name constraints (refused rather than checked). Certificates minted here, at test time.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { webcrypto, X509Certificate, sign } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import express from 'express';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import {
+  Certificate,
+  GeneralName,
+  GeneralSubtree,
+  GeneralSubtrees,
+  NameConstraints,
+  Version,
+} from '@peculiar/asn1-x509';
+import type * as X509 from '@peculiar/x509';
+import { verifyClientChain } from '../../lib/authn/chain.js';
+import { kubeletAuth, kubeUser } from '../../lib/index.js';
+import type { IssuedCertificate } from '../../lib/testing/index.js';
+import { call, close, listen, makePki, type Pki } from '../integration/harness.js';
+
+let x509: typeof X509;
+
+beforeAll(async () => {
+  await import('reflect-metadata');
+  x509 = await import('@peculiar/x509');
+  x509.cryptoProvider.set(webcrypto);
+});
+
+const ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+const HOUR = 3_600_000;
+
+interface Minted {
+  pem: string;
+  name: string;
+  keys: webcrypto.CryptoKeyPair;
+}
+
+interface MintOptions {
+  name: string;
+  /** Signs it; absent: self-signed. */
+  issuer?: Minted;
+  /** A CA (basic constraints cA, key usage keyCertSign), with this path length if given. */
+  ca?: { pathLength?: number };
+  /** DNS names in a subjectAltName extension. */
+  dnsNames?: string[];
+  /** More extensions, as they are. */
+  extensions?: X509.Extension[];
+}
+
+async function mint(options: MintOptions): Promise<Minted> {
+  const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, [
+    'sign',
+    'verify',
+  ])) as webcrypto.CryptoKeyPair;
+  const ski = await x509.SubjectKeyIdentifierExtension.create(keys.publicKey);
+  const issuerSki = options.issuer
+    ? await x509.SubjectKeyIdentifierExtension.create(options.issuer.keys.publicKey)
+    : ski;
+  const extensions: X509.Extension[] = [
+    ski,
+    new x509.AuthorityKeyIdentifierExtension(issuerSki.keyId),
+    ...(options.ca
+      ? [
+          new x509.BasicConstraintsExtension(true, options.ca.pathLength, true),
+          new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign, true),
+        ]
+      : [
+          new x509.BasicConstraintsExtension(false, undefined, true),
+          new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+        ]),
+    ...(options.dnsNames
+      ? [
+          new x509.SubjectAlternativeNameExtension(
+            options.dnsNames.map((value) => ({ type: 'dns' as const, value })),
+          ),
+        ]
+      : []),
+    ...(options.extensions ?? []),
+  ];
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: '01' + Buffer.from(webcrypto.getRandomValues(new Uint8Array(8))).toString('hex'),
+    subject: `CN=${options.name}`,
+    issuer: `CN=${options.issuer?.name ?? options.name}`,
+    publicKey: keys.publicKey,
+    signingKey: (options.issuer?.keys ?? keys).privateKey,
+    signingAlgorithm: ALGORITHM,
+    notBefore: new Date(Date.now() - HOUR),
+    notAfter: new Date(Date.now() + HOUR),
+    extensions,
+  });
+  return { pem: cert.toString('pem'), name: options.name, keys };
+}
+
+/** A version 1 certificate (no extensions at all), as old OpenSSL recipes make; self-signed without `issuer`. */
+async function mintVersion1(name: string, issuer?: Minted): Promise<Minted> {
+  const v3 = await mint({ name, ...(issuer ? { issuer } : {}) });
+  const parsed = AsnConvert.parse(new X509Certificate(v3.pem).raw, Certificate);
+  parsed.tbsCertificate.version = Version.v1;
+  delete parsed.tbsCertificate.extensions;
+  const tbs = Buffer.from(AsnConvert.serialize(parsed.tbsCertificate));
+  const key = await webcrypto.subtle.exportKey('pkcs8', (issuer ?? v3).keys.privateKey);
+  const signature = sign('sha256', tbs, { key: Buffer.from(key), format: 'der', type: 'pkcs8' });
+  parsed.signatureValue = new Uint8Array(signature).buffer;
+  const der = Buffer.from(AsnConvert.serialize(parsed));
+  return { ...v3, pem: new X509Certificate(der).toString() };
+}
+
+function verify(chain: Minted[], roots: Minted[]) {
+  const [leaf, ...rest] = chain.map((c) => new X509Certificate(c.pem));
+  return verifyClientChain(
+    leaf as X509Certificate,
+    rest,
+    roots.map((r) => new X509Certificate(r.pem)),
+    new Date(),
+  );
+}
+
+const refused = (reason: string) => ({ ok: false, reason });
+
+describe('path length constraints', () => {
+  it('a root that allows no intermediate: a leaf it signed passes, one under an intermediate does not', async () => {
+    const root = await mint({ name: 'root', ca: { pathLength: 0 } });
+    const intermediate = await mint({ name: 'intermediate', issuer: root, ca: {} });
+    const direct = await mint({ name: 'direct', issuer: root });
+    const below = await mint({ name: 'below', issuer: intermediate });
+    expect(verify([direct], [root]).ok).toBe(true);
+    expect(verify([below, intermediate], [root])).toEqual(
+      refused('too many intermediates for path length constraint'),
+    );
+  });
+
+  it('a root that allows one intermediate: one passes, two do not', async () => {
+    const root = await mint({ name: 'root', ca: { pathLength: 1 } });
+    const upper = await mint({ name: 'upper', issuer: root, ca: {} });
+    const lower = await mint({ name: 'lower', issuer: upper, ca: {} });
+    const viaOne = await mint({ name: 'one', issuer: upper });
+    const viaTwo = await mint({ name: 'two', issuer: lower });
+    expect(verify([viaOne, upper], [root]).ok).toBe(true);
+    expect(verify([viaTwo, lower, upper], [root])).toEqual(
+      refused('too many intermediates for path length constraint'),
+    );
+  });
+
+  it('an intermediate that allows none below it: a CA it signed cannot sign a leaf', async () => {
+    const root = await mint({ name: 'root', ca: {} });
+    const upper = await mint({ name: 'upper', issuer: root, ca: { pathLength: 0 } });
+    const lower = await mint({ name: 'lower', issuer: upper, ca: {} });
+    const leaf = await mint({ name: 'leaf', issuer: lower });
+    expect(verify([leaf, lower, upper], [root])).toEqual(
+      refused('too many intermediates for path length constraint'),
+    );
+    expect(verify([await mint({ name: 'ok', issuer: upper }), upper], [root]).ok).toBe(true);
+  });
+});
+
+describe('critical extensions Go does not handle', () => {
+  const unknown = (critical: boolean) =>
+    new x509.Extension('1.3.6.1.4.1.99999.1', critical, new Uint8Array([0x05, 0x00]));
+
+  it('on the leaf: refused when critical, ignored when not', async () => {
+    const root = await mint({ name: 'root', ca: {} });
+    const critical = await mint({ name: 'c', issuer: root, extensions: [unknown(true)] });
+    const plain = await mint({ name: 'p', issuer: root, extensions: [unknown(false)] });
+    expect(verify([critical], [root])).toEqual(refused('unhandled critical extension'));
+    expect(verify([plain], [root]).ok).toBe(true);
+  });
+
+  it('on an intermediate or a root: refused', async () => {
+    const root = await mint({ name: 'root', ca: {} });
+    const intermediate = await mint({
+      name: 'intermediate',
+      issuer: root,
+      ca: {},
+      extensions: [unknown(true)],
+    });
+    const leaf = await mint({ name: 'leaf', issuer: intermediate });
+    expect(verify([leaf, intermediate], [root])).toEqual(refused('unhandled critical extension'));
+    const markedRoot = await mint({ name: 'marked', ca: {}, extensions: [unknown(true)] });
+    expect(verify([await mint({ name: 'l', issuer: markedRoot })], [markedRoot])).toEqual(
+      refused('unhandled critical extension'),
+    );
+  });
+
+  it('a critical subjectAltName with names Go reads is handled', async () => {
+    const root = await mint({ name: 'root', ca: {} });
+    const san = new x509.SubjectAlternativeNameExtension(
+      [{ type: 'dns', value: 'a.example' }],
+      true,
+    );
+    expect(verify([await mint({ name: 'l', issuer: root, extensions: [san] })], [root]).ok).toBe(
+      true,
+    );
+  });
+});
+
+describe('version 1 certificates', () => {
+  it('a version 1 root signs client certificates, as Go allows', async () => {
+    const root = await mintVersion1('old-root');
+    expect(new X509Certificate(root.pem).ca).toBe(false);
+    const leaf = await mint({ name: 'alice', issuer: root });
+    const result = verify([leaf], [root]);
+    expect(result.ok && result.chain.map((c) => c.subject)).toEqual(['CN=alice', 'CN=old-root']);
+  });
+
+  it('…but not as an intermediate the client sends', async () => {
+    const root = await mint({ name: 'root', ca: {} });
+    const old = await mintVersion1('old', root);
+    const leaf = await mint({ name: 'alice', issuer: old });
+    expect(verify([leaf, old], [root])).toEqual(refused('certificate signed by unknown authority'));
+    // The same leaf passes with that certificate as a trusted root.
+    expect(verify([leaf], [old]).ok).toBe(true);
+  });
+});
+
+describe('name constraints (not checked: refused above alternative names)', () => {
+  const constraint = () => {
+    const permitted = new GeneralSubtree({ base: new GeneralName({ dNSName: 'example.com' }) });
+    const value = new NameConstraints({ permittedSubtrees: new GeneralSubtrees([permitted]) });
+    return new x509.Extension('2.5.29.30', true, AsnConvert.serialize(value));
+  };
+
+  it('a CA with name constraints over a leaf without alternative names: accepted', async () => {
+    const root = await mint({ name: 'root', ca: {}, extensions: [constraint()] });
+    expect(verify([await mint({ name: 'alice', issuer: root })], [root]).ok).toBe(true);
+  });
+
+  it('…over a leaf with alternative names: refused', async () => {
+    const root = await mint({ name: 'root', ca: {}, extensions: [constraint()] });
+    const leaf = await mint({ name: 'alice', issuer: root, dnsNames: ['a.example.com'] });
+    expect(verify([leaf], [root])).toEqual(
+      refused('a CA with name constraints stands above alternative names, which are not checked'),
+    );
+  });
+});
+
+describe('through kubeletAuth over TLS', () => {
+  let pki: Pki;
+  let server: Server;
+  let auth: ReturnType<typeof kubeletAuth>;
+  let oldRoot: Minted;
+  let strictRoot: Minted;
+
+  /** What a client presents: the leaf (and the intermediates after it) and the leaf's key. */
+  async function presented(chain: Minted[]): Promise<IssuedCertificate> {
+    const der = await webcrypto.subtle.exportKey('pkcs8', (chain[0] as Minted).keys.privateKey);
+    const key = x509.PemConverter.encode(der, 'PRIVATE KEY');
+    return { cert: (chain[0] as Minted).pem, key, chain: chain.map((c) => c.pem).join('\n') };
+  }
+
+  beforeAll(async () => {
+    pki = await makePki();
+    [oldRoot, strictRoot] = await Promise.all([
+      mintVersion1('old-root'),
+      mint({ name: 'strict-root', ca: { pathLength: 0 } }),
+    ]);
+    const clientCAFile = join(mkdtempSync(join(tmpdir(), 'eka-constraints-')), 'ca.crt');
+    writeFileSync(clientCAFile, `${oldRoot.pem}\n${strictRoot.pem}\n`);
+    auth = kubeletAuth({
+      nodeName: 'node-a',
+      authentication: { x509: { clientCAFile }, webhook: { enabled: false } },
+      authorization: { mode: 'AlwaysAllow' },
+    });
+    const app = express().use(auth);
+    app.get('/stats/summary', (req, res) => res.send(`hello ${kubeUser(req)?.username ?? ''}`));
+    server = await listen(pki, app);
+  });
+
+  afterAll(async () => {
+    auth.close();
+    await close(server);
+  });
+
+  it('a client certificate from a version 1 root: 200, as the kubelet answers', async () => {
+    const leaf = await mint({ name: 'alice', issuer: oldRoot });
+    await call(server, pki, '/stats/summary', { cert: await presented([leaf]) }).expect(
+      200,
+      'hello alice',
+    );
+  });
+
+  it('one intermediate under a root that allows none: 401', async () => {
+    const intermediate = await mint({ name: 'intermediate', issuer: strictRoot, ca: {} });
+    const leaf = await mint({ name: 'mallory', issuer: intermediate });
+    const cert = await presented([leaf, intermediate]);
+    await call(server, pki, '/stats/summary', { cert, sendChain: true }).expect(401);
+    // The same root's own leaf passes.
+    const direct = await presented([await mint({ name: 'bob', issuer: strictRoot })]);
+    await call(server, pki, '/stats/summary', { cert: direct }).expect(200, 'hello bob');
+  });
+});

@@ -1,0 +1,97 @@
+import type { X509Certificate } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import {
+  BasicConstraints,
+  Certificate,
+  NameConstraints,
+  SubjectAlternativeName,
+  Version,
+  type GeneralName,
+} from '@peculiar/asn1-x509';
+
+/**
+ * What a certificate says about the chains it may stand in, as Go's `crypto/x509` reads it, for
+ * what Node's `X509Certificate` does not expose: the version, the path length, name constraints
+ * and critical extensions Go would not understand.
+ */
+export interface CertificateConstraints {
+  /** 1, 2 or 3. Go lets a certificate before version 3 (no extensions) sign as a trusted root. */
+  version: number;
+  /** The basic constraints' path length: how many intermediates may follow below; none: any. */
+  maxPathLength: number | undefined;
+  /** Carries a name constraints extension. */
+  nameConstraints: boolean;
+  /** Carries a subject alternative name extension, whose names a CA's name constraints bound. */
+  alternativeNames: boolean;
+  /** Carries a critical extension Go does not handle: Go refuses it in any chain. */
+  unhandledCritical: boolean;
+}
+
+/** Extensions under `2.5.29` that Go's parser handles (key usage, basic constraints, …). */
+const HANDLED_CE = new Set(
+  [14, 15, 17, 19, 30, 31, 32, 33, 35, 36, 37, 54].map((n) => `2.5.29.${n}`),
+);
+const AUTHORITY_INFO_ACCESS = '1.3.6.1.5.5.7.1.1';
+const SUBJECT_ALT_NAME = '2.5.29.17';
+const NAME_CONSTRAINTS = '2.5.29.30';
+const BASIC_CONSTRAINTS = '2.5.29.19';
+
+const read = new WeakMap<X509Certificate, CertificateConstraints | undefined>();
+
+/**
+ * The constraints of `cert`, read from its DER once; `undefined` when the DER cannot be read as
+ * a certificate (such a certificate stands in no chain).
+ */
+export function constraintsOf(cert: X509Certificate): CertificateConstraints | undefined {
+  if (read.has(cert)) return read.get(cert);
+  let constraints: CertificateConstraints | undefined;
+  try {
+    constraints = parse(cert.raw);
+  } catch {
+    constraints = undefined;
+  }
+  read.set(cert, constraints);
+  return constraints;
+}
+
+function parse(der: Uint8Array): CertificateConstraints {
+  const tbs = AsnConvert.parse(der, Certificate).tbsCertificate;
+  const constraints: CertificateConstraints = {
+    version: tbs.version === Version.v3 ? 3 : tbs.version === Version.v2 ? 2 : 1,
+    maxPathLength: undefined,
+    nameConstraints: false,
+    alternativeNames: false,
+    unhandledCritical: false,
+  };
+  for (const extension of tbs.extensions ?? []) {
+    const id = extension.extnID;
+    const value = extension.extnValue.buffer;
+    let handled = HANDLED_CE.has(id) || id === AUTHORITY_INFO_ACCESS;
+    if (id === BASIC_CONSTRAINTS) {
+      constraints.maxPathLength = AsnConvert.parse(value, BasicConstraints).pathLenConstraint;
+    } else if (id === SUBJECT_ALT_NAME) {
+      constraints.alternativeNames = true;
+      // Go handles the extension only when it finds a name of a kind it checks.
+      handled = AsnConvert.parse(value, SubjectAlternativeName).some(isCheckedKind);
+    } else if (id === NAME_CONSTRAINTS) {
+      constraints.nameConstraints = true;
+      const { permittedSubtrees, excludedSubtrees } = AsnConvert.parse(value, NameConstraints);
+      // A constraint on a kind of name Go does not check leaves the extension unhandled.
+      handled = [...(permittedSubtrees ?? []), ...(excludedSubtrees ?? [])].every((subtree) =>
+        isCheckedKind(subtree.base),
+      );
+    }
+    if (extension.critical && !handled) constraints.unhandledCritical = true;
+  }
+  return constraints;
+}
+
+/** A DNS name, an email address, an IP address or a URI: the names Go's name constraints check. */
+function isCheckedKind(name: GeneralName): boolean {
+  return (
+    name.dNSName !== undefined ||
+    name.rfc822Name !== undefined ||
+    name.iPAddress !== undefined ||
+    name.uniformResourceIdentifier !== undefined
+  );
+}
