@@ -30,6 +30,19 @@ describe('readProtocolToken (k8s.io/apiserver’s WebSocket protocol authenticat
     });
   });
 
+  it('counts an empty entry as another subprotocol, as upstream does', () => {
+    expect(readProtocolToken(`${entry('tok')},`)).toEqual({
+      kind: 'token',
+      token: 'tok',
+      remaining: '',
+    });
+    expect(readProtocolToken(`a,, ${entry('tok')}`)).toEqual({
+      kind: 'token',
+      token: 'tok',
+      remaining: 'a,',
+    });
+  });
+
   it.each([
     ['no header', undefined, { kind: 'none' }],
     ['no token entry', 'v4.channel.k8s.io', { kind: 'none' }],

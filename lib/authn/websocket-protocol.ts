@@ -36,10 +36,10 @@ export type ProtocolToken =
  */
 export function readProtocolToken(value: string | string[] | undefined): ProtocolToken {
   if (value === undefined) return { kind: 'none' };
+  // An empty entry (`a,,b`, a trailing comma) is another subprotocol, as upstream counts it.
   const entries = (Array.isArray(value) ? value : [value])
     .flatMap((v) => v.split(','))
-    .map((e) => e.trim())
-    .filter((e) => e !== '');
+    .map((e) => e.trim());
   const carrying = entries.filter((e) => e.startsWith(PREFIX));
   if (carrying.length === 0) return { kind: 'none' };
   if (carrying.length > 1) {
