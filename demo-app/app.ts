@@ -1,7 +1,8 @@
 /**
- * The Express app of the mock kubelet: whatever goes in front (request log, `kubeletAuth`),
- * then the kubelet's endpoints, then Go's 404 for any other path (so, as on the kubelet, an
- * unknown path is a 404 only for a caller that passed authorization).
+ * The Express app of the mock kubelet: whatever goes in front (request log, Go's multiplexer,
+ * `kubeletAuth`), then the kubelet's endpoints, then Go's 404 for any other path (as on the
+ * kubelet, a path under an endpoint's prefix that no route serves is a 404 only for a caller that
+ * passed authorization).
  */
 import { STATUS_CODES } from 'node:http';
 import express from 'express';

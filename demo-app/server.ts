@@ -24,6 +24,7 @@ import {
 import { createNodeModel } from './payloads/node-model.js';
 import type { PreparedKubelet } from './preflight.js';
 import { markAuthorized, requestLog } from './request-log.js';
+import { kubeletPatterns, serveMux } from './serve-mux.js';
 import { serveWebSocketStreams } from './websocket-exec.js';
 
 /** The demo log folder inside the package, served by `/logs/`. */
@@ -114,7 +115,13 @@ export async function startKubelet(
       now: () => new Date(),
       authMetrics: () => registry.metrics(),
     },
-    before: [requestLog(log), auth, markAuthorized],
+    // Go's multiplexer answers paths no endpoint covers before authentication, as on the kubelet.
+    before: [
+      requestLog(log),
+      serveMux(kubeletPatterns(settings['feature-gates'])),
+      auth,
+      markAuthorized,
+    ],
     onError: log,
   });
 

@@ -1,0 +1,124 @@
+/**
+ * Go's ServeMux in front of the mock kubelet: what it answers itself (404 for a path no pattern
+ * covers, 301 to a cleaned or slash-completed path) never reaches authentication; everything else
+ * goes on unchanged.
+ */
+import { describe, expect, it } from '@jest/globals';
+import express from 'express';
+import request from 'supertest';
+import { cleanPath, kubeletPatterns, serveMux } from '../../demo-app/serve-mux.js';
+
+function appWith(gates = { ContainerCheckpoint: true }) {
+  const app = express();
+  app.use(serveMux(kubeletPatterns(gates)));
+  // Stands for kubeletAuth and the endpoints: whatever reaches it says so.
+  app.use((req, res) => res.send(`passed ${req.originalUrl}`));
+  return app;
+}
+
+const app = appWith();
+
+describe('paths the kubelet registers go on to authentication', () => {
+  it.each([
+    '/stats/',
+    '/stats/summary',
+    '/%73tats/summary',
+    '/pods',
+    '/pods/',
+    '/runningpods/',
+    '/metrics',
+    '/metrics/cadvisor',
+    '/metrics/slis',
+    '/healthz',
+    '/healthz/ping',
+    '/configz',
+    '/logs/',
+    '/logs/kubelet.log',
+    '/exec/ns/pod/container?command=date',
+    '/containerLogs/ns/pod/container',
+    '/checkpoint/ns/pod/container',
+    '/spec',
+    // Encoded dot segments are not cleaned: kubeletAuth refuses them.
+    '/stats/%2e%2e/exec/a/b/c',
+  ])('%s', async (path) => {
+    const res = await request(app).get(path);
+    expect(res.status).toBe(200);
+    expect(res.text).toBe(`passed ${path}`);
+  });
+});
+
+describe('a path no pattern covers: Go’s 404, before authentication', () => {
+  it.each([
+    '/',
+    '/foo',
+    '/statsfoo',
+    '/Stats/summary',
+    '/stats%2Fsummary',
+    '/metrics/',
+    '/metrics/nope',
+    '/metrics/cadvisor/',
+    '/healthz/',
+    '/healthz/nope',
+    '/configz/x',
+  ])('%s', async (path) => {
+    const res = await request(app).post(path);
+    expect(res.status).toBe(404);
+    expect(res.text).toBe('404 page not found\n');
+    expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('/checkpoint/… while the ContainerCheckpoint gate is off', async () => {
+    const res = await request(appWith({ ContainerCheckpoint: false })).post('/checkpoint/a/b/c');
+    expect(res.status).toBe(404);
+  });
+});
+
+describe('301, as Go’s http.Redirect answers, before authentication', () => {
+  it.each([
+    ['/stats', '/stats/'],
+    ['/stats?only_cpu_and_memory=true', '/stats/?only_cpu_and_memory=true'],
+    ['/runningpods', '/runningpods/'],
+    ['/debug/pprof', '/debug/pprof/'],
+    ['//pods', '/pods'],
+    ['/stats/./summary', '/stats/summary'],
+    ['/a/../stats/summary', '/stats/summary'],
+    ['/stats//summary/', '/stats/summary/'],
+    ['/foo/../../healthz?verbose', '/healthz?verbose'],
+  ])('GET %s → %s', async (path, location) => {
+    const res = await request(app).get(path).redirects(0);
+    expect(res.status).toBe(301);
+    expect(res.headers.location).toBe(location);
+    expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(res.text).toBe(`<a href="${location}">Moved Permanently</a>.\n\n`);
+  });
+
+  it('HEAD: the content type, no body; POST: neither', async () => {
+    const head = await request(app).head('/stats').redirects(0);
+    expect([head.status, head.headers.location]).toEqual([301, '/stats/']);
+    expect(head.headers['content-type']).toBe('text/html; charset=utf-8');
+    const post = await request(app).post('/stats').redirects(0);
+    expect([post.status, post.headers.location, post.text]).toEqual([301, '/stats/', '']);
+    expect(post.headers['content-type']).toBeUndefined();
+  });
+
+  it('an unclean path no pattern covers is cleaned first, then a 404', async () => {
+    const res = await request(app).get('/foo//bar').redirects(0);
+    expect([res.status, res.headers.location]).toEqual([301, '/foo/bar']);
+  });
+});
+
+describe('cleanPath (Go’s)', () => {
+  it.each([
+    ['/', '/'],
+    ['//', '/'],
+    ['/a/./b', '/a/b'],
+    ['/a/b/..', '/a'],
+    ['/a/b/../', '/a/'],
+    ['/../a', '/a'],
+    ['/a/.', '/a'],
+    ['/a//b//', '/a/b/'],
+  ])('%s → %s', (path, cleaned) => {
+    expect(cleanPath(path)).toBe(cleaned);
+  });
+});
