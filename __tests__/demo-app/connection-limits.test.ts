@@ -25,7 +25,9 @@ beforeAll(async () => {
   [pki, api] = await Promise.all([makePki(), startPolicyApiServer()]);
   kubelet = await startRealModeKubelet(pki, api, {
     log: () => undefined,
-    timeouts: { handshakeMs: 300, idleMs: 300 },
+    // Short enough that a test waits little for a close, long enough that a loaded machine
+    // still gets each request in before it (at 300 ms, one run under load lost a request).
+    timeouts: { handshakeMs: 300, idleMs: 1500 },
   });
 });
 afterAll(async () => {
