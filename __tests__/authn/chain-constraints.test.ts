@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { webcrypto, X509Certificate, sign } from 'node:crypto';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -20,7 +21,7 @@ import {
   Version,
 } from '@peculiar/asn1-x509';
 import type * as X509 from '@peculiar/x509';
-import { verifyClientChain } from '../../lib/authn/chain.js';
+import { CHAIN_WORK_CHANNEL, verifyClientChain, type ChainWork } from '../../lib/authn/chain.js';
 import { kubeletAuth, kubeUser } from '../../lib/index.js';
 import type { IssuedCertificate } from '../../lib/testing/index.js';
 import { call, close, listen, makePki, type Pki } from '../integration/harness.js';
@@ -52,6 +53,8 @@ interface MintOptions {
   dnsNames?: string[];
   /** More extensions, as they are. */
   extensions?: X509.Extension[];
+  /** Leaves out the subject and authority key identifiers. */
+  noKeyIdentifiers?: boolean;
 }
 
 async function mint(options: MintOptions): Promise<Minted> {
@@ -64,8 +67,9 @@ async function mint(options: MintOptions): Promise<Minted> {
     ? await x509.SubjectKeyIdentifierExtension.create(options.issuer.keys.publicKey)
     : ski;
   const extensions: X509.Extension[] = [
-    ski,
-    new x509.AuthorityKeyIdentifierExtension(issuerSki.keyId),
+    ...(options.noKeyIdentifiers
+      ? []
+      : [ski, new x509.AuthorityKeyIdentifierExtension(issuerSki.keyId)]),
     ...(options.ca
       ? [
           new x509.BasicConstraintsExtension(true, options.ca.pathLength, true),
@@ -123,6 +127,39 @@ function verify(chain: Minted[], roots: Minted[]) {
 }
 
 const refused = (reason: string) => ({ ok: false, reason });
+
+/** What one verification of `chain` published: how many of the client's certificates it read. */
+function certificatesRead(chain: Minted[], roots: Minted[]): number {
+  let read = -1;
+  const onWork = (message: unknown): void => {
+    read = (message as ChainWork).certificatesRead;
+  };
+  subscribe(CHAIN_WORK_CHANNEL, onWork);
+  try {
+    verify(chain, roots);
+  } finally {
+    unsubscribe(CHAIN_WORK_CHANNEL, onWork);
+  }
+  return read;
+}
+
+describe('what a client sends is read only once a chain reaches a trusted root', () => {
+  it('certificates named like each other, none trusted: none is read', async () => {
+    const root = await mint({ name: 'root', ca: {} });
+    const stranger = await mint({ name: 'evil', ca: {} });
+    const leaf = await mint({ name: 'mallory', issuer: stranger });
+    // Not CAs, named as the leaf's issuer: candidates a reading before any check would parse.
+    const decoys = await Promise.all(Array.from({ length: 14 }, () => mint({ name: 'evil' })));
+    expect(certificatesRead([leaf, ...decoys, stranger], [root])).toBe(0);
+  });
+
+  it('a chain to a trusted root: the leaf and its intermediate, once each', async () => {
+    const root = await mint({ name: 'root', ca: {} });
+    const intermediate = await mint({ name: 'intermediate', issuer: root, ca: {} });
+    const leaf = await mint({ name: 'alice', issuer: intermediate });
+    expect(certificatesRead([leaf, intermediate], [root])).toBe(2);
+  });
+});
 
 describe('path length constraints', () => {
   it('a root that allows no intermediate: a leaf it signed passes, one under an intermediate does not', async () => {
@@ -196,6 +233,44 @@ describe('critical extensions Go does not handle', () => {
     );
     expect(verify([await mint({ name: 'l', issuer: root, extensions: [san] })], [root]).ok).toBe(
       true,
+    );
+  });
+});
+
+describe('what Go refuses to parse, or validates and this package does not', () => {
+  it('a key identifier marked critical, or an extension twice: malformed', async () => {
+    const root = await mint({ name: 'root', ca: {} });
+    const keys = await mint({ name: 'any' });
+    const keyId = (await x509.SubjectKeyIdentifierExtension.create(keys.keys.publicKey)).keyId;
+    const criticalKeyId = await mint({
+      name: 'alice',
+      issuer: root,
+      noKeyIdentifiers: true,
+      extensions: [new x509.SubjectKeyIdentifierExtension(keyId, true)],
+    });
+    const unknown = () => new x509.Extension('1.3.6.1.4.1.99999.2', false, new Uint8Array([5, 0]));
+    const twice = await mint({ name: 'bob', issuer: root, extensions: [unknown(), unknown()] });
+    expect(verify([criticalKeyId], [root])).toEqual(refused('malformed certificate'));
+    expect(verify([twice], [root])).toEqual(refused('malformed certificate'));
+  });
+
+  it('policy constraints on an intermediate: refused, not validated', async () => {
+    const root = await mint({ name: 'root', ca: {} });
+    // requireExplicitPolicy 0: SEQUENCE { [0] 0 }.
+    const requireExplicit = new x509.Extension(
+      '2.5.29.36',
+      true,
+      new Uint8Array([0x30, 3, 0x80, 1, 0]),
+    );
+    const intermediate = await mint({
+      name: 'intermediate',
+      issuer: root,
+      ca: {},
+      extensions: [requireExplicit],
+    });
+    const leaf = await mint({ name: 'alice', issuer: intermediate });
+    expect(verify([leaf, intermediate], [root])).toEqual(
+      refused('policy mappings, policy constraints or inhibitAnyPolicy, which are not checked'),
     );
   });
 });

@@ -23,6 +23,11 @@ export interface CertificateConstraints {
   nameConstraints: boolean;
   /** Carries a subject alternative name extension, whose names a CA's name constraints bound. */
   alternativeNames: boolean;
+  /**
+   * Carries policy mappings, policy constraints or inhibitAnyPolicy, with which Go validates the
+   * chain's certificate policies.
+   */
+  policyConstraints: boolean;
   /** Carries a critical extension Go does not handle: Go refuses it in any chain. */
   unhandledCritical: boolean;
 }
@@ -35,22 +40,26 @@ const AUTHORITY_INFO_ACCESS = '1.3.6.1.5.5.7.1.1';
 const SUBJECT_ALT_NAME = '2.5.29.17';
 const NAME_CONSTRAINTS = '2.5.29.30';
 const BASIC_CONSTRAINTS = '2.5.29.19';
+const POLICY_CONSTRAINTS = new Set(['2.5.29.33', '2.5.29.36', '2.5.29.54']);
+/** Extensions Go refuses to parse when marked critical: key identifiers, authority info access. */
+const NEVER_CRITICAL = new Set(['2.5.29.14', '2.5.29.35', AUTHORITY_INFO_ACCESS]);
 
-const read = new WeakMap<X509Certificate, CertificateConstraints | undefined>();
+const parsed = new WeakMap<X509Certificate, CertificateConstraints | undefined>();
 
 /**
  * The constraints of `cert`, read from its DER once; `undefined` when the DER cannot be read as
- * a certificate (such a certificate stands in no chain).
+ * a certificate, or when Go would refuse to parse it (an extension twice, a key identifier or
+ * authority info access marked critical): such a certificate stands in no chain.
  */
 export function constraintsOf(cert: X509Certificate): CertificateConstraints | undefined {
-  if (read.has(cert)) return read.get(cert);
+  if (parsed.has(cert)) return parsed.get(cert);
   let constraints: CertificateConstraints | undefined;
   try {
     constraints = parse(cert.raw);
   } catch {
     constraints = undefined;
   }
-  read.set(cert, constraints);
+  parsed.set(cert, constraints);
   return constraints;
 }
 
@@ -61,10 +70,16 @@ function parse(der: Uint8Array): CertificateConstraints {
     maxPathLength: undefined,
     nameConstraints: false,
     alternativeNames: false,
+    policyConstraints: false,
     unhandledCritical: false,
   };
+  const seen = new Set<string>();
   for (const extension of tbs.extensions ?? []) {
     const id = extension.extnID;
+    if (seen.has(id)) throw new Error(`extension ${id} twice`);
+    seen.add(id);
+    if (extension.critical && NEVER_CRITICAL.has(id)) throw new Error(`${id} marked critical`);
+    if (POLICY_CONSTRAINTS.has(id)) constraints.policyConstraints = true;
     const value = extension.extnValue.buffer;
     let handled = HANDLED_CE.has(id) || id === AUTHORITY_INFO_ACCESS;
     if (id === BASIC_CONSTRAINTS) {

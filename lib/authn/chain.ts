@@ -1,6 +1,6 @@
 import type { X509Certificate } from 'node:crypto';
 import { channel } from 'node:diagnostics_channel';
-import { constraintsOf } from './certificate-constraints.js';
+import { constraintsOf, type CertificateConstraints } from './certificate-constraints.js';
 
 /** Extended key usage OIDs. */
 export const EKU_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
@@ -31,6 +31,8 @@ export const CHAIN_WORK_CHANNEL = 'express-kubelet-auth:client-chain';
 export interface ChainWork {
   /** Signatures verified (each a public-key operation). */
   signatureChecks: number;
+  /** Certificates the client sent (the leaf included) read from their DER for constraints. */
+  certificatesRead: number;
   /** Whether a chain to a trusted root was found. */
   ok: boolean;
 }
@@ -45,8 +47,10 @@ const chainWork = channel(CHAIN_WORK_CHANNEL);
  * carries an extended key usage must allow client authentication, none may carry a critical
  * extension Go does not handle, and no CA may have more intermediates below it than its path
  * length allows. Not checked (as in Go's defaults for this use): host names, revocation. Name
- * constraints are not checked either: a chain in which a CA with name constraints stands above a
- * certificate with alternative names is refused, where Go would check the names.
+ * constraints and certificate policies are not checked either: a chain in which a CA with name
+ * constraints stands above a certificate with alternative names, or in which a certificate
+ * carries policy mappings, policy constraints or inhibitAnyPolicy, is refused, where Go would
+ * check the names and policies.
  *
  * The work is bounded whatever the client sends, as Go bounds it: certificates sent twice count
  * once, a chain never holds the same subject and key twice, at most 100 candidate issuers are
@@ -68,7 +72,11 @@ export function verifyClientChain(
   const search = new ChainSearch(leaf, intermediates, roots, now);
   const result = search.run();
   if (chainWork.hasSubscribers) {
-    const work: ChainWork = { signatureChecks: search.signatureChecks, ok: result.ok };
+    const work: ChainWork = {
+      signatureChecks: search.signatureChecks,
+      certificatesRead: search.certificatesRead.size,
+      ok: result.ok,
+    };
     chainWork.publish(work);
   }
   return result;
@@ -82,10 +90,14 @@ export function verifyClientChain(
 class ChainSearch {
   /** Signatures verified so far. */
   signatureChecks = 0;
+  /** The client's certificates read from their DER so far. */
+  readonly certificatesRead = new Set<X509Certificate>();
   /** Candidate issuers weighed so far (a remembered signature verdict included). */
   private weighed = 0;
   private reason = 'certificate signed by unknown authority';
   private readonly roots: Map<string, X509Certificate[]>;
+  /** The bundle's roots: ours, not the client's. */
+  private readonly trusted: ReadonlySet<X509Certificate>;
   private readonly intermediates: Map<string, X509Certificate[]>;
   /** Signature verdicts: parent → child → whether the parent's key signed the child. */
   private readonly signed = new Map<X509Certificate, Map<X509Certificate, boolean>>();
@@ -97,6 +109,7 @@ class ChainSearch {
     private readonly now: Date,
   ) {
     this.roots = bySubject(roots, []);
+    this.trusted = new Set(roots);
     this.intermediates = bySubject(intermediates, [leaf]);
   }
 
@@ -118,7 +131,7 @@ class ChainSearch {
         continue;
       }
       const complete = [...chain, root];
-      const problem = problemWith(root, this.now) ?? constraintProblem(complete);
+      const problem = problemWith(root, this.now) ?? this.constraintProblem(complete);
       if (problem === undefined) return complete;
       this.reason = problem;
     }
@@ -141,12 +154,37 @@ class ChainSearch {
   }
 
   /**
+   * Go's rule for a certificate that signs: a version 3 one must be a CA by its basic
+   * constraints (Node's `ca`, which also wants the key usage to allow signing certificates, as
+   * Go does); one from before version 3 has no extensions, and Go lets it sign as a trusted root
+   * only.
+   */
+  private mayIssue(parent: X509Certificate, root: boolean): boolean {
+    if (parent.ca) return true;
+    // Only a trusted root is read here: what a client sends is read once a chain is complete.
+    if (!root) return false;
+    const version = this.constraints(parent)?.version;
+    return version !== undefined && version < 3;
+  }
+
+  /** {@link constraintProblem} of a complete chain, reading through {@link constraints}. */
+  private constraintProblem(chain: readonly X509Certificate[]): string | undefined {
+    return constraintProblem(chain.map(this.constraints));
+  }
+
+  /** What `cert` says of its chains; each of the client's certificates read is counted. */
+  private readonly constraints = (cert: X509Certificate): CertificateConstraints | undefined => {
+    if (!this.trusted.has(cert)) this.certificatesRead.add(cert);
+    return constraintsOf(cert);
+  };
+
+  /**
    * `parent` is a CA (or, as a trusted `root`, a certificate from before version 3) that issued
    * and signed `child`. Only a candidate that passes the checks without a public-key operation
    * is weighed against the cap; its signature is checked once.
    */
   private issues(parent: X509Certificate, child: X509Certificate, root: boolean): boolean {
-    if (!mayIssue(parent, root) || !child.checkIssued(parent)) return false;
+    if (!this.mayIssue(parent, root) || !child.checkIssued(parent)) return false;
     if (++this.weighed > MAX_CANDIDATES) {
       this.reason = LIMIT_REACHED;
       return false;
@@ -201,24 +239,14 @@ function sameEntity(a: X509Certificate, b: X509Certificate): boolean {
 }
 
 /**
- * Go's rule for a certificate that signs: a version 3 one must be a CA by its basic constraints
- * (Node's `ca`, which also wants the key usage to allow signing certificates, as Go does); one
- * from before version 3 has no extensions, and Go lets it sign as a trusted root only.
- */
-function mayIssue(parent: X509Certificate, root: boolean): boolean {
-  if (parent.ca) return true;
-  const version = constraintsOf(parent)?.version;
-  return root && version !== undefined && version < 3;
-}
-
-/**
  * Why a chain from the leaf to a trusted root breaks what its certificates say of the chains
  * they may stand in, or `undefined`. Read from each certificate's DER, which costs more than
  * the other checks together, and so only once a chain reaches a trusted root: the certificates
  * of a client no root vouches for are never read.
  */
-function constraintProblem(chain: readonly X509Certificate[]): string | undefined {
-  const read = chain.map(constraintsOf);
+function constraintProblem(
+  read: readonly (CertificateConstraints | undefined)[],
+): string | undefined {
   for (const [i, constraints] of read.entries()) {
     if (constraints === undefined) return 'malformed certificate';
     if (constraints.unhandledCritical) return 'unhandled critical extension';
@@ -228,6 +256,9 @@ function constraintProblem(chain: readonly X509Certificate[]): string | undefine
     }
     if (constraints.nameConstraints && read.slice(0, i).some((c) => c?.alternativeNames)) {
       return 'a CA with name constraints stands above alternative names, which are not checked';
+    }
+    if (constraints.policyConstraints) {
+      return 'policy mappings, policy constraints or inhibitAnyPolicy, which are not checked';
     }
   }
   return undefined;
