@@ -24,7 +24,7 @@ import {
 import { createNodeModel } from './payloads/node-model.js';
 import type { PreparedKubelet } from './preflight.js';
 import { markAuthorized, requestLog } from './request-log.js';
-import { kubeletPatterns, serveMux } from './serve-mux.js';
+import { kubeletMux, kubeletPatterns, serveMux } from './serve-mux.js';
 import { serveWebSocketStreams } from './websocket-exec.js';
 
 /** The demo log folder inside the package, served by `/logs/`. */
@@ -107,6 +107,8 @@ export async function startKubelet(
     throw new CliError(error instanceof Error ? error.message : String(error));
   }
 
+  // Go's multiplexer answers paths no endpoint covers before authentication, as on the kubelet.
+  const mux = kubeletMux(kubeletPatterns(settings['feature-gates']));
   const app = createKubeletApp({
     context: {
       model: createNodeModel(config.nodeName),
@@ -115,13 +117,7 @@ export async function startKubelet(
       now: () => new Date(),
       authMetrics: () => registry.metrics(),
     },
-    // Go's multiplexer answers paths no endpoint covers before authentication, as on the kubelet.
-    before: [
-      requestLog(log),
-      serveMux(kubeletPatterns(settings['feature-gates'])),
-      auth,
-      markAuthorized,
-    ],
+    before: [requestLog(log), serveMux(mux), auth, markAuthorized],
     onError: log,
   });
 
@@ -138,7 +134,7 @@ export async function startKubelet(
     app,
   );
   limitConnections(server, timeouts);
-  serveWebSocketStreams(server, auth, log);
+  serveWebSocketStreams(server, auth, log, mux);
   let port: number;
   try {
     port = await listen(server, settings.port, settings.address, options.portSearch ?? 0);

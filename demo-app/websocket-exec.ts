@@ -5,7 +5,7 @@
  * SubjectAccessReview (`get` on `nodes/proxy`, as a WebSocket exec is on the kubelet). An allowed
  * upgrade gets a harmless echo: a line saying nothing runs, then every message sent back.
  */
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Server } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
@@ -13,6 +13,7 @@ import { kubeletUpgradeAuth, kubeUser, type Middleware } from 'express-kubelet-a
 import { routedPath } from 'express-kubelet-auth/kubelet';
 import { quoted } from 'express-kubelet-auth/parts';
 import { logValue } from './request-log.js';
+import { NOT_FOUND, type MuxAnswer } from './serve-mux.js';
 
 const STREAMING = /^\/(exec|attach|portForward)\/[^/]+\/[^/]+(\/[^/]+){0,2}$/;
 
@@ -20,6 +21,7 @@ export function serveWebSocketStreams(
   server: Server,
   auth: Middleware,
   log: (line: string) => void,
+  mux: (method: string, target: string) => MuxAnswer | undefined,
 ): void {
   const guard = kubeletUpgradeAuth(auth);
   // Kubernetes clients offer channel protocols (v4.channel.k8s.io, v5.channel.k8s.io): take the
@@ -30,8 +32,17 @@ export function serveWebSocketStreams(
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const started = performance.now();
-    // As the guard authorized it: absolute-form targets (`GET http://node-a/exec/…`) included.
+    // As on the kubelet, Go's multiplexer answers first: a path no endpoint covers, or one it
+    // would clean, never reaches authentication.
+    const muxAnswer = mux(req.method ?? 'GET', req.url ?? '/');
+    // As the guard authorizes it: absolute-form targets (`GET http://node-a/exec/…`) included.
     const path = routedPath(req.url ?? '/') ?? '/';
+    if (muxAnswer) {
+      log(
+        `${new Date().toISOString()} method=${logValue(req.method ?? '')} path=${logValue(path)} user=- websocket=${muxAnswer.status}`,
+      );
+      return answer(socket, muxAnswer);
+    }
     void guard(req, socket).then((allowed) => {
       const user = kubeUser(req)?.username ?? '-';
       const took = `${(performance.now() - started).toFixed(1)}ms`;
@@ -41,14 +52,8 @@ export function serveWebSocketStreams(
         );
         return;
       }
-      if (!STREAMING.test(path)) {
-        // As the kubelet: unknown paths are 404, after authorization; closed once written.
-        socket.once('finish', () => socket.destroy());
-        socket.end(
-          'HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 18\r\nConnection: close\r\n\r\n404 page not found',
-        );
-        return;
-      }
+      // As the kubelet: a path under an endpoint that no route serves is 404, after authorization.
+      if (!STREAMING.test(path)) return answer(socket, NOT_FOUND);
       wss.handleUpgrade(req, socket, head, (ws) => {
         log(
           `${new Date().toISOString()} method=${logValue(req.method ?? '')} path=${logValue(path)} user=${quoted(user)} websocket=open latency=${took}`,
@@ -66,4 +71,18 @@ export function serveWebSocketStreams(
       });
     });
   });
+}
+
+/** Writes `answer` on an upgrade's socket and closes it once written. */
+function answer(socket: Duplex, { status, headers, body }: MuxAnswer): void {
+  socket.once('finish', () => socket.destroy());
+  const head = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
+    ...Object.entries({
+      ...headers,
+      'Content-Length': String(Buffer.byteLength(body)),
+      Connection: 'close',
+    }).map(([name, value]) => `${name}: ${value}`),
+  ];
+  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
 }

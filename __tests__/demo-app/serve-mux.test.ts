@@ -6,11 +6,11 @@
 import { describe, expect, it } from '@jest/globals';
 import express from 'express';
 import request from 'supertest';
-import { cleanPath, kubeletPatterns, serveMux } from '../../demo-app/serve-mux.js';
+import { cleanPath, kubeletMux, kubeletPatterns, serveMux } from '../../demo-app/serve-mux.js';
 
 function appWith(gates = { ContainerCheckpoint: true }) {
   const app = express();
-  app.use(serveMux(kubeletPatterns(gates)));
+  app.use(serveMux(kubeletMux(kubeletPatterns(gates))));
   // Stands for kubeletAuth and the endpoints: whatever reaches it says so.
   app.use((req, res) => res.send(`passed ${req.originalUrl}`));
   return app;
@@ -120,5 +120,41 @@ describe('cleanPath (Go’s)', () => {
     ['/a//b//', '/a/b/'],
   ])('%s → %s', (path, cleaned) => {
     expect(cleanPath(path)).toBe(cleaned);
+  });
+});
+
+describe('the decision itself, for targets an HTTP client would not send as they are', () => {
+  const mux = kubeletMux(kubeletPatterns({ ContainerCheckpoint: true }));
+
+  it.each([
+    // Go escapes the cleaned path again: never a Location a browser reads as another host.
+    ['//\\evil.example/', '/%255Cevil.example/'],
+    ['/.//\\evil.example', '/%255Cevil.example'],
+    ['//pods/a%20b', '/pods/a%2520b'],
+    // The slash is added to the decoded path, escaped anew.
+    ['/stat%73', '/stats/'],
+    ['http://node-a', '/'],
+    ['http://node-a?x=1', '/?x=1'],
+  ])('%s → 301 to %s', (target, location) => {
+    expect(mux('GET', target)).toMatchObject({ status: 301, headers: { Location: location } });
+  });
+
+  it('escapes Go accepts that are not UTF-8: matched as bytes, a 404 where nothing covers them', () => {
+    expect(mux('GET', '/foo/%FF')).toEqual(expect.objectContaining({ status: 404 }));
+    expect(mux('GET', '/logs/%FF%FE')).toBeUndefined();
+  });
+
+  it('a malformed escape goes on, for kubeletAuth to refuse', () => {
+    expect(mux('GET', '/stats/%zz')).toBeUndefined();
+    expect(mux('GET', '/foo/%4')).toBeUndefined();
+  });
+
+  it('OPTIONS *: Go’s 200 with no body; any other * target: 400, and the connection closes', () => {
+    expect(mux('OPTIONS', '*')).toEqual({
+      status: 200,
+      headers: { 'Content-Length': '0' },
+      body: '',
+    });
+    expect(mux('GET', '*')).toEqual({ status: 400, headers: { Connection: 'close' }, body: '' });
   });
 });

@@ -95,6 +95,23 @@ describe('mock kubelet: WebSocket exec, attach and portForward', () => {
     });
   });
 
+  it('no credentials, a path no endpoint covers: Go’s 404, before authentication', async () => {
+    expect(await open('/no/such/stream', {})).toEqual({
+      opened: false,
+      status: 404,
+      body: '404 page not found\n',
+    });
+  });
+
+  it('no credentials: a subtree without its slash is Go’s 301, before authentication; /exec/ is a 401', async () => {
+    expect(await open('/exec/', {})).toMatchObject({ opened: false, status: 401 });
+    expect(await open('/debug/pprof', {})).toEqual({
+      opened: false,
+      status: 301,
+      body: '<a href="/debug/pprof/">Moved Permanently</a>.\n\n',
+    });
+  });
+
   it('an allowed upgrade to a path that streams nothing: 404 after authorization', async () => {
     const answer = await open('/pods', { token: 'admin-token' });
     expect(answer).toMatchObject({ opened: false, status: 404 });
@@ -102,7 +119,8 @@ describe('mock kubelet: WebSocket exec, attach and portForward', () => {
 
   it.each([
     ['https://node-a:10250/exec/default/web/nginx?command=date', 101],
-    ['http://node-a/exec/default/web/nginx/../../../../pods', 400],
+    // Cleaned by Go's multiplexer, before authentication: a 301 to /pods.
+    ['http://node-a/exec/default/web/nginx/../../../../pods', 301],
   ])(
     'an absolute-form upgrade to %s is routed as its origin form would be: %d',
     async (target, status) => {
