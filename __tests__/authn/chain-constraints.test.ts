@@ -273,6 +273,29 @@ describe('what Go refuses to parse, or validates and this package does not', () 
       refused('policy mappings, policy constraints or inhibitAnyPolicy, which are not checked'),
     );
   });
+
+  it('on a trusted root Go does not read them; on the leaf it reads policy constraints only', async () => {
+    // inhibitAnyPolicy 0: INTEGER 0.
+    const inhibitAny = () => new x509.Extension('2.5.29.54', true, new Uint8Array([2, 1, 0]));
+    const requireExplicit = () =>
+      new x509.Extension('2.5.29.36', true, new Uint8Array([0x30, 3, 0x80, 1, 0]));
+    const root = await mint({
+      name: 'root',
+      ca: {},
+      extensions: [inhibitAny(), requireExplicit()],
+    });
+    expect(verify([await mint({ name: 'alice', issuer: root })], [root]).ok).toBe(true);
+    const mapped = await mint({ name: 'bob', issuer: root, extensions: [inhibitAny()] });
+    expect(verify([mapped], [root]).ok).toBe(true);
+    const constrained = await mint({
+      name: 'carol',
+      issuer: root,
+      extensions: [requireExplicit()],
+    });
+    expect(verify([constrained], [root])).toEqual(
+      refused('policy mappings, policy constraints or inhibitAnyPolicy, which are not checked'),
+    );
+  });
 });
 
 describe('version 1 certificates', () => {

@@ -23,11 +23,10 @@ export interface CertificateConstraints {
   nameConstraints: boolean;
   /** Carries a subject alternative name extension, whose names a CA's name constraints bound. */
   alternativeNames: boolean;
-  /**
-   * Carries policy mappings, policy constraints or inhibitAnyPolicy, with which Go validates the
-   * chain's certificate policies.
-   */
+  /** Carries policy constraints, with which Go validates the chain's certificate policies. */
   policyConstraints: boolean;
+  /** Carries policy mappings or inhibitAnyPolicy, which Go reads on intermediates. */
+  policyMappings: boolean;
   /** Carries a critical extension Go does not handle: Go refuses it in any chain. */
   unhandledCritical: boolean;
 }
@@ -40,7 +39,8 @@ const AUTHORITY_INFO_ACCESS = '1.3.6.1.5.5.7.1.1';
 const SUBJECT_ALT_NAME = '2.5.29.17';
 const NAME_CONSTRAINTS = '2.5.29.30';
 const BASIC_CONSTRAINTS = '2.5.29.19';
-const POLICY_CONSTRAINTS = new Set(['2.5.29.33', '2.5.29.36', '2.5.29.54']);
+const POLICY_CONSTRAINTS = '2.5.29.36';
+const POLICY_MAPPINGS = new Set(['2.5.29.33', '2.5.29.54']);
 /** Extensions Go refuses to parse when marked critical: key identifiers, authority info access. */
 const NEVER_CRITICAL = new Set(['2.5.29.14', '2.5.29.35', AUTHORITY_INFO_ACCESS]);
 
@@ -71,6 +71,7 @@ function parse(der: Uint8Array): CertificateConstraints {
     nameConstraints: false,
     alternativeNames: false,
     policyConstraints: false,
+    policyMappings: false,
     unhandledCritical: false,
   };
   const seen = new Set<string>();
@@ -79,7 +80,8 @@ function parse(der: Uint8Array): CertificateConstraints {
     if (seen.has(id)) throw new Error(`extension ${id} twice`);
     seen.add(id);
     if (extension.critical && NEVER_CRITICAL.has(id)) throw new Error(`${id} marked critical`);
-    if (POLICY_CONSTRAINTS.has(id)) constraints.policyConstraints = true;
+    if (id === POLICY_CONSTRAINTS) constraints.policyConstraints = true;
+    if (POLICY_MAPPINGS.has(id)) constraints.policyMappings = true;
     const value = extension.extnValue.buffer;
     let handled = HANDLED_CE.has(id) || id === AUTHORITY_INFO_ACCESS;
     if (id === BASIC_CONSTRAINTS) {

@@ -257,7 +257,13 @@ function constraintProblem(
     if (constraints.nameConstraints && read.slice(0, i).some((c) => c?.alternativeNames)) {
       return 'a CA with name constraints stands above alternative names, which are not checked';
     }
-    if (constraints.policyConstraints) {
+    // Go validates policies with what the leaf and the intermediates carry, never the root's,
+    // and reads mappings and inhibitAnyPolicy on intermediates only.
+    const intermediate = i > 0 && i < read.length - 1;
+    if (
+      i < read.length - 1 &&
+      (constraints.policyConstraints || (intermediate && constraints.policyMappings))
+    ) {
       return 'policy mappings, policy constraints or inhibitAnyPolicy, which are not checked';
     }
   }
