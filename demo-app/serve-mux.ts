@@ -7,9 +7,9 @@
  * endpoints.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { routedPath } from 'express-kubelet-auth/kubelet';
 import type { FeatureGates } from './feature-gates.js';
 import { HEALTHZ_CHECKS } from './payloads/sli-metrics.js';
+import { NOT_FOUND, writeAnswer, type Answer } from './routes/http-answers.js';
 
 /**
  * The patterns the kubelet registers, and `/spec` (an endpoint of the original kubelet API the
@@ -45,20 +45,13 @@ export function kubeletPatterns(gates: Pick<FeatureGates, 'ContainerCheckpoint'>
   ];
 }
 
-/** An answer the multiplexer gives itself. */
-export interface MuxAnswer {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
 /**
  * Go's ServeMux with `patterns` registered, as a function of the request: its own answer, or
  * `undefined` to pass the request on.
  */
 export function kubeletMux(
   patterns: readonly string[],
-): (method: string, target: string) => MuxAnswer | undefined {
+): (method: string, target: string) => Answer | undefined {
   const registered = patterns.map((pattern) => ({
     segments: pattern.split('/').slice(1, pattern.endsWith('/') ? -1 : undefined),
     subtree: pattern.endsWith('/'),
@@ -74,8 +67,7 @@ export function kubeletMux(
 
   return (method, target) => {
     if (target === '*') return method === 'OPTIONS' ? OPTIONS_STAR : STAR;
-    // An absolute-form target without a path (`http://node-a`) has the empty path.
-    const raw = ABSOLUTE_WITHOUT_PATH.test(target) ? '' : routedPath(target);
+    const raw = requestPath(target);
     if (raw === undefined) return undefined;
     const decoded = unescapeBytes(raw);
     // A malformed escape: Go's server refuses it before the multiplexer; kubeletAuth does here.
@@ -102,34 +94,38 @@ export function kubeletMux(
 
 /** The multiplexer as Express middleware: put it before `kubeletAuth`. */
 export function serveMux(
-  mux: (method: string, target: string) => MuxAnswer | undefined,
+  mux: (method: string, target: string) => Answer | undefined,
 ): RequestHandler {
   return function kubeletServeMux(req: Request, res: Response, next: NextFunction): void {
     const answer = mux(req.method, req.originalUrl);
-    if (answer === undefined) return next();
-    res.statusCode = answer.status;
-    for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
-    res.end(answer.body);
+    if (answer === undefined) next();
+    else writeAnswer(res, answer);
   };
 }
 
-const ABSOLUTE_WITHOUT_PATH = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*(?:[?#]|$)/i;
-
-/** Go's `http.NotFound`. */
-export const NOT_FOUND: MuxAnswer = {
-  status: 404,
-  headers: { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' },
-  body: '404 page not found\n',
-};
+/**
+ * The path of a request target as Go's `url.ParseRequestURI` reads it: up to the first `?`, a
+ * `#` and a `\` kept as they are (Node's own parsing drops the one and turns the other into
+ * `/`); after the authority of an absolute-form target, `''` where it has none.
+ */
+function requestPath(target: string): string | undefined {
+  const at = target.indexOf('?');
+  const path = at === -1 ? target : target.slice(0, at);
+  if (path.startsWith('/')) return path;
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(path);
+  if (!scheme) return undefined;
+  const slash = path.indexOf('/', scheme[0].length);
+  return slash === -1 ? '' : path.slice(slash);
+}
 
 /** Go's server answers `OPTIONS *` itself. */
-const OPTIONS_STAR: MuxAnswer = { status: 200, headers: { 'Content-Length': '0' }, body: '' };
+const OPTIONS_STAR: Answer = { status: 200, headers: { 'Content-Length': '0' }, body: '' };
 
 /** Go's ServeMux refuses any other `*` target, and closes the connection. */
-const STAR: MuxAnswer = { status: 400, headers: { Connection: 'close' }, body: '' };
+const STAR: Answer = { status: 400, headers: { Connection: 'close' }, body: '' };
 
 /** Go's `http.Redirect` with 301: an HTML link for GET, a content type for GET and HEAD. */
-function redirect(method: string, location: string): MuxAnswer {
+function redirect(method: string, location: string): Answer {
   const headers: Record<string, string> = { Location: location };
   if (method !== 'GET' && method !== 'HEAD') return { status: 301, headers, body: '' };
   headers['Content-Type'] = 'text/html; charset=utf-8';
@@ -159,12 +155,17 @@ export function cleanPath(path: string): string {
   return path.endsWith('/') && cleaned !== '/' ? `${cleaned}/` : cleaned;
 }
 
-/** `text` (one byte per character) percent-decoded to bytes, as Go unescapes; `undefined` for a bad escape. */
+/**
+ * `text` (one byte per character, as Node reads a request target) percent-decoded to bytes, as
+ * Go unescapes; `undefined` for a bad escape or a character that is no byte.
+ */
 function unescapeBytes(text: string): Buffer | undefined {
   const bytes: number[] = [];
   for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code > 0xff) return undefined;
     if (text[i] !== '%') {
-      bytes.push(text.charCodeAt(i) & 0xff);
+      bytes.push(code);
       continue;
     }
     const hex = text.slice(i + 1, i + 3);

@@ -1,7 +1,7 @@
 /**
  * WebSocket `exec`, `attach` and `portForward` for the mock kubelet. Upgrades never pass through
- * the Express app, so they are guarded with `kubeletUpgradeAuth` and the same `kubeletAuth`
- * middleware: same authentication (the `Sec-WebSocket-Protocol` bearer token included), same
+ * the Express app, so Go's multiplexer (`kubeletMux`) answers them first here too, and they are
+ * guarded with `kubeletUpgradeAuth` and the same `kubeletAuth` middleware: same authentication (the `Sec-WebSocket-Protocol` bearer token included), same
  * SubjectAccessReview (`get` on `nodes/proxy`, as a WebSocket exec is on the kubelet). An allowed
  * upgrade gets a harmless echo: a line saying nothing runs, then every message sent back.
  */
@@ -13,7 +13,7 @@ import { kubeletUpgradeAuth, kubeUser, type Middleware } from 'express-kubelet-a
 import { routedPath } from 'express-kubelet-auth/kubelet';
 import { quoted } from 'express-kubelet-auth/parts';
 import { logValue } from './request-log.js';
-import { NOT_FOUND, type MuxAnswer } from './serve-mux.js';
+import { NOT_FOUND, type Answer } from './routes/http-answers.js';
 
 const STREAMING = /^\/(exec|attach|portForward)\/[^/]+\/[^/]+(\/[^/]+){0,2}$/;
 
@@ -21,7 +21,7 @@ export function serveWebSocketStreams(
   server: Server,
   auth: Middleware,
   log: (line: string) => void,
-  mux: (method: string, target: string) => MuxAnswer | undefined,
+  mux: (method: string, target: string) => Answer | undefined,
 ): void {
   const guard = kubeletUpgradeAuth(auth);
   // Kubernetes clients offer channel protocols (v4.channel.k8s.io, v5.channel.k8s.io): take the
@@ -38,8 +38,9 @@ export function serveWebSocketStreams(
     // As the guard authorizes it: absolute-form targets (`GET http://node-a/exec/…`) included.
     const path = routedPath(req.url ?? '/') ?? '/';
     if (muxAnswer) {
+      const took = `${(performance.now() - started).toFixed(1)}ms`;
       log(
-        `${new Date().toISOString()} method=${logValue(req.method ?? '')} path=${logValue(path)} user=- websocket=${muxAnswer.status}`,
+        `${new Date().toISOString()} method=${logValue(req.method ?? '')} path=${logValue(path)} user=${quoted('-')} websocket=${muxAnswer.status} latency=${took}`,
       );
       return answer(socket, muxAnswer);
     }
@@ -74,7 +75,7 @@ export function serveWebSocketStreams(
 }
 
 /** Writes `answer` on an upgrade's socket and closes it once written. */
-function answer(socket: Duplex, { status, headers, body }: MuxAnswer): void {
+function answer(socket: Duplex, { status, headers, body }: Answer): void {
   socket.once('finish', () => socket.destroy());
   const head = [
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,

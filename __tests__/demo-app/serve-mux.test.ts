@@ -144,6 +144,21 @@ describe('the decision itself, for targets an HTTP client would not send as they
     expect(mux('GET', '/logs/%FF%FE')).toBeUndefined();
   });
 
+  it('reads the path as Go does: a `#` is part of it, a `\\` stays in an absolute-form path', () => {
+    expect(mux('GET', '/pods#x')).toMatchObject({ status: 404 });
+    expect(mux('GET', '/debug/pprof#x')).toMatchObject({ status: 404 });
+    expect(mux('GET', '/stats/#a?b')).toBeUndefined();
+    expect(mux('GET', 'http://node-a/\\evil.example')).toMatchObject({ status: 404 });
+    expect(mux('GET', 'http://u:p@node-a//pods?x')).toMatchObject({
+      status: 301,
+      headers: { Location: '/pods?x' },
+    });
+  });
+
+  it('a character that is no byte goes on (Node’s parser never hands one over)', () => {
+    expect(mux('GET', '/pod\u0173')).toBeUndefined();
+  });
+
   it('a malformed escape goes on, for kubeletAuth to refuse', () => {
     expect(mux('GET', '/stats/%zz')).toBeUndefined();
     expect(mux('GET', '/foo/%4')).toBeUndefined();

@@ -23,9 +23,28 @@ export function sendError(res: Response, status: number, message: string): void 
   send(res, status, TEXT, `${message}\n`);
 }
 
-/** Go ServeMux's answer for a path nothing serves. */
+/** A complete answer as data, for code that writes it itself (a multiplexer, a raw socket). */
+export interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Go ServeMux's answer for a path nothing serves (`http.NotFound`). */
+export const NOT_FOUND: Answer = {
+  status: 404,
+  headers: { 'Content-Type': TEXT, 'X-Content-Type-Options': 'nosniff' },
+  body: '404 page not found\n',
+};
+
 export function notFound(_req: Request, res: Response): void {
-  sendError(res, 404, '404 page not found');
+  writeAnswer(res, NOT_FOUND);
+}
+
+export function writeAnswer(res: Response, answer: Answer): void {
+  res.status(answer.status);
+  for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
+  res.end(answer.body);
 }
 
 /**
