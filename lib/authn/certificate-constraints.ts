@@ -11,8 +11,8 @@ import {
 
 /**
  * What a certificate says about the chains it may stand in, as Go's `crypto/x509` reads it, for
- * what Node's `X509Certificate` does not expose: the version, the path length, name constraints
- * and critical extensions Go would not understand.
+ * what Node's `X509Certificate` does not expose: the version, the path length, name constraints,
+ * policy extensions and critical extensions Go would not understand.
  */
 export interface CertificateConstraints {
   /** 1, 2 or 3. Go lets a certificate before version 3 (no extensions) sign as a trusted root. */

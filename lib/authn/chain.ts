@@ -48,9 +48,9 @@ const chainWork = channel(CHAIN_WORK_CHANNEL);
  * extension Go does not handle, and no CA may have more intermediates below it than its path
  * length allows. Not checked (as in Go's defaults for this use): host names, revocation. Name
  * constraints and certificate policies are not checked either: a chain in which a CA with name
- * constraints stands above a certificate with alternative names, or in which a certificate
- * carries policy mappings, policy constraints or inhibitAnyPolicy, is refused, where Go would
- * check the names and policies.
+ * constraints stands above a certificate with alternative names, in which an intermediate
+ * carries policy mappings, policy constraints or inhibitAnyPolicy, or whose leaf carries policy
+ * constraints, is refused, where Go would check the names and policies.
  *
  * The work is bounded whatever the client sends, as Go bounds it: certificates sent twice count
  * once, a chain never holds the same subject and key twice, at most 100 candidate issuers are
