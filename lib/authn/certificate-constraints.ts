@@ -2,12 +2,12 @@ import type { X509Certificate } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import {
   BasicConstraints,
-  Certificate,
   NameConstraints,
   SubjectAlternativeName,
   Version,
   type GeneralName,
 } from '@peculiar/asn1-x509';
+import { parsedCertificate } from './parsed-certificate.js';
 
 /**
  * What a certificate says about the chains it may stand in, as Go's `crypto/x509` reads it, for
@@ -55,7 +55,7 @@ export function constraintsOf(cert: X509Certificate): CertificateConstraints | u
   if (parsed.has(cert)) return parsed.get(cert);
   let constraints: CertificateConstraints | undefined;
   try {
-    constraints = parse(cert.raw);
+    constraints = read(cert);
   } catch {
     constraints = undefined;
   }
@@ -63,8 +63,8 @@ export function constraintsOf(cert: X509Certificate): CertificateConstraints | u
   return constraints;
 }
 
-function parse(der: Uint8Array): CertificateConstraints {
-  const tbs = AsnConvert.parse(der, Certificate).tbsCertificate;
+function read(cert: X509Certificate): CertificateConstraints {
+  const tbs = parsedCertificate(cert).tbsCertificate;
   const constraints: CertificateConstraints = {
     version: tbs.version === Version.v3 ? 3 : tbs.version === Version.v2 ? 2 : 1,
     maxPathLength: undefined,

@@ -190,7 +190,7 @@ export class FrontProxyAuthenticator implements RequestAuthenticator {
     const validUntil = Math.min(...result.chain.map((c) => Date.parse(c.validTo)));
     if (allowedNames.length > 0) {
       // Go's pkix.Name keeps the last CN of the subject.
-      const commonName = parseSubject(leaf.raw).commonNames.at(-1) ?? '';
+      const commonName = parseSubject(leaf).commonNames.at(-1) ?? '';
       if (!allowedNames.includes(commonName)) {
         return {
           value: {

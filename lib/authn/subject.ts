@@ -1,5 +1,5 @@
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate } from '@peculiar/asn1-x509';
+import type { X509Certificate } from 'node:crypto';
+import { parsedCertificate } from './parsed-certificate.js';
 
 const OID_COMMON_NAME = '2.5.4.3';
 const OID_ORGANIZATION = '2.5.4.10';
@@ -17,11 +17,12 @@ export interface CertificateSubject {
 }
 
 /**
- * Reads the subject of a DER certificate as Go's `pkix.Name.FillFromRDNSequence` does: only
- * string values count for CN and O. Parsed with @peculiar/asn1-x509 (no global side effects).
+ * Reads the subject of a certificate as Go's `pkix.Name.FillFromRDNSequence` does: only string
+ * values count for CN and O. From {@link parsedCertificate}'s parse, which the chain's
+ * constraints already made for a verified leaf.
  */
-export function parseSubject(der: Uint8Array): CertificateSubject {
-  const certificate = AsnConvert.parse(der, Certificate);
+export function parseSubject(cert: X509Certificate): CertificateSubject {
+  const certificate = parsedCertificate(cert);
   const subject: CertificateSubject = { commonNames: [], organizations: [], uids: [] };
   for (const rdn of certificate.tbsCertificate.subject) {
     for (const attribute of rdn) {

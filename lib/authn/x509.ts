@@ -153,7 +153,7 @@ export class ClientCertAuthenticator implements RequestAuthenticator {
 
 /** CN, O values and the UID attribute, as the API server's `CommonNameUserConversion`. */
 function identityOf(leaf: X509Certificate): Verdict {
-  const subject = parseSubject(leaf.raw);
+  const subject = parseSubject(leaf);
   // Go exposes the last CN when a subject has several.
   const username = subject.commonNames.at(-1) ?? '';
   if (username === '') return NO_CREDENTIALS;
