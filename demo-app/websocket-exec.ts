@@ -74,8 +74,15 @@ export function serveWebSocketStreams(
   });
 }
 
-/** Writes `answer` on an upgrade's socket and closes it once written. */
+/**
+ * Writes `answer` on an upgrade's socket and closes it once written; a socket the client
+ * already left (while the reviews ran) is only destroyed.
+ */
 function answer(socket: Duplex, { status, headers, body }: Answer): void {
+  if (socket.destroyed || !socket.writable) {
+    socket.destroy();
+    return;
+  }
   socket.once('finish', () => socket.destroy());
   const head = [
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
