@@ -41,6 +41,8 @@ interface Minted {
   pem: string;
   name: string;
   keys: webcrypto.CryptoKeyPair;
+  /** Its subject key identifier, which what it signs names as their authority key identifier. */
+  keyId: string;
 }
 
 interface MintOptions {
@@ -55,21 +57,28 @@ interface MintOptions {
   extensions?: X509.Extension[];
   /** Leaves out the subject and authority key identifiers. */
   noKeyIdentifiers?: boolean;
+  /** Its key pair; absent: a new one. */
+  keys?: webcrypto.CryptoKeyPair;
+  /** Its subject key identifier (hex); absent: derived from its key. */
+  keyId?: string;
 }
 
 async function mint(options: MintOptions): Promise<Minted> {
-  const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, [
-    'sign',
-    'verify',
-  ])) as webcrypto.CryptoKeyPair;
-  const ski = await x509.SubjectKeyIdentifierExtension.create(keys.publicKey);
-  const issuerSki = options.issuer
-    ? await x509.SubjectKeyIdentifierExtension.create(options.issuer.keys.publicKey)
-    : ski;
+  const keys =
+    options.keys ??
+    ((await webcrypto.subtle.generateKey(ALGORITHM, true, [
+      'sign',
+      'verify',
+    ])) as webcrypto.CryptoKeyPair);
+  const keyId =
+    options.keyId ?? (await x509.SubjectKeyIdentifierExtension.create(keys.publicKey)).keyId;
   const extensions: X509.Extension[] = [
     ...(options.noKeyIdentifiers
       ? []
-      : [ski, new x509.AuthorityKeyIdentifierExtension(issuerSki.keyId)]),
+      : [
+          new x509.SubjectKeyIdentifierExtension(keyId),
+          new x509.AuthorityKeyIdentifierExtension(options.issuer?.keyId ?? keyId),
+        ]),
     ...(options.ca
       ? [
           new x509.BasicConstraintsExtension(true, options.ca.pathLength, true),
@@ -99,7 +108,7 @@ async function mint(options: MintOptions): Promise<Minted> {
     notAfter: new Date(Date.now() + HOUR),
     extensions,
   });
-  return { pem: cert.toString('pem'), name: options.name, keys };
+  return { pem: cert.toString('pem'), name: options.name, keys, keyId };
 }
 
 /** A version 1 certificate (no extensions at all), as old OpenSSL recipes make; self-signed without `issuer`. */
@@ -128,11 +137,11 @@ function verify(chain: Minted[], roots: Minted[]) {
 
 const refused = (reason: string) => ({ ok: false, reason });
 
-/** What one verification of `chain` published: how many of the client's certificates it read. */
-function certificatesRead(chain: Minted[], roots: Minted[]): number {
-  let read = -1;
+/** What one verification of `chain` published on the chain-work channel. */
+function workOf(chain: Minted[], roots: Minted[]): ChainWork | undefined {
+  let work: ChainWork | undefined;
   const onWork = (message: unknown): void => {
-    read = (message as ChainWork).certificatesRead;
+    work = message as ChainWork;
   };
   subscribe(CHAIN_WORK_CHANNEL, onWork);
   try {
@@ -140,7 +149,7 @@ function certificatesRead(chain: Minted[], roots: Minted[]): number {
   } finally {
     unsubscribe(CHAIN_WORK_CHANNEL, onWork);
   }
-  return read;
+  return work;
 }
 
 describe('what a client sends is read only once a chain reaches a trusted root', () => {
@@ -150,14 +159,14 @@ describe('what a client sends is read only once a chain reaches a trusted root',
     const leaf = await mint({ name: 'mallory', issuer: stranger });
     // Not CAs, named as the leaf's issuer: candidates a reading before any check would parse.
     const decoys = await Promise.all(Array.from({ length: 14 }, () => mint({ name: 'evil' })));
-    expect(certificatesRead([leaf, ...decoys, stranger], [root])).toBe(0);
+    expect(workOf([leaf, ...decoys, stranger], [root])?.certificatesRead).toBe(0);
   });
 
   it('a chain to a trusted root: the leaf and its intermediate, once each', async () => {
     const root = await mint({ name: 'root', ca: {} });
     const intermediate = await mint({ name: 'intermediate', issuer: root, ca: {} });
     const leaf = await mint({ name: 'alice', issuer: intermediate });
-    expect(certificatesRead([leaf, intermediate], [root])).toBe(2);
+    expect(workOf([leaf, intermediate], [root])?.certificatesRead).toBe(2);
   });
 });
 
@@ -298,6 +307,57 @@ describe('what Go refuses to parse, or validates and this package does not', () 
   });
 });
 
+describe('key identifiers: Go ranks candidate issuers by them, and refuses none for them', () => {
+  /** A new certificate for `ca`'s name and key, with another subject key identifier. */
+  const reissue = (ca: Minted, issuer?: Minted) =>
+    mint({
+      name: ca.name,
+      ca: {},
+      keys: ca.keys,
+      keyId: 'ab'.repeat(20),
+      ...(issuer ? { issuer } : {}),
+    });
+
+  it('a root re-issued with the same key and a new identifier still vouches for its clients', async () => {
+    const original = await mint({ name: 'root', ca: {} });
+    const leaf = await mint({ name: 'alice', issuer: original });
+    const reissued = await reissue(original);
+    // What OpenSSL's own check says of the pair.
+    expect(new X509Certificate(leaf.pem).checkIssued(new X509Certificate(reissued.pem))).toBe(
+      false,
+    );
+    const result = verify([leaf], [reissued]);
+    expect(result.ok && result.chain.map((c) => c.subject)).toEqual(['CN=alice', 'CN=root']);
+  });
+
+  it('so does an intermediate the client sends', async () => {
+    const root = await mint({ name: 'root', ca: {} });
+    const original = await mint({ name: 'intermediate', issuer: root, ca: {} });
+    const leaf = await mint({ name: 'alice', issuer: original });
+    expect(verify([leaf, await reissue(original, root)], [root]).ok).toBe(true);
+  });
+
+  it('a candidate whose identifier matches is weighed before one whose identifier differs', async () => {
+    const root = await mint({ name: 'root', ca: {} });
+    const namesake = await mint({ name: 'root', ca: {} });
+    const leaf = await mint({ name: 'alice', issuer: root });
+    // The namesake is listed first, and its signature is never checked.
+    expect(workOf([leaf], [namesake, root])).toEqual({
+      signatureChecks: 1,
+      certificatesRead: 1,
+      ok: true,
+    });
+    // Signed by neither: both are tried.
+    const stranger = await mint({ name: 'root', ca: {} });
+    const mallory = await mint({ name: 'mallory', issuer: stranger });
+    expect(workOf([mallory], [namesake, root])).toEqual({
+      signatureChecks: 2,
+      certificatesRead: 0,
+      ok: false,
+    });
+  });
+});
+
 describe('version 1 certificates', () => {
   it('a version 1 root signs client certificates, as Go allows', async () => {
     const root = await mintVersion1('old-root');
@@ -344,6 +404,8 @@ describe('through kubeletAuth over TLS', () => {
   let auth: ReturnType<typeof kubeletAuth>;
   let oldRoot: Minted;
   let strictRoot: Minted;
+  /** A root whose bundle copy was re-issued with a new key identifier. */
+  let renewedRoot: Minted;
 
   /** What a client presents: the leaf (and the intermediates after it) and the leaf's key. */
   async function presented(chain: Minted[]): Promise<IssuedCertificate> {
@@ -354,12 +416,19 @@ describe('through kubeletAuth over TLS', () => {
 
   beforeAll(async () => {
     pki = await makePki();
-    [oldRoot, strictRoot] = await Promise.all([
+    [oldRoot, strictRoot, renewedRoot] = await Promise.all([
       mintVersion1('old-root'),
       mint({ name: 'strict-root', ca: { pathLength: 0 } }),
+      mint({ name: 'renewed-root', ca: {} }),
     ]);
+    const renewed = await mint({
+      name: 'renewed-root',
+      ca: {},
+      keys: renewedRoot.keys,
+      keyId: 'cd'.repeat(20),
+    });
     const clientCAFile = join(mkdtempSync(join(tmpdir(), 'eka-constraints-')), 'ca.crt');
-    writeFileSync(clientCAFile, `${oldRoot.pem}\n${strictRoot.pem}\n`);
+    writeFileSync(clientCAFile, `${oldRoot.pem}\n${strictRoot.pem}\n${renewed.pem}\n`);
     auth = kubeletAuth({
       nodeName: 'node-a',
       authentication: { x509: { clientCAFile }, webhook: { enabled: false } },
@@ -380,6 +449,14 @@ describe('through kubeletAuth over TLS', () => {
     await call(server, pki, '/stats/summary', { cert: await presented([leaf]) }).expect(
       200,
       'hello alice',
+    );
+  });
+
+  it('a client certificate from a root re-issued with a new key identifier: 200, as the kubelet answers', async () => {
+    const leaf = await mint({ name: 'carol', issuer: renewedRoot });
+    await call(server, pki, '/stats/summary', { cert: await presented([leaf]) }).expect(
+      200,
+      'hello carol',
     );
   });
 

@@ -85,7 +85,8 @@ export function verifyClientChain(
 /**
  * One verification's depth-first search from the leaf to a root, as Go's `buildChains`: the
  * candidates for a certificate's issuer are those whose subject is its issuer name (trusted roots
- * first), then the cheap checks (CA, name, key identifiers, key usage), then the signature.
+ * first, each kind ranked by key identifier), then the cheap checks (CA, key usage), then the
+ * signature.
  */
 class ChainSearch {
   /** Signatures verified so far. */
@@ -125,7 +126,7 @@ class ChainSearch {
   /** A chain to a root that starts with `chain`, or `undefined`. */
   private extend(chain: X509Certificate[]): X509Certificate[] | undefined {
     const current = chain[chain.length - 1] as X509Certificate;
-    for (const root of this.roots.get(current.issuer) ?? []) {
+    for (const root of ranked(this.roots.get(current.issuer), current)) {
       if (!this.issues(root, current, true)) {
         if (this.exhausted) return undefined;
         continue;
@@ -136,7 +137,7 @@ class ChainSearch {
       this.reason = problem;
     }
     if (chain.length + 1 >= MAX_CHAIN_LENGTH) return undefined;
-    for (const candidate of this.intermediates.get(current.issuer) ?? []) {
+    for (const candidate of ranked(this.intermediates.get(current.issuer), current)) {
       if (chain.some((cert) => sameEntity(cert, candidate))) continue;
       if (!this.issues(candidate, current, false)) {
         if (this.exhausted) return undefined;
@@ -184,7 +185,7 @@ class ChainSearch {
    * is weighed against the cap; its signature is checked once.
    */
   private issues(parent: X509Certificate, child: X509Certificate, root: boolean): boolean {
-    if (!this.mayIssue(parent, root) || !child.checkIssued(parent)) return false;
+    if (!this.mayIssue(parent, root)) return false;
     if (++this.weighed > MAX_CANDIDATES) {
       this.reason = LIMIT_REACHED;
       return false;
@@ -206,7 +207,7 @@ class ChainSearch {
 
 /**
  * Certificates by subject, each DER once and none of `excluded`, in the order given. Go matches
- * the issuer's bytes exactly; the printed subject is as strict, and `checkIssued` decides after.
+ * the issuer's bytes exactly; the printed subject is as strict (letter case included).
  */
 function bySubject(
   certs: readonly X509Certificate[],
@@ -223,6 +224,26 @@ function bySubject(
     else index.set(cert.subject, [cert]);
   }
   return index;
+}
+
+/**
+ * The candidates named as `child`'s issuer in Go's order: first those whose subject key
+ * identifier matches its authority key identifier, or where either is missing (what OpenSSL's
+ * `checkIssued` accepts), then those where the two differ. OpenSSL refuses the last kind; Go
+ * still tries them, so a CA re-issued with the same key and a new identifier keeps vouching for
+ * what it signed before.
+ */
+function ranked(
+  candidates: readonly X509Certificate[] | undefined,
+  child: X509Certificate,
+): readonly X509Certificate[] {
+  if (candidates === undefined) return [];
+  const matching: X509Certificate[] = [];
+  const differing: X509Certificate[] = [];
+  for (const candidate of candidates) {
+    (child.checkIssued(candidate) ? matching : differing).push(candidate);
+  }
+  return differing.length === 0 ? candidates : [...matching, ...differing];
 }
 
 /**
