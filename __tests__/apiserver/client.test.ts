@@ -4,11 +4,20 @@
  * `npm run test:matrix` and CI run it): answers, keep-alive, retries, timeouts and metrics.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { RequestContext } from '@kubernetes/client-node';
+import { KubeConfig, RequestContext } from '@kubernetes/client-node';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createReviewClient, type ReviewClientOptions } from '../../lib/apiserver/client.js';
 import type { ReviewClient } from '../../lib/apiserver/reviews.js';
 import type { ReviewKind } from '../../lib/metrics/observer.js';
-import { startApiServer, type StandInApiServer } from '../../lib/testing/index.js';
+import {
+  createCA,
+  mintClientCert,
+  startApiServer,
+  type IssuedCertificate,
+  type StandInApiServer,
+} from '../../lib/testing/index.js';
 
 /** 2.x's request context carries an undici dispatcher; 1.x's an https.Agent. */
 const major = 'getDispatcher' in RequestContext.prototype ? 2 : 1;
@@ -18,8 +27,8 @@ let api: StandInApiServer;
 const clients: ReviewClient[] = [];
 const finished: [ReviewKind, string][] = [];
 
-function client(options: ReviewClientOptions = {}): ReviewClient {
-  const made = createReviewClient(api.kubeConfig, {
+function client(options: ReviewClientOptions = {}, kubeConfig = api.kubeConfig): ReviewClient {
+  const made = createReviewClient(kubeConfig, {
     backoff: FAST_RETRY,
     metrics: { reviewFinished: (kind, code) => finished.push([kind, code]) },
     ...options,
@@ -88,6 +97,67 @@ describe(`review client on client-node ${major}.x`, () => {
     const before = api.connectionCount;
     for (let i = 0; i < 5; i++) await reviews.tokenReview({ token: 'alice-token' });
     expect(api.connectionCount).toBe(before);
+  });
+
+  it('presents the client certificate an exec plugin hands out, and a new one once it rotates', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eka-exec-'));
+    const handedOut = join(dir, 'credential.json');
+    const plugin = join(dir, 'plugin.cjs');
+    writeFileSync(
+      plugin,
+      `process.stdout.write(require('node:fs').readFileSync(${JSON.stringify(handedOut)}, 'utf8'));`,
+    );
+    const handOut = (cert: IssuedCertificate): void =>
+      writeFileSync(
+        handedOut,
+        JSON.stringify({
+          apiVersion: 'client.authentication.k8s.io/v1',
+          kind: 'ExecCredential',
+          status: {
+            clientCertificateData: cert.cert,
+            clientKeyData: cert.key,
+            // Already expired, so client-node runs the plugin again for every request.
+            expirationTimestamp: new Date(Date.now() - 60_000).toISOString(),
+          },
+        }),
+      );
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromOptions({
+      clusters: api.kubeConfig.clusters,
+      contexts: api.kubeConfig.contexts,
+      currentContext: api.kubeConfig.currentContext,
+      users: [
+        {
+          name: 'stand-in-caller',
+          exec: {
+            apiVersion: 'client.authentication.k8s.io/v1',
+            command: process.execPath,
+            args: [plugin],
+            interactiveMode: 'Never',
+          },
+        },
+      ],
+    });
+    const stranger = await createCA({ commonName: 'not the API server CA' });
+    const [trusted, untrusted] = await Promise.all([
+      mintClientCert({ ca: api.authority, user: 'system:node:node-a' }),
+      mintClientCert({ ca: stranger, user: 'system:node:node-a' }),
+    ]);
+    const reviews = client({}, kubeConfig);
+    handOut(trusted);
+    await expect(reviews.tokenReview({ token: 'alice-token' })).resolves.toMatchObject({
+      authenticated: true,
+    });
+    // The API server refuses a certificate its CA did not sign: the new one was presented.
+    handOut(untrusted);
+    await expect(reviews.tokenReview({ token: 'alice-token' })).rejects.toMatchObject({
+      code: 'ERR_TOKEN_REVIEW_FAILED',
+      status: 401,
+    });
+    handOut(trusted);
+    await expect(reviews.tokenReview({ token: 'alice-token' })).resolves.toMatchObject({
+      authenticated: true,
+    });
   });
 
   it('fails on an answer cut short, without retrying it (as upstream: not a connection reset)', async () => {

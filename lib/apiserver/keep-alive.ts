@@ -6,7 +6,10 @@ import { Agent } from 'node:https';
  * client-node builds a new connection pool for every request (1.x: an `https.Agent` without
  * keep-alive; 2.x: an undici `Agent`), so every TokenReview and SubjectAccessReview would pay a
  * TCP and TLS handshake. This hands out one pool per set of TLS settings instead, and a new one
- * when the settings change (credentials read from files may rotate). Proxies are left alone.
+ * when the settings change (credentials read from files may rotate). Proxies are left alone, and
+ * so is a user whose credentials come from an exec plugin: the plugin may hand out a client
+ * certificate the kubeconfig does not hold, and a new one when it rotates, which only the pool
+ * client-node made for the request carries.
  *
  * It works on the request context of either major through what both expose: 1.x has
  * `getAgent`/`setAgent`, 2.x `getDispatcher`/`setDispatcher`.
@@ -18,6 +21,7 @@ export class KeepAliveAgents {
 
   /** Puts the shared pool in `context` in place of the one client-node made for this request. */
   apply(context: object): void {
+    if (this.kubeConfig.getCurrentUser()?.exec) return;
     const ctx = context as TransportContext;
     if (typeof ctx.getAgent === 'function' && typeof ctx.setAgent === 'function') {
       const fresh = ctx.getAgent();
