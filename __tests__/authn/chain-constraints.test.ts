@@ -4,7 +4,14 @@
  * name constraints (refused rather than checked). Certificates minted here, at test time.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { webcrypto, X509Certificate, sign } from 'node:crypto';
+import {
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  webcrypto,
+  X509Certificate,
+  type KeyObject,
+} from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:https';
@@ -18,7 +25,9 @@ import {
   GeneralSubtree,
   GeneralSubtrees,
   NameConstraints,
+  SubjectPublicKeyInfo,
   Version,
+  type TBSCertificate,
 } from '@peculiar/asn1-x509';
 import type * as X509 from '@peculiar/x509';
 import { CHAIN_WORK_CHANNEL, verifyClientChain, type ChainWork } from '../../lib/authn/chain.js';
@@ -103,7 +112,7 @@ async function mint(options: MintOptions): Promise<Minted> {
     issuer: `CN=${options.issuer?.name ?? options.name}`,
     publicKey: keys.publicKey,
     signingKey: (options.issuer?.keys ?? keys).privateKey,
-    signingAlgorithm: ALGORITHM,
+    signingAlgorithm: { ...(options.issuer?.keys ?? keys).privateKey.algorithm, hash: 'SHA-256' },
     notBefore: new Date(Date.now() - HOUR),
     notAfter: new Date(Date.now() + HOUR),
     extensions,
@@ -111,18 +120,69 @@ async function mint(options: MintOptions): Promise<Minted> {
   return { pem: cert.toString('pem'), name: options.name, keys, keyId };
 }
 
-/** A version 1 certificate (no extensions at all), as old OpenSSL recipes make; self-signed without `issuer`. */
-async function mintVersion1(name: string, issuer?: Minted): Promise<Minted> {
-  const v3 = await mint({ name, ...(issuer ? { issuer } : {}) });
-  const parsed = AsnConvert.parse(new X509Certificate(v3.pem).raw, Certificate);
-  parsed.tbsCertificate.version = Version.v1;
-  delete parsed.tbsCertificate.extensions;
+/** `cert` changed by `edit` and signed again by `signer` (an ECDSA key pair). */
+async function resigned(
+  cert: Minted,
+  signer: Minted,
+  edit: (tbs: TBSCertificate) => void,
+): Promise<Minted> {
+  const parsed = AsnConvert.parse(new X509Certificate(cert.pem).raw, Certificate);
+  edit(parsed.tbsCertificate);
   const tbs = Buffer.from(AsnConvert.serialize(parsed.tbsCertificate));
-  const key = await webcrypto.subtle.exportKey('pkcs8', (issuer ?? v3).keys.privateKey);
+  const key = await webcrypto.subtle.exportKey('pkcs8', signer.keys.privateKey);
   const signature = sign('sha256', tbs, { key: Buffer.from(key), format: 'der', type: 'pkcs8' });
   parsed.signatureValue = new Uint8Array(signature).buffer;
   const der = Buffer.from(AsnConvert.serialize(parsed));
-  return { ...v3, pem: new X509Certificate(der).toString() };
+  return { ...cert, pem: new X509Certificate(der).toString() };
+}
+
+/** A version 1 certificate (no extensions at all), as old OpenSSL recipes make; self-signed without `issuer`. */
+async function mintVersion1(name: string, issuer?: Minted): Promise<Minted> {
+  const v3 = await mint({ name, ...(issuer ? { issuer } : {}) });
+  return resigned(v3, issuer ?? v3, (tbs) => {
+    tbs.version = Version.v1;
+    delete tbs.extensions;
+  });
+}
+
+/** `cert` carrying `key` as its public key (no one holds the private half), signed by `signer`. */
+function withPublicKey(cert: Minted, key: KeyObject, signer: Minted): Promise<Minted> {
+  const spki = key.export({ type: 'spki', format: 'der' });
+  return resigned(cert, signer, (tbs) => {
+    tbs.subjectPublicKeyInfo = AsnConvert.parse(spki, SubjectPublicKeyInfo);
+  });
+}
+
+/** An RSA public key with the modulus given in bits (all ones: not a product of primes). */
+function rsaModulus(bits: number): KeyObject {
+  const n = Buffer.alloc(Math.ceil(bits / 8), 0xff);
+  n[0] = 0xff >> (n.length * 8 - bits);
+  return createPublicKey({
+    key: { kty: 'RSA', n: n.toString('base64url'), e: 'AQAB' },
+    format: 'jwk',
+  });
+}
+
+/** An RSA key pair of 2048 bits whose public exponent is 2^32 - 1, which Go does not verify with. */
+async function bigExponentKeys(): Promise<webcrypto.CryptoKeyPair> {
+  const pair = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 0xffffffff });
+  const algorithm = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+  return {
+    privateKey: await webcrypto.subtle.importKey(
+      'pkcs8',
+      pair.privateKey.export({ type: 'pkcs8', format: 'der' }),
+      algorithm,
+      true,
+      ['sign'],
+    ),
+    publicKey: await webcrypto.subtle.importKey(
+      'spki',
+      pair.publicKey.export({ type: 'spki', format: 'der' }),
+      algorithm,
+      true,
+      ['verify'],
+    ),
+  };
 }
 
 function verify(chain: Minted[], roots: Minted[]) {
@@ -358,6 +418,56 @@ describe('key identifiers: Go ranks candidate issuers by them, and refuses none 
   });
 });
 
+describe('keys Go would not take: refused before any signature is checked', () => {
+  it.each<[string, () => KeyObject, string]>([
+    [
+      'an RSA exponent above 2^31 - 1',
+      () =>
+        generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 0xffffffff }).publicKey,
+      'RSA public exponent too large',
+    ],
+    ['an RSA modulus over 8192 bits', () => rsaModulus(8200), 'RSA key larger than 8192 bits'],
+    [
+      'an RSA modulus under 1024 bits',
+      () => generateKeyPairSync('rsa', { modulusLength: 512 }).publicKey,
+      'RSA key smaller than 1024 bits',
+    ],
+    [
+      'a curve Go does not parse',
+      () => generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).publicKey,
+      'unsupported elliptic curve',
+    ],
+    [
+      'a key type Go cannot verify with',
+      () => generateKeyPairSync('x25519').publicKey,
+      'unsupported public key algorithm',
+    ],
+  ])('%s, on a certificate sent after the leaf or on the leaf', async (_name, key, reason) => {
+    const root = await mint({ name: 'root', ca: {} });
+    const leaf = await mint({ name: 'alice', issuer: root });
+    const sent = await withPublicKey(await mint({ name: 'x', issuer: root, ca: {} }), key(), root);
+    expect(workOf([leaf, sent], [root])).toEqual({
+      signatureChecks: 0,
+      certificatesRead: 0,
+      ok: false,
+    });
+    expect(verify([leaf, sent], [root])).toEqual(refused(reason));
+    expect(verify([await withPublicKey(leaf, key(), root)], [root])).toEqual(refused(reason));
+  });
+
+  it.each<[string, () => KeyObject]>([
+    ['RSA of 8192 bits', () => rsaModulus(8192)],
+    ['RSA of 1024 bits', () => rsaModulus(1024)],
+    ['P-224', () => generateKeyPairSync('ec', { namedCurve: 'secp224r1' }).publicKey],
+    ['P-521', () => generateKeyPairSync('ec', { namedCurve: 'secp521r1' }).publicKey],
+    ['Ed25519', () => generateKeyPairSync('ed25519').publicKey],
+  ])('keys Go takes pass: %s', async (_name, key) => {
+    const root = await mint({ name: 'root', ca: {} });
+    const leaf = await withPublicKey(await mint({ name: 'alice', issuer: root }), key(), root);
+    expect(verify([leaf], [root]).ok).toBe(true);
+  });
+});
+
 describe('version 1 certificates', () => {
   it('a version 1 root signs client certificates, as Go allows', async () => {
     const root = await mintVersion1('old-root');
@@ -406,6 +516,7 @@ describe('through kubeletAuth over TLS', () => {
   let strictRoot: Minted;
   /** A root whose bundle copy was re-issued with a new key identifier. */
   let renewedRoot: Minted;
+  let plainRoot: Minted;
 
   /** What a client presents: the leaf (and the intermediates after it) and the leaf's key. */
   async function presented(chain: Minted[]): Promise<IssuedCertificate> {
@@ -416,10 +527,11 @@ describe('through kubeletAuth over TLS', () => {
 
   beforeAll(async () => {
     pki = await makePki();
-    [oldRoot, strictRoot, renewedRoot] = await Promise.all([
+    [oldRoot, strictRoot, renewedRoot, plainRoot] = await Promise.all([
       mintVersion1('old-root'),
       mint({ name: 'strict-root', ca: { pathLength: 0 } }),
       mint({ name: 'renewed-root', ca: {} }),
+      mint({ name: 'plain-root', ca: {} }),
     ]);
     const renewed = await mint({
       name: 'renewed-root',
@@ -428,7 +540,10 @@ describe('through kubeletAuth over TLS', () => {
       keyId: 'cd'.repeat(20),
     });
     const clientCAFile = join(mkdtempSync(join(tmpdir(), 'eka-constraints-')), 'ca.crt');
-    writeFileSync(clientCAFile, `${oldRoot.pem}\n${strictRoot.pem}\n${renewed.pem}\n`);
+    writeFileSync(
+      clientCAFile,
+      [oldRoot, strictRoot, renewed, plainRoot].map((root) => root.pem).join('\n'),
+    );
     auth = kubeletAuth({
       nodeName: 'node-a',
       authentication: { x509: { clientCAFile }, webhook: { enabled: false } },
@@ -457,6 +572,25 @@ describe('through kubeletAuth over TLS', () => {
     await call(server, pki, '/stats/summary', { cert: await presented([leaf]) }).expect(
       200,
       'hello carol',
+    );
+  });
+
+  it('a chain through an intermediate whose RSA exponent Go refuses: 401, as the kubelet refuses it', async () => {
+    const intermediate = await mint({
+      name: 'big-exponent',
+      issuer: plainRoot,
+      ca: {},
+      keys: await bigExponentKeys(),
+    });
+    const leaf = await mint({ name: 'mallory', issuer: intermediate });
+    const cert = await presented([leaf, intermediate]);
+    await call(server, pki, '/stats/summary', { cert, sendChain: true }).expect(401);
+    // The same root's chain through an intermediate with a P-256 key passes.
+    const usual = await mint({ name: 'usual', issuer: plainRoot, ca: {} });
+    const bob = await presented([await mint({ name: 'bob', issuer: usual }), usual]);
+    await call(server, pki, '/stats/summary', { cert: bob, sendChain: true }).expect(
+      200,
+      'hello bob',
     );
   });
 

@@ -112,3 +112,35 @@ function isCheckedKind(name: GeneralName): boolean {
     name.uniformResourceIdentifier !== undefined
   );
 }
+
+/**
+ * Why a chain from the leaf to a trusted root breaks what its certificates say of the chains
+ * they may stand in, or `undefined`. Read from each certificate's DER, which costs more than
+ * the other checks together, and so only once a chain reaches a trusted root: the certificates
+ * of a client no root vouches for are never read.
+ */
+export function constraintProblem(
+  read: readonly (CertificateConstraints | undefined)[],
+): string | undefined {
+  for (const [i, constraints] of read.entries()) {
+    if (constraints === undefined) return 'malformed certificate';
+    if (constraints.unhandledCritical) return 'unhandled critical extension';
+    // Below the leaf: a CA, with `i - 1` intermediates between it and the leaf.
+    if (i > 0 && constraints.maxPathLength !== undefined && i - 1 > constraints.maxPathLength) {
+      return 'too many intermediates for path length constraint';
+    }
+    if (constraints.nameConstraints && read.slice(0, i).some((c) => c?.alternativeNames)) {
+      return 'a CA with name constraints stands above alternative names, which are not checked';
+    }
+    // Go validates policies with what the leaf and the intermediates carry, never the root's,
+    // and reads mappings and inhibitAnyPolicy on intermediates only.
+    const intermediate = i > 0 && i < read.length - 1;
+    if (
+      i < read.length - 1 &&
+      (constraints.policyConstraints || (intermediate && constraints.policyMappings))
+    ) {
+      return 'policy mappings, policy constraints or inhibitAnyPolicy, which are not checked';
+    }
+  }
+  return undefined;
+}

@@ -1,6 +1,12 @@
 import type { X509Certificate } from 'node:crypto';
 import { channel } from 'node:diagnostics_channel';
-import { constraintsOf, type CertificateConstraints } from './certificate-constraints.js';
+import {
+  constraintProblem,
+  constraintsOf,
+  type CertificateConstraints,
+} from './certificate-constraints.js';
+import { bySubject, ranked, sameEntity } from './issuer-candidates.js';
+import { publicKeyProblem } from './public-key-limits.js';
 
 /** Extended key usage OIDs. */
 export const EKU_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
@@ -52,8 +58,10 @@ const chainWork = channel(CHAIN_WORK_CHANNEL);
  * carries policy mappings, policy constraints or inhibitAnyPolicy, or whose leaf carries policy
  * constraints, is refused, where Go would check the names and policies.
  *
- * The work is bounded whatever the client sends, as Go bounds it: certificates sent twice count
- * once, a chain never holds the same subject and key twice, at most 100 candidate issuers are
+ * The work is bounded whatever the client sends, as Go bounds it: every key the client sent
+ * must be one Go takes (RSA of 1024 to 8192 bits with an exponent below 2^31, or P-224, P-256,
+ * P-384, P-521 or Ed25519), so no signature check costs more than Go's would; certificates sent
+ * twice count once, a chain never holds the same subject and key twice, at most 100 candidate issuers are
  * weighed (then the reason is that the limit was reached), each issuer/child signature is checked
  * at most once, and chains are at most 10 long.
  *
@@ -67,10 +75,9 @@ export function verifyClientChain(
   roots: readonly X509Certificate[],
   now: Date,
 ): ChainResult {
-  const leafProblem = problemWith(leaf, now);
-  if (leafProblem) return { ok: false, reason: leafProblem };
+  const problem = problemWith(leaf, now) ?? sentKeyProblem(leaf, intermediates);
   const search = new ChainSearch(leaf, intermediates, roots, now);
-  const result = search.run();
+  const result: ChainResult = problem === undefined ? search.run() : { ok: false, reason: problem };
   if (chainWork.hasSubscribers) {
     const work: ChainWork = {
       signatureChecks: search.signatureChecks,
@@ -206,87 +213,17 @@ class ChainSearch {
 }
 
 /**
- * Certificates by subject, each DER once and none of `excluded`, in the order given. Go matches
- * the issuer's bytes exactly; the printed subject is as strict (letter case included).
+ * Why Go would refuse a key among the certificates the client sent, or `undefined`: each is
+ * checked before any signature, as Go's TLS server parses them all (and refuses large RSA keys)
+ * before it verifies the chain.
  */
-function bySubject(
-  certs: readonly X509Certificate[],
-  excluded: readonly X509Certificate[],
-): Map<string, X509Certificate[]> {
-  const seen = new Set(excluded.map((cert) => cert.fingerprint256));
-  const index = new Map<string, X509Certificate[]>();
-  for (const cert of certs) {
-    const fingerprint = cert.fingerprint256;
-    if (seen.has(fingerprint)) continue;
-    seen.add(fingerprint);
-    const named = index.get(cert.subject);
-    if (named) named.push(cert);
-    else index.set(cert.subject, [cert]);
-  }
-  return index;
-}
-
-/**
- * The candidates named as `child`'s issuer in Go's order: first those whose subject key
- * identifier matches its authority key identifier, or where either is missing (what OpenSSL's
- * `checkIssued` accepts), then those where the two differ. OpenSSL refuses the last kind; Go
- * still tries them, so a CA re-issued with the same key and a new identifier keeps vouching for
- * what it signed before.
- */
-function ranked(
-  candidates: readonly X509Certificate[] | undefined,
-  child: X509Certificate,
-): readonly X509Certificate[] {
-  if (candidates === undefined) return [];
-  const matching: X509Certificate[] = [];
-  const differing: X509Certificate[] = [];
-  for (const candidate of candidates) {
-    (child.checkIssued(candidate) ? matching : differing).push(candidate);
-  }
-  return differing.length === 0 ? candidates : [...matching, ...differing];
-}
-
-/**
- * Go's `alreadyInChain`: the same subject, public key and alternative names are one certificate
- * to a chain, so re-issued or cross-signed copies of a CA cannot make a loop.
- */
-function sameEntity(a: X509Certificate, b: X509Certificate): boolean {
-  return (
-    a === b ||
-    (a.subject === b.subject &&
-      a.subjectAltName === b.subjectAltName &&
-      a.publicKey.equals(b.publicKey))
-  );
-}
-
-/**
- * Why a chain from the leaf to a trusted root breaks what its certificates say of the chains
- * they may stand in, or `undefined`. Read from each certificate's DER, which costs more than
- * the other checks together, and so only once a chain reaches a trusted root: the certificates
- * of a client no root vouches for are never read.
- */
-function constraintProblem(
-  read: readonly (CertificateConstraints | undefined)[],
+function sentKeyProblem(
+  leaf: X509Certificate,
+  intermediates: readonly X509Certificate[],
 ): string | undefined {
-  for (const [i, constraints] of read.entries()) {
-    if (constraints === undefined) return 'malformed certificate';
-    if (constraints.unhandledCritical) return 'unhandled critical extension';
-    // Below the leaf: a CA, with `i - 1` intermediates between it and the leaf.
-    if (i > 0 && constraints.maxPathLength !== undefined && i - 1 > constraints.maxPathLength) {
-      return 'too many intermediates for path length constraint';
-    }
-    if (constraints.nameConstraints && read.slice(0, i).some((c) => c?.alternativeNames)) {
-      return 'a CA with name constraints stands above alternative names, which are not checked';
-    }
-    // Go validates policies with what the leaf and the intermediates carry, never the root's,
-    // and reads mappings and inhibitAnyPolicy on intermediates only.
-    const intermediate = i > 0 && i < read.length - 1;
-    if (
-      i < read.length - 1 &&
-      (constraints.policyConstraints || (intermediate && constraints.policyMappings))
-    ) {
-      return 'policy mappings, policy constraints or inhibitAnyPolicy, which are not checked';
-    }
+  for (const cert of [leaf, ...intermediates]) {
+    const problem = publicKeyProblem(cert);
+    if (problem !== undefined) return problem;
   }
   return undefined;
 }
