@@ -75,9 +75,9 @@ describe('dev mode', () => {
       'alice, certificate',
       () => ({ cert: file('alice.crt'), key: file('alice.key') }),
       200,
-      '"nodeName":"node-a"',
+      '"nodeName": "node-a"',
     ],
-    ['alice, token', () => ({ token: tokenOf('alice') }), 200, '"nodeName":"node-a"'],
+    ['alice, token', () => ({ token: tokenOf('alice') }), 200, '"nodeName": "node-a"'],
     [
       'bob, certificate',
       () => ({ cert: file('bob.crt'), key: file('bob.key') }),

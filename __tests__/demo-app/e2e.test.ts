@@ -203,7 +203,7 @@ describe('mock kubelet, real mode, as a child process', () => {
       () => ({ token: 'tok-admin', method: 'POST' }),
       '/pods',
       405,
-      'Method Not Allowed\n',
+      '405: Method Not Allowed',
     ],
     [
       'admin, checkpoint',

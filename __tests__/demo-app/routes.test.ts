@@ -38,9 +38,26 @@ describe('/healthz', () => {
     },
   );
 
-  it('?verbose lists every check', async () => {
+  it('?verbose lists every check, in the order the kubelet installs them', async () => {
     const res = await request(app).get('/healthz?verbose');
-    expect(res.text).toBe('[+]log ok\n[+]ping ok\n[+]syncloop ok\nhealthz check passed\n');
+    expect(res.text).toBe('[+]ping ok\n[+]log ok\n[+]syncloop ok\nhealthz check passed\n');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('?exclude skips a check, and names those that match none', async () => {
+    const res = await request(app).get('/healthz?verbose&exclude=log&exclude=zeta&exclude=nope');
+    expect(res.text).toBe(
+      '[+]ping ok\n[+]log excluded: ok\n[+]syncloop ok\n' +
+        'warn: some health checks cannot be excluded: no matches for "nope","zeta"\n' +
+        'healthz check passed\n',
+    );
+    expect((await request(app).get('/healthz?exclude=log')).text).toBe('ok');
+  });
+
+  it('one check alone is a plain handler: ok, without nosniff', async () => {
+    const res = await request(app).get('/healthz/syncloop');
+    expect(res.text).toBe('ok');
+    expect(res.headers['x-content-type-options']).toBeUndefined();
   });
 
   it('answers any method, like the healthz handler', async () => {
@@ -102,16 +119,41 @@ describe('/pods and /runningpods/', () => {
     ['head', '/pods'],
     ['post', '/logs/'],
     ['patch', `/containerLogs/${webPath}/nginx`],
-    ['post', '/stats/summary'],
     ['post', '/spec/'],
   ] as const)('%s %s → 405 with Allow: GET', async (method, path) => {
     const res = await request(app)[method](path);
     expect(res.status).toBe(405);
     expect(res.headers.allow).toBe('GET');
   });
+
+  it("a 405 is go-restful's: its own text, no nosniff", async () => {
+    const res = await request(app).put('/pods');
+    expect(res.text).toBe('405: Method Not Allowed');
+    expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(res.headers['x-content-type-options']).toBeUndefined();
+  });
+
+  it.each(['/pods', '/runningpods/'])(
+    '%s ends with a newline, as apimachinery writes it',
+    async (path) => {
+      const res = await request(app).get(path);
+      expect(res.text.endsWith('}\n')).toBe(true);
+    },
+  );
 });
 
 describe('/stats/summary', () => {
+  it("GET and POST: go-restful's JSON, indented by one space, no trailing newline", async () => {
+    const get = await request(app).get('/stats/summary');
+    const post = await request(app).post('/stats/summary');
+    expect(post.status).toBe(200);
+    expect(post.text).toBe(get.text);
+    expect(get.text).toBe(JSON.stringify(JSON.parse(get.text), null, 1));
+    const put = await request(app).put('/stats/summary');
+    expect(put.status).toBe(405);
+    expect(put.headers.allow).toBe('GET, POST');
+  });
+
   it('is the Summary API: node and pods with cpu, memory, network, fs, timestamps now', async () => {
     const res = await request(app).get('/stats/summary');
     expect(res.status).toBe(200);
@@ -216,9 +258,54 @@ describe('metrics endpoints (Prometheus text 0.0.4)', () => {
   ])('%s', async (path, expected) => {
     const res = await request(app).get(path);
     expect(res.status).toBe(200);
-    expect(res.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(res.headers['content-type']).toBe(
+      'text/plain; version=0.0.4; charset=utf-8; escaping=underscores',
+    );
     for (const text of expected) expect(res.text).toContain(text);
     expectValidExposition(res.text);
+  });
+
+  const PROMETHEUS_3 =
+    'application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2';
+  const PROMETHEUS_2 =
+    'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+
+  it.each<[string, string | undefined, string]>([
+    ['no Accept', undefined, 'underscores'],
+    ["Prometheus 3's Accept", PROMETHEUS_3, 'allow-utf-8'],
+    ["Prometheus 2's Accept", PROMETHEUS_2, 'underscores'],
+    ['a scheme promhttp does not know', 'text/plain;escaping=nope', 'underscores'],
+    ['a scheme on a clause read before the text one', 'a/b;escaping=dots,text/plain;q=0.5', 'dots'],
+    [
+      'a scheme on a clause read after it',
+      'text/plain;q=0.9,a/b;q=0.1;escaping=dots',
+      'underscores',
+    ],
+  ])(
+    'content type for %s: escaping=%s, as promhttp negotiates it',
+    async (_name, accept, scheme) => {
+      const res = await request(app)
+        .get('/metrics/slis')
+        .set(accept === undefined ? {} : { Accept: accept });
+      expect(res.headers['content-type']).toBe(
+        `text/plain; version=0.0.4; charset=utf-8; escaping=${scheme}`,
+      );
+    },
+  );
+
+  it.each<[string, string | undefined]>([
+    ['gzip', 'gzip'],
+    ['gzip, deflate', 'gzip'],
+    ['identity, gzip', undefined],
+    ['gzip;q=0', undefined],
+    ['*', undefined],
+    ['deflate', undefined],
+  ])('Accept-Encoding %j: Content-Encoding %s, as promhttp answers', async (accepted, encoding) => {
+    const plain = await request(app).get('/metrics/resource').set('Accept-Encoding', 'identity');
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    const res = await request(app).get('/metrics/resource').set('Accept-Encoding', accepted);
+    expect(res.headers['content-encoding']).toBe(encoding);
+    expect(res.text).toBe(plain.text);
   });
 
   it('/metrics/resource samples carry the scrape time', async () => {
@@ -295,6 +382,7 @@ describe('/spec/ and /configz', () => {
     const res = await request(custom).get('/configz');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('application/json');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.body).toMatchObject({
       kubeletconfig: {
         address: '0.0.0.0',

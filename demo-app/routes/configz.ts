@@ -7,6 +7,9 @@ import { sendJson } from './http-answers.js';
 
 export function configzRoutes(ctx: RouteContext): Router {
   const router = express.Router();
-  router.all('/configz', (_req, res) => sendJson(res, kubeletConfigz(ctx.settings)));
+  router.all('/configz', (_req, res) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    sendJson(res, kubeletConfigz(ctx.settings));
+  });
   return router;
 }

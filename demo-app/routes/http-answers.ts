@@ -48,8 +48,10 @@ export function writeAnswer(res: Response, answer: Answer): void {
 }
 
 /**
- * Lets only `methods` through; anything else gets 405 with an `Allow` header, as the kubelet's
- * GET-only filter and go-restful do. HEAD is not GET here: the kubelet refuses it on these routes.
+ * Lets only `methods` through; anything else gets go-restful's 405, as the kubelet's routes
+ * answer once authorized: an `Allow` header and `405: Method Not Allowed`, written without a
+ * content type (Go sniffs it) or `nosniff`. HEAD is not GET here: the kubelet refuses it on these
+ * routes.
  */
 export function onlyMethods(...methods: string[]): RequestHandler {
   return function methodFilter(req: Request, res: Response, next: NextFunction): void {
@@ -58,6 +60,6 @@ export function onlyMethods(...methods: string[]): RequestHandler {
       return;
     }
     res.setHeader('Allow', methods.join(', '));
-    sendError(res, 405, 'Method Not Allowed');
+    send(res, 405, TEXT, '405: Method Not Allowed');
   };
 }

@@ -2,16 +2,16 @@
  * `/metrics`, `/metrics/cadvisor`, `/metrics/resource`, `/metrics/probes`, `/metrics/slis`:
  * Prometheus text. The kubelet mounts promhttp handlers, which answer any method.
  */
+import { gzipSync } from 'node:zlib';
 import express from 'express';
 import type { Router } from 'express';
 import { cadvisorMetrics } from '../payloads/cadvisor-metrics.js';
 import { kubeletMetrics } from '../payloads/kubelet-metrics.js';
 import { probeMetrics } from '../payloads/probe-metrics.js';
-import { PROMETHEUS_CONTENT_TYPE } from '../payloads/prometheus-text.js';
 import { resourceMetrics } from '../payloads/resource-metrics.js';
 import { sliMetrics } from '../payloads/sli-metrics.js';
 import type { RouteContext } from './context.js';
-import { send } from './http-answers.js';
+import { gzipWanted, metricsContentType } from './metrics-negotiation.js';
 
 export function metricsRoutes(ctx: RouteContext): Router {
   const router = express.Router();
@@ -24,9 +24,16 @@ export function metricsRoutes(ctx: RouteContext): Router {
   };
   for (const [path, render] of Object.entries(endpoints)) {
     const extra = path === '/metrics' ? ctx.authMetrics : undefined;
-    router.all(path, async (_req, res) => {
+    router.all(path, async (req, res) => {
       const text = render();
-      send(res, 200, PROMETHEUS_CONTENT_TYPE, extra ? text + (await extra()) : text);
+      const body = extra ? text + (await extra()) : text;
+      res.status(200).setHeader('Content-Type', metricsContentType(req.headers.accept));
+      if (gzipWanted(req.headers['accept-encoding'])) {
+        res.setHeader('Content-Encoding', 'gzip');
+        res.end(gzipSync(body));
+      } else {
+        res.end(body);
+      }
     });
   }
   return router;

@@ -1,18 +1,20 @@
 /**
- * `/pods` (the kubelet's pods) and `/runningpods/` (what the runtime runs): GET only, behind
- * the kubelet's GET-only filter.
+ * `/pods` (the kubelet's pods) and `/runningpods/` (what the runtime runs): GET only. Both are
+ * written by apimachinery's JSON serializer, which ends them with a newline.
  */
 import express from 'express';
-import type { Router } from 'express';
+import type { Response, Router } from 'express';
 import { podList, runningPodList } from '../payloads/pod-list.js';
 import type { RouteContext } from './context.js';
-import { onlyMethods, sendJson } from './http-answers.js';
+import { onlyMethods, send } from './http-answers.js';
 
 export function podsRoutes(ctx: RouteContext): Router {
   const router = express.Router();
-  router.all('/pods', onlyMethods('GET'), (_req, res) => sendJson(res, podList(ctx.model)));
+  const sendList = (res: Response, list: unknown): void =>
+    send(res, 200, 'application/json', `${JSON.stringify(list)}\n`);
+  router.all('/pods', onlyMethods('GET'), (_req, res) => sendList(res, podList(ctx.model)));
   router.all('/runningpods', onlyMethods('GET'), (_req, res) =>
-    sendJson(res, runningPodList(ctx.model)),
+    sendList(res, runningPodList(ctx.model)),
   );
   return router;
 }
