@@ -8,6 +8,7 @@ import { KubeConfig, RequestContext } from '@kubernetes/client-node';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { createReviewClient, type ReviewClientOptions } from '../../lib/apiserver/client.js';
 import type { ReviewClient } from '../../lib/apiserver/reviews.js';
 import type { ReviewKind } from '../../lib/metrics/observer.js';
@@ -158,6 +159,29 @@ describe(`review client on client-node ${major}.x`, () => {
     await expect(reviews.tokenReview({ token: 'alice-token' })).resolves.toMatchObject({
       authenticated: true,
     });
+  });
+
+  it('never carries its own credential in an error: a token ending in a newline (client-node 1.x refuses to send it; 2.x trims it)', async () => {
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromOptions({
+      clusters: api.kubeConfig.clusters,
+      contexts: api.kubeConfig.contexts,
+      currentContext: api.kubeConfig.currentContext,
+      users: [{ name: 'stand-in-caller', token: `${api.callerToken}\n` }],
+    });
+    const outcome = await client({}, kubeConfig)
+      .tokenReview({ token: 'alice-token' })
+      .then(
+        (status) => ({ status }),
+        (error: unknown) => ({ error }),
+      );
+    if ('status' in outcome) {
+      expect(outcome.status.authenticated).toBe(true);
+    } else {
+      expect(outcome.error).toMatchObject({ code: 'ERR_TOKEN_REVIEW_FAILED' });
+      expect(inspect(outcome.error, { depth: 10 })).not.toContain(api.callerToken);
+    }
+    expect(major === 2 ? 'status' in outcome : 'error' in outcome).toBe(true);
   });
 
   it('fails on an answer cut short, without retrying it (as upstream: not a connection reset)', async () => {

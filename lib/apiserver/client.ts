@@ -200,7 +200,8 @@ interface ReviewApis {
  * {@link classifyFailure} says from the facts read here: the answer's status and `Retry-After`,
  * a network error's code, our deadline. An answer that came counts even when the deadline
  * passed as it arrived. The API server's body and headers are left out of the message
- * (client-node's own message embeds both), and so is the request.
+ * (client-node's own message embeds both), and so is the request: only a network error is kept
+ * as the cause.
  */
 function toReviewFailed(
   k8s: ClientNode,
@@ -235,9 +236,14 @@ function toReviewFailed(
     );
   }
   const networkCode = errorCode(error);
-  const reason = networkCode ?? (error instanceof Error ? error.name : 'unknown error');
-  return new ReviewFailedError(code, `${kind} failed: ${reason}`, {
-    ...classifyFailure(networkCode === undefined ? {} : { networkCode }),
+  if (networkCode === undefined) {
+    // Not a network failure: an error thrown while the request was built, whose message may
+    // hold what went into it (node-fetch names a header value it refuses, the credential).
+    const name = error instanceof Error ? error.name : 'unknown error';
+    return new ReviewFailedError(code, `${kind} failed: ${name}`, classifyFailure({}));
+  }
+  return new ReviewFailedError(code, `${kind} failed: ${networkCode}`, {
+    ...classifyFailure({ networkCode }),
     cause: error,
   });
 }
