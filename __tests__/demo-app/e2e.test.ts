@@ -210,7 +210,7 @@ describe('mock kubelet, real mode, as a child process', () => {
       () => ({ token: 'tok-admin', method: 'POST' }),
       '/checkpoint/kube-system/x/y',
       404,
-      'pod "x" does not exist\n',
+      'pod does not exist',
     ],
   ])('%s', async (_name, options, path, status, body) => {
     const res = await httpsRequest(`${url}${path}`, options());

@@ -434,25 +434,60 @@ describe('/containerLogs/{namespace}/{pod}/{container}', () => {
     check(res.text);
   });
 
+  const UNDECODABLE = '{"message": "Unable to decode query."}';
+  const INVALID = '{"message": "Invalid request."}';
   it.each([
-    [`/containerLogs/default/no-such-pod/nginx`, 404, 'pod "no-such-pod" does not exist\n'],
-    [`/containerLogs/kube-system/${web.name}/nginx`, 404, `pod "${web.name}" does not exist\n`],
-    [
-      `${path.replace(/nginx$/, 'redis')}`,
-      404,
-      `container "redis" not found in pod "${web.name}"\n`,
-    ],
-    [`${path}?tailLines=abc`, 400, '{"message": "Unable to decode query."}\n'],
-    [`${path}?timestamps=maybe`, 400, '{"message": "Unable to decode query."}\n'],
+    [`/containerLogs/default/no-such-pod/nginx`, 404, 'pod "no-such-pod" does not exist'],
+    [`/containerLogs/kube-system/${web.name}/nginx`, 404, `pod "${web.name}" does not exist`],
+    [`${path.replace(/nginx$/, 'redis')}`, 404, `container "redis" not found in pod "${web.name}"`],
+    [`${path}?tailLines=abc`, 400, UNDECODABLE],
+    [`${path}?limitBytes=1.5`, 400, UNDECODABLE],
+    [`${path}?tailLines=`, 400, UNDECODABLE],
+    [`${path}?sinceTime=2026-04-21`, 400, UNDECODABLE],
+    [`${path}?sinceTime=2026-02-30T00:00:00Z`, 400, UNDECODABLE],
+    [`${path}?tailLines=-1`, 422, INVALID],
+    [`${path}?sinceSeconds=0`, 422, INVALID],
+    [`${path}?limitBytes=0`, 422, INVALID],
+    [`${path}?sinceSeconds=10&sinceTime=2026-04-21T09:00:00Z`, 422, INVALID],
+    [`${path}?sinceSeconds=10&sinceTime=`, 422, INVALID],
     [
       `${path}?previous=true`,
       400,
-      `previous terminated container "nginx" in pod "${web.name}" not found\n`,
+      `previous terminated container "nginx" in pod "${web.name}" not found`,
     ],
-  ])('%s → %i', async (target, status, body) => {
+  ])("%s → %i, go-restful's error bytes", async (target, status, body) => {
     const res = await request(app).get(target);
     expect(res.status).toBe(status);
     expect(res.text).toBe(body);
+    expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(res.headers['x-content-type-options']).toBeUndefined();
+  });
+
+  const lineCount = (body: string): number => (body === '' ? 0 : body.trimEnd().split('\n').length);
+  const stamped = (body: string): boolean => /^2026-04-21T\S+Z /.test(body);
+
+  it.each<[string, (body: string, all: string) => void]>([
+    ['timestamps=1', (body) => expect(stamped(body)).toBe(true)],
+    ['timestamps=yes', (body) => expect(stamped(body)).toBe(true)],
+    ['timestamps=', (body) => expect(stamped(body)).toBe(true)],
+    ['timestamps=FALSE', (body) => expect(stamped(body)).toBe(false)],
+    ['timestamps=0', (body) => expect(stamped(body)).toBe(false)],
+    ['tailLines=%2B2', (body) => expect(lineCount(body)).toBe(2)],
+    ['tail=2', (body) => expect(lineCount(body)).toBe(2)],
+    ['tail=all&tailLines=1', (body, all) => expect(body).toBe(all)],
+    ['tailLines=2&tailLines=5', (body) => expect(lineCount(body)).toBe(2)],
+    ['sinceTime=', (body, all) => expect(body).toBe(all)],
+    ['sinceTime=2026-04-20T00:00:00.5-08:00', (body, all) => expect(body).toBe(all)],
+    [
+      // 09:30Z: the offset counts.
+      'sinceTime=2026-04-21T10:30:00.000%2B01:00',
+      (body, all) => expect([lineCount(body) > 0, body.length < all.length]).toEqual([true, true]),
+    ],
+  ])('?%s, read as the kubelet reads PodLogOptions', async (query, check) => {
+    const all = await request(app).get(path);
+    const res = await request(app).get(`${path}?${query}`);
+    expect(res.status).toBe(200);
+    check(res.text, all.text);
   });
 });
 
@@ -500,12 +535,21 @@ describe('streaming endpoints: canned answers, nothing executed', () => {
   });
 
   it.each([
-    `/exec/default/ghost/nginx`,
-    `/exec/${webPath}/00000000-0000-4000-a000-000000000000/nginx`,
-    `/portForward/default/ghost`,
-    `/run/${webPath}/ghost`,
-  ])('POST %s → 404', async (path) => {
-    expect((await request(app).post(path)).status).toBe(404);
+    [`/exec/default/ghost/nginx`, 404, 'pod does not exist'],
+    [
+      `/exec/${webPath}/00000000-0000-4000-a000-000000000000/nginx`,
+      500,
+      'container not found ("nginx")',
+    ],
+    [`/portForward/default/ghost`, 404, 'pod does not exist'],
+    [`/portForward/${webPath}/00000000-0000-4000-a000-000000000000`, 404, 'pod not found'],
+    [`/run/${webPath}/ghost`, 500, 'container not found ("ghost")'],
+    [`/checkpoint/default/ghost/nginx`, 404, 'pod does not exist'],
+    [`/checkpoint/${webPath}/ghost`, 404, 'container ghost does not exist'],
+  ] as const)("POST %s → %i, in the kubelet's words", async (path, status, body) => {
+    const res = await request(app).post(path);
+    expect(res.status).toBe(status);
+    expect(res.text).toBe(body);
   });
 });
 

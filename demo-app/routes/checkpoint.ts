@@ -15,7 +15,7 @@ export function checkpointRoutes(ctx: RouteContext): Router {
   if (!ctx.settings['feature-gates'].ContainerCheckpoint) return router;
   router.all('/checkpoint/:namespace/:pod/:container', onlyMethods('POST'), (req, res) => {
     const params = podParams(req);
-    if (!lookupPod(ctx.model, res, params)) return;
+    if (!lookupPod(ctx.model, res, params, 'checkpoint')) return;
     const { namespace, pod, container = '' } = params;
     const archive = `/var/lib/kubelet/checkpoints/checkpoint-${pod}_${namespace}-${container}-${rfc3339(ctx.now())}.tar`;
     sendJson(res, { items: [archive] });

@@ -8,7 +8,7 @@ import type { Request, Response, Router } from 'express';
 import { containerLogLines } from '../payloads/container-log-lines.js';
 import { rfc3339Nano } from '../payloads/time-format.js';
 import type { RouteContext } from './context.js';
-import { TEXT, onlyMethods, send, sendError } from './http-answers.js';
+import { TEXT, onlyMethods, send, sendRestfulError } from './http-answers.js';
 import { lookupPod, podParams } from './pod-lookup.js';
 
 export function containerLogsRoutes(ctx: RouteContext): Router {
@@ -22,16 +22,21 @@ export function containerLogsRoutes(ctx: RouteContext): Router {
 function serveContainerLog(ctx: RouteContext, req: Request, res: Response): void {
   const params = podParams(req);
   const { pod, container = '' } = params;
-  const options = readOptions(req);
-  if (options === undefined) {
-    // The kubelet's exact answer when the query does not decode into PodLogOptions.
-    sendError(res, 400, '{"message": "Unable to decode query."}');
+  // The kubelet's exact answers when the query does not decode into PodLogOptions, or does not
+  // validate.
+  const options = readOptions(req.originalUrl);
+  if (options === 'undecodable') {
+    sendRestfulError(res, 400, '{"message": "Unable to decode query."}');
     return;
   }
-  const target = lookupPod(ctx.model, res, params);
+  if (options === 'invalid') {
+    sendRestfulError(res, 422, '{"message": "Invalid request."}');
+    return;
+  }
+  const target = lookupPod(ctx.model, res, params, 'logs');
   if (!target?.container) return;
   if (options.previous) {
-    sendError(
+    sendRestfulError(
       res,
       400,
       `previous terminated container ${JSON.stringify(container)} in pod ${JSON.stringify(pod)} not found`,
@@ -58,44 +63,86 @@ function serveContainerLog(ctx: RouteContext, req: Request, res: Response): void
 interface LogOptions {
   tailLines?: number;
   sinceSeconds?: number;
+  /** Milliseconds since the epoch. */
   sinceTime?: number;
   limitBytes?: number;
   timestamps: boolean;
   previous: boolean;
 }
 
-function readOptions(req: Request): LogOptions | undefined {
-  const text = (name: string): string | undefined => {
-    const value: unknown = req.query[name];
-    return typeof value === 'string' ? value : undefined;
-  };
-  const int = (name: string, min: number): number | undefined | null => {
-    const value = text(name);
-    if (value === undefined) return undefined;
-    return /^\d+$/.test(value) && Number(value) >= min ? Number(value) : null;
-  };
-  const bool = (name: string): boolean | null => {
-    const value = text(name);
-    if (value === undefined || value === 'false') return false;
-    return value === 'true' || value === '' ? true : null;
-  };
-  const tailLines = int('tailLines', 0);
-  const sinceSeconds = int('sinceSeconds', 1);
-  const limitBytes = int('limitBytes', 1);
-  const sinceTimeText = text('sinceTime');
-  const sinceTime = sinceTimeText === undefined ? undefined : Date.parse(sinceTimeText);
-  const timestamps = bool('timestamps');
-  const previous = bool('previous');
-  bool('follow');
-  if (
-    tailLines === null ||
-    sinceSeconds === null ||
-    limitBytes === null ||
-    timestamps === null ||
-    previous === null ||
-    (sinceTime !== undefined && Number.isNaN(sinceTime))
-  ) {
-    return undefined;
+/**
+ * The query as the kubelet reads it into `v1.PodLogOptions`: the first value of each parameter;
+ * the old `tail` (`all`: no limit) in place of `tailLines`; a boolean false only when absent,
+ * `0` or `false` in any case; integers as Go's `ParseInt` reads them; `sinceTime` in RFC 3339.
+ * Then its validation: no negative `tailLines`, `sinceSeconds` and `limitBytes` at least 1, not
+ * both `sinceSeconds` and `sinceTime`.
+ */
+function readOptions(url: string): LogOptions | 'undecodable' | 'invalid' {
+  const query = new URLSearchParams(url.split('?')[1] ?? '');
+  const tail = query.get('tail');
+  if (tail) {
+    if (tail === 'all') query.delete('tailLines');
+    else query.set('tailLines', tail);
   }
-  return { tailLines, sinceSeconds, sinceTime, limitBytes, timestamps, previous };
+  const tailLines = goInt64(query.get('tailLines'));
+  const sinceSeconds = goInt64(query.get('sinceSeconds'));
+  const limitBytes = goInt64(query.get('limitBytes'));
+  const sinceTime = rfc3339(query.get('sinceTime'));
+  if ([tailLines, sinceSeconds, limitBytes, sinceTime].includes(null)) return 'undecodable';
+  const flag = (name: string): boolean => {
+    const value = query.get(name);
+    return value !== null && value !== '0' && value.toLowerCase() !== 'false';
+  };
+  if (
+    (tailLines != null && tailLines < 0) ||
+    (limitBytes != null && limitBytes < 1) ||
+    (sinceSeconds != null && (sinceTime !== undefined || sinceSeconds < 1))
+  ) {
+    return 'invalid';
+  }
+  return {
+    ...(tailLines != null ? { tailLines } : {}),
+    ...(sinceSeconds != null ? { sinceSeconds } : {}),
+    ...(sinceTime != null ? { sinceTime } : {}),
+    ...(limitBytes != null ? { limitBytes } : {}),
+    timestamps: flag('timestamps'),
+    previous: flag('previous'),
+  };
+}
+
+const INT64_MAX = 2n ** 63n - 1n;
+/** Go's zero `time.Time`, 0001-01-01T00:00:00Z, in milliseconds since the epoch. */
+const GO_ZERO_TIME = -62_135_596_800_000;
+
+/** Go's `strconv.ParseInt(text, 10, 64)`: `undefined` when absent, `null` when it fails. */
+function goInt64(text: string | null): number | undefined | null {
+  if (text === null) return undefined;
+  if (!/^[+-]?\d+$/.test(text)) return null;
+  const value = BigInt(text);
+  return value > INT64_MAX || value < -INT64_MAX - 1n ? null : Number(value);
+}
+
+/**
+ * `metav1.Time`'s query form: empty (or `null`) is the zero time, else Go's
+ * `time.Parse(time.RFC3339, …)`; `undefined` when absent, `null` when it fails.
+ */
+function rfc3339(text: string | null): number | undefined | null {
+  if (text === null) return undefined;
+  if (text === '' || text === 'null') return GO_ZERO_TIME;
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.exec(
+    text,
+  );
+  if (!match) return null;
+  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0] = match
+    .slice(1, 7)
+    .map(Number);
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  const valid =
+    date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day &&
+    hour < 24 &&
+    minute < 60 &&
+    second < 60;
+  return valid ? Date.parse(text) : null;
 }

@@ -23,6 +23,14 @@ export function sendError(res: Response, status: number, message: string): void 
   send(res, status, TEXT, `${message}\n`);
 }
 
+/**
+ * go-restful's `Response.WriteError`: the message as it is, with no newline, no `nosniff` and no
+ * content type of its own (Go sniffs plain text).
+ */
+export function sendRestfulError(res: Response, status: number, message: string): void {
+  send(res, status, TEXT, message);
+}
+
 /** A complete answer as data, for code that writes it itself (a multiplexer, a raw socket). */
 export interface Answer {
   status: number;

@@ -54,7 +54,12 @@ export function streamingRoutes(ctx: RouteContext): Router {
 function answer(ctx: RouteContext, endpoint: StreamingEndpoint, req: Request, res: Response): void {
   const params = podParams(req);
   const { namespace, pod, container } = params;
-  const target = lookupPod(ctx.model, res, params);
+  const target = lookupPod(
+    ctx.model,
+    res,
+    params,
+    endpoint.kind === 'portForward' ? 'portForward' : 'streaming',
+  );
   if (!target) return;
   const where =
     container === undefined
