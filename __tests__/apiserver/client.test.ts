@@ -100,66 +100,69 @@ describe(`review client on client-node ${major}.x`, () => {
     expect(api.connectionCount).toBe(before);
   });
 
-  it('presents the client certificate an exec plugin hands out, and a new one once it rotates', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'eka-exec-'));
-    const handedOut = join(dir, 'credential.json');
-    const plugin = join(dir, 'plugin.cjs');
-    writeFileSync(
-      plugin,
-      `process.stdout.write(require('node:fs').readFileSync(${JSON.stringify(handedOut)}, 'utf8'));`,
-    );
-    const handOut = (cert: IssuedCertificate): void =>
+  it.each(['exec', 'auth-provider exec'])(
+    'presents the client certificate an exec plugin (%s) hands out, and a new one once it rotates',
+    async (form) => {
+      const dir = mkdtempSync(join(tmpdir(), 'eka-exec-'));
+      const handedOut = join(dir, 'credential.json');
+      const plugin = join(dir, 'plugin.cjs');
       writeFileSync(
-        handedOut,
-        JSON.stringify({
-          apiVersion: 'client.authentication.k8s.io/v1',
-          kind: 'ExecCredential',
-          status: {
-            clientCertificateData: cert.cert,
-            clientKeyData: cert.key,
-            // Already expired, so client-node runs the plugin again for every request.
-            expirationTimestamp: new Date(Date.now() - 60_000).toISOString(),
-          },
-        }),
+        plugin,
+        `process.stdout.write(require('node:fs').readFileSync(${JSON.stringify(handedOut)}, 'utf8'));`,
       );
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromOptions({
-      clusters: api.kubeConfig.clusters,
-      contexts: api.kubeConfig.contexts,
-      currentContext: api.kubeConfig.currentContext,
-      users: [
-        {
-          name: 'stand-in-caller',
-          exec: {
+      const handOut = (cert: IssuedCertificate): void =>
+        writeFileSync(
+          handedOut,
+          JSON.stringify({
             apiVersion: 'client.authentication.k8s.io/v1',
-            command: process.execPath,
-            args: [plugin],
-            interactiveMode: 'Never',
-          },
-        },
-      ],
-    });
-    const stranger = await createCA({ commonName: 'not the API server CA' });
-    const [trusted, untrusted] = await Promise.all([
-      mintClientCert({ ca: api.authority, user: 'system:node:node-a' }),
-      mintClientCert({ ca: stranger, user: 'system:node:node-a' }),
-    ]);
-    const reviews = client({}, kubeConfig);
-    handOut(trusted);
-    await expect(reviews.tokenReview({ token: 'alice-token' })).resolves.toMatchObject({
-      authenticated: true,
-    });
-    // The API server refuses a certificate its CA did not sign: the new one was presented.
-    handOut(untrusted);
-    await expect(reviews.tokenReview({ token: 'alice-token' })).rejects.toMatchObject({
-      code: 'ERR_TOKEN_REVIEW_FAILED',
-      status: 401,
-    });
-    handOut(trusted);
-    await expect(reviews.tokenReview({ token: 'alice-token' })).resolves.toMatchObject({
-      authenticated: true,
-    });
-  });
+            kind: 'ExecCredential',
+            status: {
+              clientCertificateData: cert.cert,
+              clientKeyData: cert.key,
+              // Already expired, so client-node runs the plugin again for every request.
+              expirationTimestamp: new Date(Date.now() - 60_000).toISOString(),
+            },
+          }),
+        );
+      const exec = {
+        apiVersion: 'client.authentication.k8s.io/v1',
+        command: process.execPath,
+        args: [plugin],
+        interactiveMode: 'Never',
+      };
+      const kubeConfig = new KubeConfig();
+      kubeConfig.loadFromOptions({
+        clusters: api.kubeConfig.clusters,
+        contexts: api.kubeConfig.contexts,
+        currentContext: api.kubeConfig.currentContext,
+        users: [
+          form === 'exec'
+            ? { name: 'stand-in-caller', exec }
+            : { name: 'stand-in-caller', authProvider: { name: 'exec', config: { exec } } },
+        ],
+      });
+      const stranger = await createCA({ commonName: 'not the API server CA' });
+      const [trusted, untrusted] = await Promise.all([
+        mintClientCert({ ca: api.authority, user: 'system:node:node-a' }),
+        mintClientCert({ ca: stranger, user: 'system:node:node-a' }),
+      ]);
+      const reviews = client({}, kubeConfig);
+      handOut(trusted);
+      await expect(reviews.tokenReview({ token: 'alice-token' })).resolves.toMatchObject({
+        authenticated: true,
+      });
+      // The API server refuses a certificate its CA did not sign: the new one was presented.
+      handOut(untrusted);
+      await expect(reviews.tokenReview({ token: 'alice-token' })).rejects.toMatchObject({
+        code: 'ERR_TOKEN_REVIEW_FAILED',
+        status: 401,
+      });
+      handOut(trusted);
+      await expect(reviews.tokenReview({ token: 'alice-token' })).resolves.toMatchObject({
+        authenticated: true,
+      });
+    },
+  );
 
   it('never carries its own credential in an error: a token ending in a newline (client-node 1.x refuses to send it; 2.x trims it)', async () => {
     const kubeConfig = new KubeConfig();
@@ -182,6 +185,35 @@ describe(`review client on client-node ${major}.x`, () => {
       expect(inspect(outcome.error, { depth: 10 })).not.toContain(api.callerToken);
     }
     expect(major === 2 ? 'status' in outcome : 'error' in outcome).toBe(true);
+  });
+
+  it("never carries an exec plugin's arguments in an error: a plugin that cannot start", async () => {
+    const secret = 'oidc-client-secret-3f9d';
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromOptions({
+      clusters: api.kubeConfig.clusters,
+      contexts: api.kubeConfig.contexts,
+      currentContext: api.kubeConfig.currentContext,
+      users: [
+        {
+          name: 'stand-in-caller',
+          exec: {
+            apiVersion: 'client.authentication.k8s.io/v1',
+            command: join(mkdtempSync(join(tmpdir(), 'eka-exec-')), 'no-such-plugin'),
+            args: [`--oidc-client-secret=${secret}`],
+            interactiveMode: 'Never',
+          },
+        },
+      ],
+    });
+    const error = await client({}, kubeConfig)
+      .tokenReview({ token: 'alice-token' })
+      .then(
+        () => undefined,
+        (failure: unknown) => failure,
+      );
+    expect(error).toMatchObject({ code: 'ERR_TOKEN_REVIEW_FAILED' });
+    expect(inspect(error, { depth: 10 })).not.toContain(secret);
   });
 
   it('fails on an answer cut short, without retrying it (as upstream: not a connection reset)', async () => {

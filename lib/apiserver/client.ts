@@ -10,7 +10,7 @@ import { importClientNode, type ClientNode } from './client-node.js';
 import type { AuthMetrics, ReviewKind } from '../metrics/observer.js';
 import { KeepAliveAgents } from './keep-alive.js';
 import { Limiter } from './limiter.js';
-import { classifyFailure } from './failure.js';
+import { classifyFailure, isConnectionCode } from './failure.js';
 import type { RetryBackoff } from '../contracts.js';
 import {
   DEFAULT_MAX_CONCURRENT_REVIEWS,
@@ -200,8 +200,8 @@ interface ReviewApis {
  * {@link classifyFailure} says from the facts read here: the answer's status and `Retry-After`,
  * a network error's code, our deadline. An answer that came counts even when the deadline
  * passed as it arrived. The API server's body and headers are left out of the message
- * (client-node's own message embeds both), and so is the request: only a network error is kept
- * as the cause.
+ * (client-node's own message embeds both), and so is the request: only a failure of the
+ * connection is kept as the cause.
  */
 function toReviewFailed(
   k8s: ClientNode,
@@ -236,11 +236,16 @@ function toReviewFailed(
     );
   }
   const networkCode = errorCode(error);
-  if (networkCode === undefined) {
-    // Not a network failure: an error thrown while the request was built, whose message may
-    // hold what went into it (node-fetch names a header value it refuses, the credential).
-    const name = error instanceof Error ? error.name : 'unknown error';
-    return new ReviewFailedError(code, `${kind} failed: ${name}`, classifyFailure({}));
+  if (networkCode === undefined || !isConnectionCode(networkCode)) {
+    // Not the connection's failure: an error thrown while the request was built, whose message
+    // or properties may hold what went into it (node-fetch quotes a header value it refuses,
+    // a spawn error keeps an exec plugin's arguments).
+    const reason = networkCode ?? (error instanceof Error ? error.name : 'unknown error');
+    return new ReviewFailedError(
+      code,
+      `${kind} failed: ${reason}`,
+      classifyFailure(networkCode === undefined ? {} : { networkCode }),
+    );
   }
   return new ReviewFailedError(code, `${kind} failed: ${networkCode}`, {
     ...classifyFailure({ networkCode }),

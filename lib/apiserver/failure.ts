@@ -96,3 +96,16 @@ export function classifyFailure(failure: ReviewFailure): FailureClass {
   }
   return { retryable: false, unavailable: false };
 }
+
+/** TLS failures toward the API server: OpenSSL's verification codes and Node's own. */
+const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|EPROTO$|CERT_|UNABLE_TO_|SELF_SIGNED_|DEPTH_ZERO_)/;
+
+/**
+ * Whether `code` names a failure of the connection to the API server (a network or TLS error),
+ * whose message names the host, never the request: only such an error is kept as a cause. An
+ * error thrown while the request was built can quote what went into it (a header value, an exec
+ * plugin's arguments), and carries codes of its own (`ENOENT`, `ERR_HTTP_INVALID_HEADER_VALUE`).
+ */
+export function isConnectionCode(code: string): boolean {
+  return NO_ANSWER_CODES.has(code) || code.startsWith('UND_ERR_') || TLS_CODE.test(code);
+}

@@ -21,7 +21,7 @@ export class KeepAliveAgents {
 
   /** Puts the shared pool in `context` in place of the one client-node made for this request. */
   apply(context: object): void {
-    if (this.kubeConfig.getCurrentUser()?.exec) return;
+    if (usesExecPlugin(this.kubeConfig)) return;
     const ctx = context as TransportContext;
     if (typeof ctx.getAgent === 'function' && typeof ctx.setAgent === 'function') {
       const fresh = ctx.getAgent();
@@ -63,6 +63,14 @@ export class KeepAliveAgents {
     this.current = { settings, pool, close: () => close(pool) };
     return pool;
   }
+}
+
+/** Whether the current user's credentials come from an exec plugin, in either kubeconfig form. */
+function usesExecPlugin(kubeConfig: KubeConfig): boolean {
+  const user = kubeConfig.getCurrentUser();
+  const provider = user?.authProvider as
+    { name?: unknown; config?: { exec?: unknown } } | undefined;
+  return Boolean(user?.exec || provider?.name === 'exec' || provider?.config?.exec);
 }
 
 /** What the two majors' `RequestContext`s offer for connections. */
