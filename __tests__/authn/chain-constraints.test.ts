@@ -390,7 +390,7 @@ describe('key identifiers: Go ranks candidate issuers by them, and refuses none 
     expect(result.ok && result.chain.map((c) => c.subject)).toEqual(['CN=alice', 'CN=root']);
   });
 
-  it('so does an intermediate the client sends', async () => {
+  it('so does an intermediate given to verifyClientChain (over TLS, Node does not hand it over)', async () => {
     const root = await mint({ name: 'root', ca: {} });
     const original = await mint({ name: 'intermediate', issuer: root, ca: {} });
     const leaf = await mint({ name: 'alice', issuer: original });
@@ -418,7 +418,42 @@ describe('key identifiers: Go ranks candidate issuers by them, and refuses none 
   });
 });
 
-describe('keys Go would not take: refused before any signature is checked', () => {
+/** An RSA public key of 2048 bits (all ones) with public exponent `e`. */
+function rsaExponent(e: number): KeyObject {
+  const exponent = Buffer.from(e.toString(16).padStart(2, '0'), 'hex');
+  return createPublicKey({
+    key: {
+      kty: 'RSA',
+      n: Buffer.alloc(256, 0xff).toString('base64url'),
+      e: exponent.toString('base64url'),
+    },
+    format: 'jwk',
+  });
+}
+
+describe("keys Go's TLS server refuses: the chain refused before any signature is checked", () => {
+  it.each<[string, () => KeyObject, string]>([
+    ['an RSA modulus over 8192 bits', () => rsaModulus(8200), 'RSA key larger than 8192 bits'],
+    [
+      'a curve Go does not parse',
+      () => generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).publicKey,
+      'unsupported elliptic curve',
+    ],
+  ])('%s, on any certificate sent, on the path or not', async (_name, key, reason) => {
+    const root = await mint({ name: 'root', ca: {} });
+    const leaf = await mint({ name: 'alice', issuer: root });
+    const extra = await withPublicKey(await mint({ name: 'x', issuer: root, ca: {} }), key(), root);
+    expect(workOf([leaf, extra], [root])).toEqual({
+      signatureChecks: 0,
+      certificatesRead: 0,
+      ok: false,
+    });
+    expect(verify([leaf, extra], [root])).toEqual(refused(reason));
+    expect(verify([await withPublicKey(leaf, key(), root)], [root])).toEqual(refused(reason));
+  });
+});
+
+describe('keys Go cannot verify with: never used to check a signature', () => {
   it.each<[string, () => KeyObject, string]>([
     [
       'an RSA exponent above 2^31 - 1',
@@ -426,42 +461,59 @@ describe('keys Go would not take: refused before any signature is checked', () =
         generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 0xffffffff }).publicKey,
       'RSA public exponent too large',
     ],
-    ['an RSA modulus over 8192 bits', () => rsaModulus(8200), 'RSA key larger than 8192 bits'],
+    ['an RSA exponent of 1', () => rsaExponent(1), 'invalid RSA public exponent'],
+    ['an even RSA exponent', () => rsaExponent(4), 'invalid RSA public exponent'],
     [
       'an RSA modulus under 1024 bits',
       () => generateKeyPairSync('rsa', { modulusLength: 512 }).publicKey,
       'RSA key smaller than 1024 bits',
     ],
     [
-      'a curve Go does not parse',
-      () => generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).publicKey,
-      'unsupported elliptic curve',
-    ],
-    [
       'a key type Go cannot verify with',
       () => generateKeyPairSync('x25519').publicKey,
       'unsupported public key algorithm',
     ],
-  ])('%s, on a certificate sent after the leaf or on the leaf', async (_name, key, reason) => {
-    const root = await mint({ name: 'root', ca: {} });
-    const leaf = await mint({ name: 'alice', issuer: root });
-    const sent = await withPublicKey(await mint({ name: 'x', issuer: root, ca: {} }), key(), root);
-    expect(workOf([leaf, sent], [root])).toEqual({
-      signatureChecks: 0,
-      certificatesRead: 0,
-      ok: false,
+  ])(
+    '%s: passed over as an issuer, harmless off the path, refused on the leaf',
+    async (_name, key, reason) => {
+      const root = await mint({ name: 'root', ca: {} });
+      const minted = await mint({ name: 'issuer', issuer: root, ca: {} });
+      const issuer = await withPublicKey(minted, key(), root);
+      // The leaf names it as its issuer: its key is never used.
+      const below = await mint({ name: 'alice', issuer: minted });
+      expect(workOf([below, issuer], [root])).toEqual({
+        signatureChecks: 0,
+        certificatesRead: 0,
+        ok: false,
+      });
+      // Sent beside a chain that does not need it.
+      const direct = await mint({ name: 'bob', issuer: root });
+      expect(verify([direct, issuer], [root]).ok).toBe(true);
+      // The leaf's own key: Go's handshake cannot verify the client's signature with it.
+      expect(verify([await withPublicKey(direct, key(), root)], [root])).toEqual(refused(reason));
+    },
+  );
+
+  it('a trusted root whose key Go cannot verify with vouches for no one', async () => {
+    const minted = await mint({ name: 'root', ca: {} });
+    const root = await resigned(minted, minted, (tbs) => {
+      tbs.subjectPublicKeyInfo = AsnConvert.parse(
+        rsaExponent(1).export({ type: 'spki', format: 'der' }),
+        SubjectPublicKeyInfo,
+      );
     });
-    expect(verify([leaf, sent], [root])).toEqual(refused(reason));
-    expect(verify([await withPublicKey(leaf, key(), root)], [root])).toEqual(refused(reason));
+    const leaf = await mint({ name: 'alice', issuer: minted });
+    expect(workOf([leaf], [root])).toEqual({ signatureChecks: 0, certificatesRead: 0, ok: false });
   });
 
   it.each<[string, () => KeyObject]>([
     ['RSA of 8192 bits', () => rsaModulus(8192)],
     ['RSA of 1024 bits', () => rsaModulus(1024)],
+    ['RSA with exponent 3', () => rsaExponent(3)],
     ['P-224', () => generateKeyPairSync('ec', { namedCurve: 'secp224r1' }).publicKey],
     ['P-521', () => generateKeyPairSync('ec', { namedCurve: 'secp521r1' }).publicKey],
     ['Ed25519', () => generateKeyPairSync('ed25519').publicKey],
-  ])('keys Go takes pass: %s', async (_name, key) => {
+  ])('keys Go takes pass on the leaf: %s', async (_name, key) => {
     const root = await mint({ name: 'root', ca: {} });
     const leaf = await withPublicKey(await mint({ name: 'alice', issuer: root }), key(), root);
     expect(verify([leaf], [root]).ok).toBe(true);

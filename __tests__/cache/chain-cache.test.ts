@@ -57,6 +57,21 @@ describe('cachedChainVerifier', () => {
     expect(calls).toHaveLength(2);
   });
 
+  it('the certificates after the leaf in another order: the same entry, a new leaf first: another', () => {
+    const { verify, calls } = counting();
+    const cached = cachedChainVerifier(verify, { bundleVersion: () => 1, now: () => 0 });
+    const [leaf, intermediate] = sending(...pemsOf(pki.certs.viaIntermediate.chain)) as [
+      Buffer,
+      Buffer,
+    ];
+    const extra = sending(pki.certs.admin.cert)[0] as Buffer;
+    cached([leaf, intermediate, extra], 0);
+    cached([leaf, extra, intermediate], 0);
+    expect(calls).toHaveLength(1);
+    cached([extra, leaf, intermediate], 0);
+    expect(calls).toHaveLength(2);
+  });
+
   it('verifies again when the CA bundle changes, and when the verdict runs out', () => {
     const { verify, calls } = counting(500);
     let version = 1;

@@ -6,7 +6,7 @@ import {
   type CertificateConstraints,
 } from './certificate-constraints.js';
 import { bySubject, ranked, sameEntity } from './issuer-candidates.js';
-import { publicKeyProblem } from './public-key-limits.js';
+import { refusedKey, unusableKey } from './public-key-limits.js';
 
 /** Extended key usage OIDs. */
 export const EKU_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
@@ -58,12 +58,14 @@ const chainWork = channel(CHAIN_WORK_CHANNEL);
  * carries policy mappings, policy constraints or inhibitAnyPolicy, or whose leaf carries policy
  * constraints, is refused, where Go would check the names and policies.
  *
- * The work is bounded whatever the client sends, as Go bounds it: every key the client sent
- * must be one Go takes (RSA of 1024 to 8192 bits with an exponent below 2^31, or P-224, P-256,
- * P-384, P-521 or Ed25519), so no signature check costs more than Go's would; certificates sent
- * twice count once, a chain never holds the same subject and key twice, at most 100 candidate issuers are
- * weighed (then the reason is that the limit was reached), each issuer/child signature is checked
- * at most once, and chains are at most 10 long.
+ * The work is bounded whatever the client sends, as Go bounds it: a chain with a key Go's TLS
+ * server refuses (an RSA modulus over 8192 bits, a curve it does not parse) is refused before
+ * any signature is checked, and so is a leaf whose key Go cannot verify with; a candidate issuer
+ * whose key Go cannot verify with (an RSA exponent above 2^31 - 1, say) is passed over, so no
+ * check costs more than Go's would; certificates sent twice count once, a chain never holds the
+ * same subject and key twice, at most 100 candidate issuers are weighed (then the reason is that
+ * the limit was reached), each issuer/child signature is checked at most once, and chains are at
+ * most 10 long.
  *
  * @example
  * const result = verifyClientChain(leaf, sentAfterLeaf, bundle.certificates, new Date());
@@ -109,6 +111,8 @@ class ChainSearch {
   private readonly intermediates: Map<string, X509Certificate[]>;
   /** Signature verdicts: parent → child → whether the parent's key signed the child. */
   private readonly signed = new Map<X509Certificate, Map<X509Certificate, boolean>>();
+  /** Whether Go could check a signature with each candidate's key (see {@link unusableKey}). */
+  private readonly usable = new Map<X509Certificate, boolean>();
 
   constructor(
     private readonly leaf: X509Certificate,
@@ -175,6 +179,16 @@ class ChainSearch {
     return version !== undefined && version < 3;
   }
 
+  /** Whether Go could check a signature with `parent`'s key, remembered for the search. */
+  private canVerify(parent: X509Certificate): boolean {
+    let usable = this.usable.get(parent);
+    if (usable === undefined) {
+      usable = unusableKey(parent) === undefined;
+      this.usable.set(parent, usable);
+    }
+    return usable;
+  }
+
   /** {@link constraintProblem} of a complete chain, reading through {@link constraints}. */
   private constraintProblem(chain: readonly X509Certificate[]): string | undefined {
     return constraintProblem(chain.map(this.constraints));
@@ -192,7 +206,7 @@ class ChainSearch {
    * is weighed against the cap; its signature is checked once.
    */
   private issues(parent: X509Certificate, child: X509Certificate, root: boolean): boolean {
-    if (!this.mayIssue(parent, root)) return false;
+    if (!this.mayIssue(parent, root) || !this.canVerify(parent)) return false;
     if (++this.weighed > MAX_CANDIDATES) {
       this.reason = LIMIT_REACHED;
       return false;
@@ -213,19 +227,19 @@ class ChainSearch {
 }
 
 /**
- * Why Go would refuse a key among the certificates the client sent, or `undefined`: each is
- * checked before any signature, as Go's TLS server parses them all (and refuses large RSA keys)
- * before it verifies the chain.
+ * Why Go's TLS server would refuse the certificates the client sent, or `undefined`: it parses
+ * them all (and refuses large RSA keys) before it verifies the chain, and the leaf's key must be
+ * one it verifies the handshake's signature with.
  */
 function sentKeyProblem(
   leaf: X509Certificate,
   intermediates: readonly X509Certificate[],
 ): string | undefined {
   for (const cert of [leaf, ...intermediates]) {
-    const problem = publicKeyProblem(cert);
+    const problem = refusedKey(cert);
     if (problem !== undefined) return problem;
   }
-  return undefined;
+  return unusableKey(leaf);
 }
 
 /** Why `cert` cannot stand in a client chain at `now`, or `undefined`. */

@@ -22,11 +22,13 @@ export function bySubject(
 }
 
 /**
- * The candidates named as `child`'s issuer in Go's order: first those whose subject key
- * identifier matches its authority key identifier, or where either is missing (what OpenSSL's
- * `checkIssued` accepts), then those where the two differ. OpenSSL refuses the last kind; Go
- * still tries them, so a CA re-issued with the same key and a new identifier keeps vouching for
- * what it signed before.
+ * The candidates named as `child`'s issuer, near Go's order: first those OpenSSL's
+ * `checkIssued` accepts (the key identifiers match, or one is missing), then the rest, whose
+ * identifiers differ (or which fail another of its checks). OpenSSL refuses the last kind; Go
+ * only tries them last, so a trusted root re-issued with the same key and a new identifier keeps
+ * vouching for what it signed before. (Go also puts matching identifiers before a missing one.)
+ * Node hands over only the intermediates OpenSSL links by `checkIssued`, so one re-issued that
+ * way never reaches this search.
  */
 export function ranked(
   candidates: readonly X509Certificate[] | undefined,

@@ -19,8 +19,8 @@ export interface ChainCacheOptions {
 
 /**
  * Wraps a client-certificate verifier with a bounded cache keyed by what the verdict depends on:
- * the certificates the client sent (a SHA-256 over their DER bytes, not the bytes themselves)
- * and the CA bundle's version. A client that opens many connections with one certificate (the
+ * the certificates the client sent (a SHA-256 over their DER bytes, not the bytes themselves;
+ * the leaf, then the others in any order) and the CA bundle's version. A client that opens many connections with one certificate (the
  * API server, a scraper) has its chain parsed and verified once, not once per connection; each
  * verdict is kept until its own `validUntil` (the chain's earliest expiry, or a refusal's
  * minute). A connection without a certificate goes straight to the verifier.
@@ -37,8 +37,13 @@ export function cachedChainVerifier<V extends object>(
   return (sent, now) => {
     if (sent.length === 0) return verify(sent, now);
     const hash = createHash('sha256');
-    // Each certificate's length goes before it, so no two chains hash alike.
-    for (const der of sent) hash.update(u32(der.length)).update(der);
+    // The leaf, then the others in one order whatever order they came in: a client cannot miss
+    // the cache by shuffling them. Each certificate's length goes before it, so no two sets hash
+    // alike.
+    const [leaf, ...others] = sent as [Buffer, ...Buffer[]];
+    for (const der of [leaf, ...others.sort(Buffer.compare)]) {
+      hash.update(u32(der.length)).update(der);
+    }
     const key = `${options.bundleVersion()}:${hash.digest('base64')}`;
     const known = cache.fresh(key);
     // The verdict's own end, on the caller's clock: the cache's TTL is counted from when it was
