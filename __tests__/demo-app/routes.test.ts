@@ -445,6 +445,7 @@ describe('/containerLogs/{namespace}/{pod}/{container}', () => {
     [`${path}?tailLines=`, 400, UNDECODABLE],
     [`${path}?sinceTime=2026-04-21`, 400, UNDECODABLE],
     [`${path}?sinceTime=2026-02-30T00:00:00Z`, 400, UNDECODABLE],
+    [`${path}?sinceTime=2026-04-21T09:00:00%2B25:00`, 400, UNDECODABLE],
     [`${path}?tailLines=-1`, 422, INVALID],
     [`${path}?sinceSeconds=0`, 422, INVALID],
     [`${path}?limitBytes=0`, 422, INVALID],
@@ -478,6 +479,7 @@ describe('/containerLogs/{namespace}/{pod}/{container}', () => {
     ['tailLines=2&tailLines=5', (body) => expect(lineCount(body)).toBe(2)],
     ['sinceTime=', (body, all) => expect(body).toBe(all)],
     ['sinceTime=2026-04-20T00:00:00.5-08:00', (body, all) => expect(body).toBe(all)],
+    ['sinceTime=2026-04-20T00:00:00,5%2B24:00', (body, all) => expect(body).toBe(all)],
     [
       // 09:30Z: the offset counts.
       'sinceTime=2026-04-21T10:30:00.000%2B01:00',
@@ -536,11 +538,8 @@ describe('streaming endpoints: canned answers, nothing executed', () => {
 
   it.each([
     [`/exec/default/ghost/nginx`, 404, 'pod does not exist'],
-    [
-      `/exec/${webPath}/00000000-0000-4000-a000-000000000000/nginx`,
-      500,
-      'container not found ("nginx")',
-    ],
+    [`/exec/${webPath}/nope`, 500, 'container not found ("nope")'],
+    [`/attach/${webPath}/nope`, 500, `container nope not found in pod ${web.name}_default`],
     [`/portForward/default/ghost`, 404, 'pod does not exist'],
     [`/portForward/${webPath}/00000000-0000-4000-a000-000000000000`, 404, 'pod not found'],
     [`/run/${webPath}/ghost`, 500, 'container not found ("ghost")'],
@@ -550,6 +549,13 @@ describe('streaming endpoints: canned answers, nothing executed', () => {
     const res = await request(app).post(path);
     expect(res.status).toBe(status);
     expect(res.text).toBe(body);
+  });
+
+  it("exec with a UID that is not the pod's: the runtime finds the pod by name, as the kubelet's does", async () => {
+    const res = await request(app).post(
+      `/exec/${webPath}/00000000-0000-4000-a000-000000000000/nginx`,
+    );
+    expect(res.status).toBe(200);
   });
 });
 

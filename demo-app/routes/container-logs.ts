@@ -78,7 +78,8 @@ interface LogOptions {
  * both `sinceSeconds` and `sinceTime`.
  */
 function readOptions(url: string): LogOptions | 'undecodable' | 'invalid' {
-  const query = new URLSearchParams(url.split('?')[1] ?? '');
+  const at = url.indexOf('?');
+  const query = new URLSearchParams(at < 0 ? '' : url.slice(at + 1));
   const tail = query.get('tail');
   if (tail) {
     if (tail === 'all') query.delete('tailLines');
@@ -124,25 +125,35 @@ function goInt64(text: string | null): number | undefined | null {
 
 /**
  * `metav1.Time`'s query form: empty (or `null`) is the zero time, else Go's
- * `time.Parse(time.RFC3339, …)`; `undefined` when absent, `null` when it fails.
+ * `time.Parse(time.RFC3339, …)`, which also takes a comma before the fraction and an offset of
+ * up to 24 hours and 60 minutes; `undefined` when absent, `null` when it fails.
  */
 function rfc3339(text: string | null): number | undefined | null {
   if (text === null) return undefined;
   if (text === '' || text === 'null') return GO_ZERO_TIME;
-  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.exec(
-    text,
-  );
+  const match =
+    /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?(?:Z|([+-])(\d{2}):(\d{2}))$/.exec(
+      text,
+    );
   if (!match) return null;
   const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0] = match
     .slice(1, 7)
     .map(Number);
+  const [fraction = '', sign, offsetHours = '0', offsetMinutes = '0'] = match.slice(7);
   const date = new Date(0);
   date.setUTCFullYear(year, month - 1, day);
-  const valid =
-    date.getUTCMonth() === month - 1 &&
-    date.getUTCDate() === day &&
-    hour < 24 &&
-    minute < 60 &&
-    second < 60;
-  return valid ? Date.parse(text) : null;
+  const dayValid = date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+  const offset = Number(offsetHours) * 60 + Number(offsetMinutes);
+  if (
+    !dayValid ||
+    hour > 23 ||
+    minute > 59 ||
+    second > 59 ||
+    Number(offsetHours) > 24 ||
+    Number(offsetMinutes) > 60
+  ) {
+    return null;
+  }
+  date.setUTCHours(hour, minute, second, Number(`0.${fraction || '0'}`) * 1000);
+  return date.getTime() - (sign === '-' ? -offset : offset) * 60_000;
 }

@@ -11,7 +11,8 @@ import { TEXT, notFound, send } from './http-answers.js';
 export function healthzRoutes(): Router {
   const router = express.Router();
   router.all('/healthz', (req, res) => {
-    const query = new URLSearchParams(req.originalUrl.split('?')[1] ?? '');
+    const at = req.originalUrl.indexOf('?');
+    const query = new URLSearchParams(at < 0 ? '' : req.originalUrl.slice(at + 1));
     const excluded = new Set(query.getAll('exclude'));
     const lines = HEALTHZ_CHECKS.map((check) =>
       excluded.delete(check) ? `[+]${check} excluded: ok` : `[+]${check} ok`,

@@ -35,16 +35,15 @@ export interface PodTarget {
 
 /**
  * Which handler asks: each words "not on this node" its own way. `logs` is containerLogs;
- * `streaming` is exec, attach and run, whose runtime answers 500 for a container it cannot find
- * (a pod UID that does not match included); `portForward` names no container; `checkpoint`
- * looks the container up in the pod's spec.
+ * `exec` (and run) and `attach` ask the runtime, which answers 500 for a container it cannot
+ * find and, given the pod's full name, never reads the UID in the path; `portForward` names no
+ * container and checks the UID; `checkpoint` looks the container up in the pod's spec.
  */
-export type LookupKind = 'logs' | 'streaming' | 'portForward' | 'checkpoint';
+export type LookupKind = 'logs' | 'exec' | 'attach' | 'portForward' | 'checkpoint';
 
 /**
  * The pod and container `params` name, or `undefined` once the kubelet's answer for a missing
- * one was written (go-restful's `WriteError`). `uid`, when the path carries one, must be the
- * pod's.
+ * one was written (go-restful's `WriteError`).
  */
 export function lookupPod(
   model: NodeModel,
@@ -59,14 +58,13 @@ export function lookupPod(
     sendRestfulError(res, 404, message);
     return undefined;
   }
-  const uidMatches = params.uid === undefined || params.uid === pod.uid;
   if (kind === 'portForward') {
-    if (uidMatches) return { pod, container: undefined };
+    if (params.uid === undefined || params.uid === pod.uid) return { pod, container: undefined };
     sendRestfulError(res, 404, 'pod not found');
     return undefined;
   }
   const name = params.container ?? '';
-  const container = uidMatches ? pod.containers.find((c) => c.name === name) : undefined;
+  const container = pod.containers.find((c) => c.name === name);
   if (container) return { pod, container };
   switch (kind) {
     case 'logs':
@@ -76,8 +74,11 @@ export function lookupPod(
         `container ${JSON.stringify(name)} not found in pod ${JSON.stringify(params.pod)}`,
       );
       break;
-    case 'streaming':
+    case 'exec':
       sendRestfulError(res, 500, `container not found (${JSON.stringify(name)})`);
+      break;
+    case 'attach':
+      sendRestfulError(res, 500, `container ${name} not found in pod ${pod.name}_${pod.namespace}`);
       break;
     case 'checkpoint':
       sendRestfulError(res, 404, `container ${name} does not exist`);

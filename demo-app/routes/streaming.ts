@@ -58,7 +58,7 @@ function answer(ctx: RouteContext, endpoint: StreamingEndpoint, req: Request, re
     ctx.model,
     res,
     params,
-    endpoint.kind === 'portForward' ? 'portForward' : 'streaming',
+    endpoint.kind === 'run' ? 'exec' : endpoint.kind,
   );
   if (!target) return;
   const where =
