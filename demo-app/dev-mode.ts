@@ -219,7 +219,7 @@ function instructions(input: {
     `curl --cacert ${q(files.ca)} ${url}`,
     '',
     '# admin may do everything, e.g. exec (simulated: nothing runs)',
-    `curl --cacert ${q(files.ca)} --cert ${q(join(dir, 'admin.crt'))} --key ${q(join(dir, 'admin.key'))} -X POST "${kubelet.url}/exec/default/${webPod}/nginx?command=date"`,
+    `curl --cacert ${q(files.ca)} --cert ${q(join(dir, 'admin.crt'))} --key ${q(join(dir, 'admin.key'))} -X POST "${kubelet.url}/exec/default/${webPod}/nginx?command=date&output=1"`,
     '',
     '# kubectl (contexts: alice, alice-token, bob, admin, anonymous)',
     kubectl('alice'),

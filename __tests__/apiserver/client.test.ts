@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { KubeConfig, RequestContext } from '@kubernetes/client-node';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
@@ -215,6 +216,43 @@ describe(`review client on client-node ${major}.x`, () => {
     expect(error).toMatchObject({ code: 'ERR_TOKEN_REVIEW_FAILED' });
     expect(inspect(error, { depth: 10 })).not.toContain(secret);
   });
+
+  it.each(['the port is closed', "the server's certificate is not from the kubeconfig's CA"])(
+    'keeps the connection failure as the cause when %s',
+    async (what) => {
+      const other = await createCA({ commonName: 'not the API server CA' });
+      // A port that was just free: nothing listens on it.
+      const probe = createServer();
+      await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+      const closedPort = (probe.address() as AddressInfo).port;
+      await new Promise<void>((resolve) => probe.close(() => resolve()));
+      const cluster = api.kubeConfig.getCurrentCluster();
+      const kubeConfig = new KubeConfig();
+      kubeConfig.loadFromOptions({
+        clusters: [
+          what === 'the port is closed'
+            ? { ...cluster, name: 'stand-in', server: `https://127.0.0.1:${closedPort}` }
+            : {
+                ...cluster,
+                name: 'stand-in',
+                caData: Buffer.from(other.cert).toString('base64'),
+                caFile: undefined,
+              },
+        ],
+        contexts: api.kubeConfig.contexts,
+        currentContext: api.kubeConfig.currentContext,
+        users: api.kubeConfig.users,
+      });
+      const error = await client({}, kubeConfig)
+        .tokenReview({ token: 'alice-token' })
+        .then(
+          () => undefined,
+          (failure: unknown) => failure as { code?: string; cause?: unknown },
+        );
+      expect(error?.code).toBe('ERR_TOKEN_REVIEW_FAILED');
+      expect(error?.cause).toBeInstanceOf(Error);
+    },
+  );
 
   it('fails on an answer cut short, without retrying it (as upstream: not a connection reset)', async () => {
     api.setFault({ type: 'reset', times: 1 });

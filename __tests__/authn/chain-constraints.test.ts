@@ -418,13 +418,16 @@ describe('key identifiers: Go ranks candidate issuers by them, and refuses none 
   });
 });
 
-/** An RSA public key of 2048 bits (all ones) with public exponent `e`. */
-function rsaExponent(e: number): KeyObject {
-  const exponent = Buffer.from(e.toString(16).padStart(2, '0'), 'hex');
+/** An RSA public key of 2048 bits (all ones, or ending in a 0 bit: `even`) with exponent `e`. */
+function rsaExponent(e: number | bigint, even = false): KeyObject {
+  const hex = e.toString(16);
+  const exponent = Buffer.from(hex.padStart(hex.length + (hex.length % 2), '0'), 'hex');
+  const n = Buffer.alloc(256, 0xff);
+  if (even) n[255] = 0xfe;
   return createPublicKey({
     key: {
       kty: 'RSA',
-      n: Buffer.alloc(256, 0xff).toString('base64url'),
+      n: n.toString('base64url'),
       e: exponent.toString('base64url'),
     },
     format: 'jwk',
@@ -434,6 +437,11 @@ function rsaExponent(e: number): KeyObject {
 describe("keys Go's TLS server refuses: the chain refused before any signature is checked", () => {
   it.each<[string, () => KeyObject, string]>([
     ['an RSA modulus over 8192 bits', () => rsaModulus(8200), 'RSA key larger than 8192 bits'],
+    [
+      'an RSA exponent past 64 bits',
+      () => rsaExponent(2n ** 63n + 1n),
+      'invalid RSA public exponent',
+    ],
     [
       'a curve Go does not parse',
       () => generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).publicKey,
@@ -463,6 +471,7 @@ describe('keys Go cannot verify with: never used to check a signature', () => {
     ],
     ['an RSA exponent of 1', () => rsaExponent(1), 'invalid RSA public exponent'],
     ['an even RSA exponent', () => rsaExponent(4), 'invalid RSA public exponent'],
+    ['an even RSA modulus', () => rsaExponent(65537, true), 'RSA modulus is even'],
     [
       'an RSA modulus under 1024 bits',
       () => generateKeyPairSync('rsa', { modulusLength: 512 }).publicKey,

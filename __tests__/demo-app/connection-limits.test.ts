@@ -108,7 +108,7 @@ describe('mock kubelet: connections without a request are closed', () => {
 describe('mock kubelet: an answer sent before the request body arrived closes the connection', () => {
   const post = (length: number | 'chunked'): string =>
     [
-      `POST /exec/default/${pod.name}/nginx?command=date HTTP/1.1`,
+      `POST /exec/default/${pod.name}/nginx?command=date&output=1 HTTP/1.1`,
       'Host: localhost',
       'Authorization: Bearer admin-token',
       length === 'chunked' ? 'Transfer-Encoding: chunked' : `Content-Length: ${length}`,
@@ -186,7 +186,7 @@ describe('mock kubelet: Expect: 100-continue', () => {
     const data = closed(socket);
     socket.write(
       [
-        `POST /exec/default/${pod.name}/nginx?command=date HTTP/1.1`,
+        `POST /exec/default/${pod.name}/nginx?command=date&output=1 HTTP/1.1`,
         'Host: localhost',
         ...(authorization ? [authorization] : []),
         'Content-Length: 1048576',

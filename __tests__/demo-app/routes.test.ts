@@ -497,13 +497,13 @@ describe('streaming endpoints: canned answers, nothing executed', () => {
   it.each([
     [
       'post',
-      `/exec/${webPath}/nginx?command=rm&command=-rf&command=/`,
+      `/exec/${webPath}/nginx?command=rm&command=-rf&command=/&output=1`,
       'exec is simulated: nothing was executed in container "nginx" of pod ' +
         webPath +
         ' (command: ["rm","-rf","/"])',
     ],
-    ['get', `/exec/${webPath}/nginx?command=ls`, 'nothing was executed'],
-    ['post', `/exec/${webPath}/${web.uid}/nginx`, 'nothing was executed'],
+    ['get', `/exec/${webPath}/nginx?command=ls&output=1`, 'nothing was executed'],
+    ['post', `/exec/${webPath}/${web.uid}/nginx?input=1`, 'nothing was executed'],
     [
       'post',
       `/run/${webPath}/nginx?cmd=ls%20-l`,
@@ -511,8 +511,8 @@ describe('streaming endpoints: canned answers, nothing executed', () => {
         webPath +
         ' (command: ["ls","-l"])',
     ],
-    ['post', `/attach/${webPath}/nginx`, 'no stream was attached'],
-    ['get', `/attach/${webPath}/${web.uid}/log-shipper`, 'no stream was attached'],
+    ['post', `/attach/${webPath}/nginx?output=1`, 'no stream was attached'],
+    ['get', `/attach/${webPath}/${web.uid}/log-shipper?error=1`, 'no stream was attached'],
     [
       'post',
       `/portForward/${webPath}?port=80`,
@@ -537,9 +537,19 @@ describe('streaming endpoints: canned answers, nothing executed', () => {
   });
 
   it.each([
-    [`/exec/default/ghost/nginx`, 404, 'pod does not exist'],
-    [`/exec/${webPath}/nope`, 500, 'container not found ("nope")'],
-    [`/attach/${webPath}/nope`, 500, `container nope not found in pod ${web.name}_default`],
+    [`/exec/default/ghost/nginx?output=1`, 404, 'pod does not exist'],
+    [`/exec/default/ghost/nginx`, 400, 'you must specify at least 1 of stdin, stdout, stderr'],
+    [
+      `/attach/${webPath}/nginx?tty=1&error=1`,
+      400,
+      'you must specify at least 1 of stdin, stdout, stderr',
+    ],
+    [`/exec/${webPath}/nope?output=1`, 500, 'container not found ("nope")'],
+    [
+      `/attach/${webPath}/nope?output=1`,
+      500,
+      `container nope not found in pod ${web.name}_default`,
+    ],
     [`/portForward/default/ghost`, 404, 'pod does not exist'],
     [`/portForward/${webPath}/00000000-0000-4000-a000-000000000000`, 404, 'pod not found'],
     [`/run/${webPath}/ghost`, 500, 'container not found ("ghost")'],
@@ -553,7 +563,7 @@ describe('streaming endpoints: canned answers, nothing executed', () => {
 
   it("exec with a UID that is not the pod's: the runtime finds the pod by name, as the kubelet's does", async () => {
     const res = await request(app).post(
-      `/exec/${webPath}/00000000-0000-4000-a000-000000000000/nginx`,
+      `/exec/${webPath}/00000000-0000-4000-a000-000000000000/nginx?output=1`,
     );
     expect(res.status).toBe(200);
   });

@@ -6,7 +6,7 @@
 import express from 'express';
 import type { Request, Response, Router } from 'express';
 import type { RouteContext } from './context.js';
-import { TEXT, onlyMethods, send } from './http-answers.js';
+import { TEXT, onlyMethods, send, sendRestfulError } from './http-answers.js';
 import { lookupPod, podParams } from './pod-lookup.js';
 
 interface StreamingEndpoint {
@@ -52,6 +52,11 @@ export function streamingRoutes(ctx: RouteContext): Router {
 }
 
 function answer(ctx: RouteContext, endpoint: StreamingEndpoint, req: Request, res: Response): void {
+  if ((endpoint.kind === 'exec' || endpoint.kind === 'attach') && !asksForAStream(req)) {
+    // remotecommand's NewOptions, which the kubelet runs before it looks the pod up.
+    sendRestfulError(res, 400, 'you must specify at least 1 of stdin, stdout, stderr');
+    return;
+  }
   const params = podParams(req);
   const { namespace, pod, container } = params;
   const target = lookupPod(
@@ -80,6 +85,17 @@ function answer(ctx: RouteContext, endpoint: StreamingEndpoint, req: Request, re
       break;
   }
   send(res, 200, TEXT, `${text}\n`);
+}
+
+/**
+ * Whether an exec or attach asks for stdin, stdout or stderr (`input`, `output`, `error` set to
+ * `1`); with a TTY, stderr is merged into stdout and does not count.
+ */
+function asksForAStream(req: Request): boolean {
+  const at = req.originalUrl.indexOf('?');
+  const query = new URLSearchParams(at < 0 ? '' : req.originalUrl.slice(at + 1));
+  const on = (name: string): boolean => query.get(name) === '1';
+  return on('input') || on('output') || (on('error') && !on('tty'));
 }
 
 /** A repeated query parameter (`?command=ls&command=-l`), or a space-separated `cmd` for /run. */

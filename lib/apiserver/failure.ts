@@ -97,8 +97,9 @@ export function classifyFailure(failure: ReviewFailure): FailureClass {
   return { retryable: false, unavailable: false };
 }
 
-/** TLS failures toward the API server: OpenSSL's verification codes and Node's own. */
-const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|EPROTO$|CERT_|UNABLE_TO_|SELF_SIGNED_|DEPTH_ZERO_)/;
+/** More failures of the connection: TLS (OpenSSL's verification codes, Node's own), HTTP parsing. */
+const CONNECTION_CODE =
+  /^(ERR_TLS_|ERR_SSL_|ERR_OSSL_|EPROTO$|CERT_|UNABLE_TO_|SELF_SIGNED_|DEPTH_ZERO_|INVALID_(CA|PURPOSE)$|HOSTNAME_MISMATCH$|PATH_LENGTH_EXCEEDED$|ERROR_IN_CERT_|UNSPECIFIED$|HPE_|ERR_SOCKET_CONNECTION_TIMEOUT$|ENETRESET$|EADDRNOTAVAIL$)/;
 
 /**
  * Whether `code` names a failure of the connection to the API server (a network or TLS error),
@@ -107,5 +108,5 @@ const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|EPROTO$|CERT_|UNABLE_TO_|SELF_SIGNED_|DEPT
  * plugin's arguments), and carries codes of its own (`ENOENT`, `ERR_HTTP_INVALID_HEADER_VALUE`).
  */
 export function isConnectionCode(code: string): boolean {
-  return NO_ANSWER_CODES.has(code) || code.startsWith('UND_ERR_') || TLS_CODE.test(code);
+  return NO_ANSWER_CODES.has(code) || code.startsWith('UND_ERR_') || CONNECTION_CODE.test(code);
 }
