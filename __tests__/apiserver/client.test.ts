@@ -4,7 +4,7 @@
  * `npm run test:matrix` and CI run it): answers, keep-alive, retries, timeouts and metrics.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { KubeConfig, RequestContext } from '@kubernetes/client-node';
+import { KubeConfig, RequestContext, type User } from '@kubernetes/client-node';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -28,6 +28,18 @@ const FAST_RETRY = { initialMs: 1, factor: 1, jitter: 0, attempts: 3 };
 let api: StandInApiServer;
 const clients: ReviewClient[] = [];
 const finished: [ReviewKind, string][] = [];
+
+/** A KubeConfig for the stand-in API server whose user is `user` (the cluster stays). */
+function withUser(user: User): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: api.kubeConfig.clusters,
+    contexts: api.kubeConfig.contexts,
+    currentContext: api.kubeConfig.currentContext,
+    users: [user],
+  });
+  return kubeConfig;
+}
 
 function client(options: ReviewClientOptions = {}, kubeConfig = api.kubeConfig): ReviewClient {
   const made = createReviewClient(kubeConfig, {
@@ -131,17 +143,11 @@ describe(`review client on client-node ${major}.x`, () => {
         args: [plugin],
         interactiveMode: 'Never',
       };
-      const kubeConfig = new KubeConfig();
-      kubeConfig.loadFromOptions({
-        clusters: api.kubeConfig.clusters,
-        contexts: api.kubeConfig.contexts,
-        currentContext: api.kubeConfig.currentContext,
-        users: [
-          form === 'exec'
-            ? { name: 'stand-in-caller', exec }
-            : { name: 'stand-in-caller', authProvider: { name: 'exec', config: { exec } } },
-        ],
-      });
+      const kubeConfig = withUser(
+        form === 'exec'
+          ? { name: 'stand-in-caller', exec }
+          : { name: 'stand-in-caller', authProvider: { name: 'exec', config: { exec } } },
+      );
       const stranger = await createCA({ commonName: 'not the API server CA' });
       const [trusted, untrusted] = await Promise.all([
         mintClientCert({ ca: api.authority, user: 'system:node:node-a' }),
@@ -166,13 +172,7 @@ describe(`review client on client-node ${major}.x`, () => {
   );
 
   it('never carries its own credential in an error: a token ending in a newline (client-node 1.x refuses to send it; 2.x trims it)', async () => {
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromOptions({
-      clusters: api.kubeConfig.clusters,
-      contexts: api.kubeConfig.contexts,
-      currentContext: api.kubeConfig.currentContext,
-      users: [{ name: 'stand-in-caller', token: `${api.callerToken}\n` }],
-    });
+    const kubeConfig = withUser({ name: 'stand-in-caller', token: `${api.callerToken}\n` });
     const outcome = await client({}, kubeConfig)
       .tokenReview({ token: 'alice-token' })
       .then(
@@ -190,22 +190,14 @@ describe(`review client on client-node ${major}.x`, () => {
 
   it("never carries an exec plugin's arguments in an error: a plugin that cannot start", async () => {
     const secret = 'oidc-client-secret-3f9d';
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromOptions({
-      clusters: api.kubeConfig.clusters,
-      contexts: api.kubeConfig.contexts,
-      currentContext: api.kubeConfig.currentContext,
-      users: [
-        {
-          name: 'stand-in-caller',
-          exec: {
-            apiVersion: 'client.authentication.k8s.io/v1',
-            command: join(mkdtempSync(join(tmpdir(), 'eka-exec-')), 'no-such-plugin'),
-            args: [`--oidc-client-secret=${secret}`],
-            interactiveMode: 'Never',
-          },
-        },
-      ],
+    const kubeConfig = withUser({
+      name: 'stand-in-caller',
+      exec: {
+        apiVersion: 'client.authentication.k8s.io/v1',
+        command: join(mkdtempSync(join(tmpdir(), 'eka-exec-')), 'no-such-plugin'),
+        args: [`--oidc-client-secret=${secret}`],
+        interactiveMode: 'Never',
+      },
     });
     const error = await client({}, kubeConfig)
       .tokenReview({ token: 'alice-token' })
