@@ -236,20 +236,14 @@ function toReviewFailed(
     );
   }
   const networkCode = errorCode(error);
-  if (networkCode === undefined || !isConnectionCode(networkCode)) {
-    // Not the connection's failure: an error thrown while the request was built, whose message
-    // or properties may hold what went into it (node-fetch quotes a header value it refuses,
-    // a spawn error keeps an exec plugin's arguments).
-    const reason = networkCode ?? (error instanceof Error ? error.name : 'unknown error');
-    return new ReviewFailedError(
-      code,
-      `${kind} failed: ${reason}`,
-      classifyFailure(networkCode === undefined ? {} : { networkCode }),
-    );
-  }
-  return new ReviewFailedError(code, `${kind} failed: ${networkCode}`, {
-    ...classifyFailure({ networkCode }),
-    cause: error,
+  const reason = networkCode ?? (error instanceof Error ? error.name : 'unknown error');
+  // Any other error was thrown while the request was built, and its message or properties may
+  // hold what went into it (node-fetch quotes a header value it refuses, a spawn error keeps an
+  // exec plugin's arguments): it is not kept.
+  const connectionFailed = networkCode !== undefined && isConnectionCode(networkCode);
+  return new ReviewFailedError(code, `${kind} failed: ${reason}`, {
+    ...classifyFailure(networkCode === undefined ? {} : { networkCode }),
+    cause: connectionFailed ? error : undefined,
   });
 }
 

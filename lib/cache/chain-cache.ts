@@ -20,10 +20,11 @@ export interface ChainCacheOptions {
 /**
  * Wraps a client-certificate verifier with a bounded cache keyed by what the verdict depends on:
  * the certificates the client sent (a SHA-256 over their DER bytes, not the bytes themselves;
- * the leaf, then the others in any order) and the CA bundle's version. A client that opens many connections with one certificate (the
- * API server, a scraper) has its chain parsed and verified once, not once per connection; each
- * verdict is kept until its own `validUntil` (the chain's earliest expiry, or a refusal's
- * minute). A connection without a certificate goes straight to the verifier.
+ * the leaf, then the others in any order) and the CA bundle's version. A client that opens many
+ * connections with one certificate (the API server, a scraper) has its chain parsed and verified
+ * once, not once per connection; each verdict is kept until its own `validUntil` (the chain's
+ * earliest expiry, or a refusal's minute). A connection without a certificate goes straight to
+ * the verifier.
  */
 export function cachedChainVerifier<V extends object>(
   verify: ChainVerifier<V>,
