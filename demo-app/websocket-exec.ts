@@ -37,28 +37,28 @@ export function serveWebSocketStreams(
     const muxAnswer = mux(req.method ?? 'GET', req.url ?? '/');
     // As the guard authorizes it: absolute-form targets (`GET http://node-a/exec/…`) included.
     const path = routedPath(req.url ?? '/') ?? '/';
-    if (muxAnswer) {
-      const took = `${(performance.now() - started).toFixed(1)}ms`;
+    /** One line per upgrade: who, and how it ended (an answer's status, refused, open). */
+    const logUpgrade = (user: string, outcome: string | number, at = performance.now()): void => {
+      const took = `${(at - started).toFixed(1)}ms`;
       log(
-        `${new Date().toISOString()} method=${logValue(req.method ?? '')} path=${logValue(path)} user=${quoted('-')} websocket=${muxAnswer.status} latency=${took}`,
+        `${new Date().toISOString()} method=${logValue(req.method ?? '')} path=${logValue(path)} user=${quoted(user)} websocket=${outcome} latency=${took}`,
       );
+    };
+    if (muxAnswer) {
+      logUpgrade('-', muxAnswer.status);
       return answer(socket, muxAnswer);
     }
     void guard(req, socket).then((allowed) => {
+      const decided = performance.now();
       const user = kubeUser(req)?.username ?? '-';
-      const took = `${(performance.now() - started).toFixed(1)}ms`;
       if (!allowed) {
-        log(
-          `${new Date().toISOString()} method=${logValue(req.method ?? '')} path=${logValue(path)} user=${quoted(user)} websocket=refused latency=${took}`,
-        );
+        logUpgrade(user, 'refused');
         return;
       }
       // As the kubelet: a path under an endpoint that no route serves is 404, after authorization.
       if (!STREAMING.test(path)) return answer(socket, NOT_FOUND);
       wss.handleUpgrade(req, socket, head, (ws) => {
-        log(
-          `${new Date().toISOString()} method=${logValue(req.method ?? '')} path=${logValue(path)} user=${quoted(user)} websocket=open latency=${took}`,
-        );
+        logUpgrade(user, 'open', decided);
         ws.send(
           `mock-kubelet: ${path.split('/')[1]} is simulated: nothing runs; messages are echoed`,
         );

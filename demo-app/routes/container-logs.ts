@@ -10,6 +10,7 @@ import { rfc3339Nano } from '../payloads/time-format.js';
 import type { RouteContext } from './context.js';
 import { TEXT, onlyMethods, send, sendRestfulError } from './http-answers.js';
 import { lookupPod, podParams } from './pod-lookup.js';
+import { goQuery } from './query.js';
 
 export function containerLogsRoutes(ctx: RouteContext): Router {
   const router = express.Router();
@@ -24,7 +25,7 @@ function serveContainerLog(ctx: RouteContext, req: Request, res: Response): void
   const { pod, container = '' } = params;
   // The kubelet's exact answers when the query does not decode into PodLogOptions, or does not
   // validate.
-  const options = readOptions(req.originalUrl);
+  const options = readOptions(goQuery(req));
   if (options === 'undecodable') {
     sendRestfulError(res, 400, '{"message": "Unable to decode query."}');
     return;
@@ -77,9 +78,7 @@ interface LogOptions {
  * Then its validation: no negative `tailLines`, `sinceSeconds` and `limitBytes` at least 1, not
  * both `sinceSeconds` and `sinceTime`.
  */
-function readOptions(url: string): LogOptions | 'undecodable' | 'invalid' {
-  const at = url.indexOf('?');
-  const query = new URLSearchParams(at < 0 ? '' : url.slice(at + 1));
+function readOptions(query: URLSearchParams): LogOptions | 'undecodable' | 'invalid' {
   const tail = query.get('tail');
   if (tail) {
     if (tail === 'all') query.delete('tailLines');

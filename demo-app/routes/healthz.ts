@@ -7,12 +7,12 @@ import express from 'express';
 import type { Router } from 'express';
 import { HEALTHZ_CHECKS } from '../payloads/sli-metrics.js';
 import { TEXT, notFound, send } from './http-answers.js';
+import { goQuery } from './query.js';
 
 export function healthzRoutes(): Router {
   const router = express.Router();
   router.all('/healthz', (req, res) => {
-    const at = req.originalUrl.indexOf('?');
-    const query = new URLSearchParams(at < 0 ? '' : req.originalUrl.slice(at + 1));
+    const query = goQuery(req);
     const excluded = new Set(query.getAll('exclude'));
     const lines = HEALTHZ_CHECKS.map((check) =>
       excluded.delete(check) ? `[+]${check} excluded: ok` : `[+]${check} ok`,

@@ -68,6 +68,6 @@ export function onlyMethods(...methods: string[]): RequestHandler {
       return;
     }
     res.setHeader('Allow', methods.join(', '));
-    send(res, 405, TEXT, '405: Method Not Allowed');
+    sendRestfulError(res, 405, '405: Method Not Allowed');
   };
 }

@@ -8,6 +8,7 @@ import type { Request, Response, Router } from 'express';
 import type { RouteContext } from './context.js';
 import { TEXT, onlyMethods, send, sendRestfulError } from './http-answers.js';
 import { lookupPod, podParams } from './pod-lookup.js';
+import { goQuery } from './query.js';
 
 interface StreamingEndpoint {
   kind: 'exec' | 'attach' | 'run' | 'portForward';
@@ -92,8 +93,7 @@ function answer(ctx: RouteContext, endpoint: StreamingEndpoint, req: Request, re
  * `1`); with a TTY, stderr is merged into stdout and does not count.
  */
 function asksForAStream(req: Request): boolean {
-  const at = req.originalUrl.indexOf('?');
-  const query = new URLSearchParams(at < 0 ? '' : req.originalUrl.slice(at + 1));
+  const query = goQuery(req);
   const on = (name: string): boolean => query.get(name) === '1';
   return on('input') || on('output') || (on('error') && !on('tty'));
 }
