@@ -44,7 +44,7 @@ describe('ConnectionVerdicts over real TLS connections', () => {
               return real();
             };
           }
-          const verdict = verdicts.get(socket, 1, Date.now(), () => {
+          const verdict = verdicts.get(socket, socket, 1, Date.now(), () => {
             verifications++;
             return { value: `${socket.getProtocol()} verdict`, validUntil: Infinity };
           });
@@ -116,12 +116,12 @@ describe('ConnectionVerdicts: what makes it verify again', () => {
       let verifications = 0;
       const socket = socketOf(protocol);
       const verify = () => ({ value: ++verifications, validUntil: Infinity });
-      verdicts.get(socket, 1, 0, verify);
-      verdicts.get(socket, 1, 0, verify);
+      verdicts.get(socket, socket, 1, 0, verify);
+      verdicts.get(socket, socket, 1, 0, verify);
       expect(verifications).toBe(1);
       socket.finished = Buffer.from('renegotiated handshake');
-      verdicts.get(socket, 1, 0, verify);
-      verdicts.get(socket, 1, 0, verify);
+      verdicts.get(socket, socket, 1, 0, verify);
+      verdicts.get(socket, socket, 1, 0, verify);
       expect(verifications).toBe(expected);
     },
   );
@@ -133,10 +133,10 @@ describe('ConnectionVerdicts: what makes it verify again', () => {
       let verifications = 0;
       const socket = socketOf(protocol);
       const verify = () => ({ value: ++verifications, validUntil: 100 });
-      expect(verdicts.get(socket, 1, 0, verify)).toBe(1);
-      expect(verdicts.get(socket, 1, 100, verify)).toBe(1);
-      expect(verdicts.get(socket, 2, 100, verify)).toBe(2);
-      expect(verdicts.get(socket, 2, 101, verify)).toBe(3);
+      expect(verdicts.get(socket, socket, 1, 0, verify)).toBe(1);
+      expect(verdicts.get(socket, socket, 1, 100, verify)).toBe(1);
+      expect(verdicts.get(socket, socket, 2, 100, verify)).toBe(2);
+      expect(verdicts.get(socket, socket, 2, 101, verify)).toBe(3);
     },
   );
 });

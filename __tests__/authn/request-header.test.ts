@@ -3,6 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { connect as h2connect, createSecureServer, type ClientHttp2Session } from 'node:http2';
 import { Agent, request as httpsRequest, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import {
   RequestHeaderAuthenticator,
   type RequestHeaderAuthenticatorOptions,
 } from '../../lib/authn/request-header.js';
+import type { AuthRequest } from '../../lib/contracts.js';
 import type { Logger } from '../../lib/logger.js';
 import {
   createCA,
@@ -312,28 +314,15 @@ describe('an untrusted certificate: headers ignored, refused (never anonymous), 
   );
 
   it('15 same-key CAs named like the front-proxy CA: refused after a bounded number of checks', async () => {
-    const first = await createCA({ commonName: 'front-proxy-ca' });
-    const rest = await Promise.all(
-      Array.from({ length: 14 }, () =>
-        createCA({ commonName: 'front-proxy-ca', keys: first.keys }),
-      ),
-    );
-    const flood = await mintClientCert({ ca: first, user: 'mallory', chain: [first, ...rest] });
-    registerSecrets(flood.key);
-    const checks: number[] = [];
-    const onWork = (message: unknown): void => {
-      checks.push((message as ChainWork).signatureChecks);
-    };
-    subscribe(CHAIN_WORK_CHANNEL, onWork);
-    try {
-      const seen = await send(['X-Remote-User: mallory'], { ...flood, cert: flood.chain });
+    const flood = await sameKeyFlood();
+    const work = await chainWork(async () => {
+      const seen = await send(['X-Remote-User: mallory'], flood);
       expect(seen.outcome).toEqual({
         kind: 'refused',
         reason: 'x509: certificate signed by unknown authority',
       });
-    } finally {
-      unsubscribe(CHAIN_WORK_CHANNEL, onWork);
-    }
+    });
+    const checks = work.map((w) => w.signatureChecks);
     // One verification: the leaf against the trusted CA and each CA sent, then each CA sent
     // against the trusted CA, whose key identifier differs (Go tries it still); the CAs sent are
     // one issuer to a chain, so none is tried above another.
@@ -347,6 +336,48 @@ describe('an untrusted certificate: headers ignored, refused (never anonymous), 
     expect(logged).toEqual([]);
   });
 });
+
+/**
+ * A chain of 15 CAs named like the front-proxy CA, all with one key, above mallory's
+ * certificate: refused, after many signature checks.
+ */
+async function sameKeyFlood(): Promise<IssuedCertificate> {
+  const first = await createCA({ commonName: 'front-proxy-ca' });
+  const rest = await Promise.all(
+    Array.from({ length: 14 }, () => createCA({ commonName: 'front-proxy-ca', keys: first.keys })),
+  );
+  const flood = await mintClientCert({ ca: first, user: 'mallory', chain: [first, ...rest] });
+  registerSecrets(flood.key);
+  return { ...flood, cert: flood.chain };
+}
+
+/** The work of each chain verification `run` caused. */
+async function chainWork(run: () => Promise<void>): Promise<ChainWork[]> {
+  const work: ChainWork[] = [];
+  const onWork = (message: unknown): void => {
+    work.push(message as ChainWork);
+  };
+  subscribe(CHAIN_WORK_CHANNEL, onWork);
+  try {
+    await run();
+  } finally {
+    unsubscribe(CHAIN_WORK_CHANNEL, onWork);
+  }
+  return work;
+}
+
+/** The body of one GET on `session` naming `user` in `X-Remote-User`. */
+function h2Body(session: ClientHttp2Session, user: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = session.request({ ':path': '/stats/summary', 'x-remote-user': user });
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (body += chunk));
+    req.on('end', () => resolve(body));
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 describe('per connection', () => {
   it('verifies the certificate once per connection and reads headers on every request', async () => {
@@ -429,6 +460,63 @@ describe('per connection', () => {
       settings.set(at({ usernameHeaders: ['X-Proxy-User'], allowedNames: ['someone-else'] })),
     ).toBe(false);
     expect(settings.version).toBe(3);
+  });
+
+  it('verifies a chain once for every connection that sends it, trusted or refused', async () => {
+    const flood = await sameKeyFlood();
+    const work = await chainWork(async () => {
+      for (let i = 0; i < 3; i++) {
+        expect((await send(['X-Remote-User: u'], certs.frontProxy)).outcome.kind).toBe('user');
+        expect((await send(['X-Remote-User: u'], flood)).outcome.kind).toBe('refused');
+      }
+    });
+    expect(work.map((w) => w.ok)).toEqual([true, false]);
+  });
+
+  it('over HTTP/2, verifies the certificate once per session, whatever the streams', async () => {
+    const flood = await sameKeyFlood();
+    const h2 = createSecureServer(
+      {
+        key: pki.serving.key,
+        cert: pki.serving.cert,
+        requestCert: true,
+        rejectUnauthorized: false,
+      },
+      (req, res) => {
+        const outcome = authenticator.authenticateRequest(req as unknown as AuthRequest);
+        res.end(outcome.kind === 'user' ? outcome.user.username : outcome.kind);
+      },
+    );
+    await new Promise<void>((resolve) => h2.listen(0, '127.0.0.1', resolve));
+    const { port } = h2.address() as AddressInfo;
+    const streams = async (cert: IssuedCertificate): Promise<string[]> => {
+      const session = h2connect(`https://127.0.0.1:${port}`, {
+        ca: pki.serving.cert,
+        servername: 'localhost',
+        cert: cert.cert,
+        key: cert.key,
+      });
+      const bodies: string[] = [];
+      try {
+        for (let i = 0; i < 4; i++) bodies.push(await h2Body(session, `user-${i}`));
+      } finally {
+        session.close();
+      }
+      return bodies;
+    };
+    try {
+      const seen: string[][] = [];
+      const work = await chainWork(async () => {
+        seen.push(await streams(certs.frontProxy), await streams(flood));
+      });
+      expect(seen).toEqual([
+        ['user-0', 'user-1', 'user-2', 'user-3'],
+        ['refused', 'refused', 'refused', 'refused'],
+      ]);
+      expect(work.map((w) => w.ok)).toEqual([true, false]);
+    } finally {
+      await new Promise<void>((resolve) => h2.close(() => resolve()));
+    }
   });
 
   it('logs an untrusted certificate’s identity headers once per connection', async () => {

@@ -71,23 +71,26 @@ interface Remembered<V> extends Verified<V> {
 }
 
 /**
- * One verdict per TLS connection: keep-alive clients send many requests on one, and the
- * certificate is verified for the first only — again when the CA bundle changes (its version),
- * the verdict's time runs out, or (below TLS 1.3) a renegotiation brings another handshake.
+ * One verdict per TLS connection: keep-alive clients send many requests on one (an HTTP/2 client
+ * many streams), and the certificate is verified for the first only — again when the CA bundle
+ * changes (its version), the verdict's time runs out, or (below TLS 1.3) a renegotiation brings
+ * another handshake.
  */
 export class ConnectionVerdicts<V> {
   private readonly remembered = new WeakMap<object, Remembered<V>>();
 
   /**
-   * The verdict for `socket`: remembered, or `verify(previous, socket, now)`'s, then remembered.
+   * The verdict for `connection` (see `connectionOf`), whose certificate `socket` shows:
+   * remembered, or `verify(previous, socket, now)`'s, then remembered.
    */
   get<S extends PeerSocket>(
+    connection: object,
     socket: S,
     bundleVersion: number,
     now: number,
     verify: (previous: V | undefined, socket: S, now: number) => Verified<V>,
   ): V {
-    const known = this.remembered.get(socket);
+    const known = this.remembered.get(connection);
     if (
       known &&
       known.bundleVersion === bundleVersion &&
@@ -99,7 +102,7 @@ export class ConnectionVerdicts<V> {
     const renegotiable = socket.getProtocol?.() !== 'TLSv1.3';
     const finished = renegotiable ? socket.getFinished?.() : undefined;
     const { value, validUntil } = verify(known?.value, socket, now);
-    this.remembered.set(socket, { value, validUntil, bundleVersion, finished, renegotiable });
+    this.remembered.set(connection, { value, validUntil, bundleVersion, finished, renegotiable });
     return value;
   }
 }

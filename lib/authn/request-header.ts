@@ -10,8 +10,9 @@ import {
   isPeerSocket,
   parseChain,
   refusalValidUntil,
-  type PeerSocket,
 } from './peer-certificate.js';
+import { cachedChainVerifier, type ChainVerifier } from '../cache/chain-cache.js';
+import { connectionOf } from './connection.js';
 import { markCredentialsRejected } from './rejection.js';
 import type { AuthnOutcome, AuthRequest, RequestAuthenticator, Verified } from '../contracts.js';
 import { NO_CREDENTIALS } from './request-authenticator.js';
@@ -19,16 +20,19 @@ import { parseSubject } from './subject.js';
 import { SessionChains } from './session-chains.js';
 import { invalidOption } from '../option-errors.js';
 import { allValues, extraValues, firstValue } from './header-values.js';
-import type {
-  RequestHeaderSettings,
-  RequestHeaderSettingsSource,
-} from './request-header-settings.js';
+import type { RequestHeaderSettingsSource } from './request-header-settings.js';
 import { checkOptions, type RequestHeaderAuthenticatorOptions } from './request-header-options.js';
 
 export type { RequestHeaderAuthenticatorOptions };
 
 /** What one connection's certificate says about the headers on its requests. */
 type Trust = { kind: 'none' } | { kind: 'trusted' } | { kind: 'refused'; reason: string };
+
+/** A certificate chain's trust, and whether the chain verified (the CN aside). */
+interface ChainTrust {
+  trust: Trust;
+  verified: boolean;
+}
 
 interface ConnectionTrust {
   trust: Trust;
@@ -50,8 +54,9 @@ interface ConnectionTrust {
  *   Without a user name header the request made no front-proxy attempt: the refusal then says
  *   `attempted: false`, and metrics do not count it as a front-proxy failure.
  *
- * The certificate is verified once per connection (again when the CA bundle changes or the chain
- * expires); headers are read on every request. Put it first, before `ClientCertStrategy`, as
+ * The certificate is verified once per connection (again when the CA bundle or the settings
+ * change, or the chain expires), and a verdict also serves later connections that send the same
+ * certificates; headers are read on every request. Put it first, before `ClientCertStrategy`, as
  * the API server does: were the front-proxy CA also in the client CA bundle, the client
  * certificate strategy would otherwise authenticate the proxy itself.
  *
@@ -75,6 +80,8 @@ export class FrontProxyAuthenticator implements RequestAuthenticator {
   private readonly logger: Required<Logger>;
   private readonly now: () => number;
   private readonly connections = new ConnectionVerdicts<ConnectionTrust>();
+  /** The chain's verification, cached by the certificates sent and the trust version. */
+  private readonly verifyChain: ChainVerifier<ChainTrust>;
   /** The intermediates of verified chains, for resumed TLS sessions (which show the leaf alone). */
   private readonly sessions = new SessionChains();
   /** The bundle and settings versions a connection's trust was last worked out with. */
@@ -97,6 +104,10 @@ export class FrontProxyAuthenticator implements RequestAuthenticator {
       throw invalidOption(
         'RequestHeaderAuthenticator: one of clientCAFile, clientCA or bundle is required (the front-proxy CA)',
       );
+    this.verifyChain = cachedChainVerifier((sent, now) => this.verify(sent, now), {
+      bundleVersion: () => this.trustVersion(),
+      now: this.now,
+    });
   }
 
   /** Stops watching the CA file. */
@@ -108,7 +119,7 @@ export class FrontProxyAuthenticator implements RequestAuthenticator {
   authenticateRequest(req: AuthRequest): AuthnOutcome {
     // One snapshot for the whole request, however the settings change meanwhile.
     const settings = this.settings.current;
-    const connection = this.trustFor(req.socket, settings);
+    const connection = this.trustFor(req);
     const { trust } = connection;
     if (trust.kind === 'none') return NO_CREDENTIALS;
     const lines = inboundHeaderLines(req);
@@ -146,12 +157,16 @@ export class FrontProxyAuthenticator implements RequestAuthenticator {
     return { kind: 'user', user: freezeUser(withAuthenticatedGroup(user)) };
   }
 
-  private trustFor(socket: unknown, settings: RequestHeaderSettings): ConnectionTrust {
+  private trustFor(req: AuthRequest): ConnectionTrust {
+    const { socket } = req;
     if (!isPeerSocket(socket)) return UNTRUSTED_NONE;
     const now = this.now();
-    return this.connections.get(socket, this.trustVersion(), now, (previous) => {
-      const { value, validUntil } = this.verify(socket, now, settings.allowedNames);
-      return { value: { trust: value, reported: previous?.reported ?? false }, validUntil };
+    const connection = connectionOf(req) ?? socket;
+    return this.connections.get(connection, socket, this.trustVersion(), now, (previous) => {
+      const sent = this.sessions.certificates(socket);
+      const { value, validUntil } = this.verifyChain(sent, now);
+      if (value.verified) this.sessions.remember(socket, sent);
+      return { value: { trust: value.trust, reported: previous?.reported ?? false }, validUntil };
     });
   }
 
@@ -169,39 +184,32 @@ export class FrontProxyAuthenticator implements RequestAuthenticator {
     return this.seen.trust;
   }
 
-  /** `x509request.Verifier`: the chain against the request-header CA, then the CN. */
-  private verify(
-    socket: PeerSocket,
-    now: number,
-    allowedNames: readonly string[],
-  ): Verified<Trust> {
-    const der = this.sessions.certificates(socket);
+  /**
+   * `x509request.Verifier`: the chain against the request-header CA, then the CN against the
+   * allowed names in force (their version is part of the cache's key).
+   */
+  private verify(der: readonly Buffer[], now: number): Verified<ChainTrust> {
     const sent = parseChain(der);
     const leaf = sent[0];
-    if (!leaf) return { value: { kind: 'none' }, validUntil: Infinity };
+    if (!leaf) return { value: { trust: { kind: 'none' }, verified: false }, validUntil: Infinity };
     const result = verifyClientChain(leaf, sent.slice(1), this.bundle.certificates, new Date(now));
     if (!result.ok) {
       return {
-        value: { kind: 'refused', reason: `x509: ${result.reason}` },
+        value: { trust: { kind: 'refused', reason: `x509: ${result.reason}` }, verified: false },
         validUntil: refusalValidUntil(leaf, now),
       };
     }
-    this.sessions.remember(socket, der);
     const validUntil = Math.min(...result.chain.map((c) => Date.parse(c.validTo)));
+    const { allowedNames } = this.settings.current;
     if (allowedNames.length > 0) {
       // Go's pkix.Name keeps the last CN of the subject.
       const commonName = parseSubject(leaf).commonNames.at(-1) ?? '';
       if (!allowedNames.includes(commonName)) {
-        return {
-          value: {
-            kind: 'refused',
-            reason: `x509: subject with cn=${escapeControlCharacters(commonName)} is not in the allowed list`,
-          },
-          validUntil,
-        };
+        const reason = `x509: subject with cn=${escapeControlCharacters(commonName)} is not in the allowed list`;
+        return { value: { trust: { kind: 'refused', reason }, verified: true }, validUntil };
       }
     }
-    return { value: { kind: 'trusted' }, validUntil };
+    return { value: { trust: { kind: 'trusted' }, verified: true }, validUntil };
   }
 }
 

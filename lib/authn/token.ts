@@ -14,6 +14,7 @@ import { levelled, type Logger } from '../logger.js';
 import type { KubeUser } from '../user.js';
 import { authenticatedGroupAdder } from './authenticated-group.js';
 import { authorizationHeader, parseBearerToken, removeAuthorizationHeader } from './bearer.js';
+import { connectionOf } from './connection.js';
 import { AuthenticatorStrategy } from './passport-strategy.js';
 import { markCredentialsRejected } from './rejection.js';
 import type {
@@ -160,15 +161,4 @@ export class TokenReviewAuthenticator implements RequestAuthenticator {
 /** The user a result names (final: the group adder under the cache made it so). */
 function userOf(result: TokenResult): KubeUser | undefined {
   return result.authenticated ? result.user : undefined;
-}
-
-/**
- * The connection `req` came on, for the token cache's per-connection key: the HTTP/2 session of
- * a compatibility request (whose `socket` is a new proxy for each stream), else the socket.
- */
-function connectionOf(req: AuthRequest): object | undefined {
-  const { session } = (req as { stream?: { session?: unknown } }).stream ?? {};
-  if (typeof session === 'object' && session !== null) return session;
-  const { socket } = req;
-  return typeof socket === 'object' && socket !== null ? socket : undefined;
 }

@@ -17,6 +17,7 @@ import type { AuthnOutcome, AuthRequest, RequestAuthenticator, Verified } from '
 import { NO_CREDENTIALS } from './request-authenticator.js';
 import { cachedChainVerifier, type ChainVerifier } from '../cache/chain-cache.js';
 import { SessionChains } from './session-chains.js';
+import { connectionOf } from './connection.js';
 import { invalidOption } from '../option-errors.js';
 
 /** The `extra` key the API server fills with a certificate's fingerprint. */
@@ -106,7 +107,7 @@ export class ClientCertAuthenticator implements RequestAuthenticator {
 
   /** The certificate's outcome for this request; synchronous (verified once per connection). */
   authenticateRequest(req: AuthRequest): AuthnOutcome {
-    const verdict = this.verdictFor(req.socket);
+    const verdict = this.verdictFor(req);
     if (verdict.kind === 'refused') {
       markCredentialsRejected(req, verdict.reason);
       this.logger.debug(`client certificate refused: ${verdict.reason}`);
@@ -114,10 +115,12 @@ export class ClientCertAuthenticator implements RequestAuthenticator {
     return verdict;
   }
 
-  private verdictFor(socket: unknown): Verdict {
+  private verdictFor(req: AuthRequest): Verdict {
+    const { socket } = req;
     if (!isPeerSocket(socket)) return NO_CREDENTIALS;
     const now = this.now();
-    return this.verdicts.get(socket, this.bundle.version, now, this.verifyConnection);
+    const connection = connectionOf(req) ?? socket;
+    return this.verdicts.get(connection, socket, this.bundle.version, now, this.verifyConnection);
   }
 
   /** What the per-connection cache calls when it has no verdict it can use for a connection. */
