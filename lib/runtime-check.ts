@@ -9,15 +9,18 @@ export function runtimeProblem(
   nodeVersion: string,
   clientNodeVersion: string | undefined,
 ): string | undefined {
+  const [nodeMajor = 0, nodeMinor = 0] = numbers(nodeVersion);
+  const runsTwo = nodeMajor > 22 || (nodeMajor === 22 && nodeMinor >= 19);
+  // The major that works on this Node.js: npm's default (2.x) needs 22.19.
+  const install = runsTwo ? '@kubernetes/client-node@2' : '@kubernetes/client-node@1';
   if (clientNodeVersion === undefined) {
-    return 'express-kubelet-auth needs its peer dependency @kubernetes/client-node, which is not installed: run `npm install @kubernetes/client-node` (on Node.js 20: `@kubernetes/client-node@1`).';
+    return `express-kubelet-auth needs its peer dependency @kubernetes/client-node, which is not installed: run \`npm install ${install}\` (the version for Node.js ${nodeVersion}).`;
   }
   const [clientMajor = 0, clientMinor = 0] = numbers(clientNodeVersion);
   if (clientMajor < 1 || (clientMajor === 1 && clientMinor < 4) || clientMajor > 2) {
-    return `express-kubelet-auth works with @kubernetes/client-node 1.4 or newer 1.x, or 2.x; ${clientNodeVersion} is installed: run \`npm install @kubernetes/client-node@2\` (on Node.js 20: \`@kubernetes/client-node@1\`).`;
+    return `express-kubelet-auth works with @kubernetes/client-node 1.4 or newer 1.x, or 2.x; ${clientNodeVersion} is installed: run \`npm install ${install}\` (the version for Node.js ${nodeVersion}).`;
   }
-  const [nodeMajor = 0, nodeMinor = 0] = numbers(nodeVersion);
-  if (clientMajor === 2 && (nodeMajor < 22 || (nodeMajor === 22 && nodeMinor < 19))) {
+  if (clientMajor === 2 && !runsTwo) {
     return `@kubernetes/client-node ${clientNodeVersion} needs Node.js 22.19 or newer, and this is Node.js ${nodeVersion}: run \`npm install @kubernetes/client-node@1\`, or move to Node.js 22.19+ or 24.`;
   }
   return undefined;
