@@ -104,12 +104,12 @@ describe('resolveKubeletAuthConfig', () => {
     [
       'typo with a hint',
       { nodeName: 'n', authentication: { anonymous: { enable: true } } },
-      /^authentication\.anonymous\.enable: unknown option \(did you mean authentication\.anonymous\.enabled\?\)/,
+      /^authentication\.anonymous: unknown option "enable" \(did you mean "enabled"\?\)$/,
     ],
     [
       'top-level typo',
       { nodeName: 'n', kubeconfig: {} },
-      /^kubeconfig: unknown option \(did you mean kubeConfig\?\)/,
+      /^kubeletAuth: unknown option "kubeconfig" \(did you mean "kubeConfig"\?\)$/,
     ],
     ['bad cacheSize', { nodeName: 'n', cacheSize: 0 }, /^cacheSize: /],
     ['zero timeout', { nodeName: 'n', timeout: 0 }, /^timeout: /],

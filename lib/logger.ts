@@ -1,5 +1,6 @@
 import { escapeControlCharacters } from './control-characters.js';
 import { KubeletAuthError } from './errors.js';
+import { checkKnownKeys } from './option-errors.js';
 
 /** A logger's levels, from the most to the least severe. */
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -74,6 +75,7 @@ export interface StderrLoggerOptions {
  * @example kubeletAuth({ nodeName, kubeConfig, logger: createStderrLogger({ level: 'debug' }) })
  */
 export function createStderrLogger(options: StderrLoggerOptions = {}): Required<Logger> {
+  checkKnownKeys('createStderrLogger', options, ['level']);
   const line = (level: LogLevel) => (message: string) => {
     process.stderr.write(`express-kubelet-auth: ${level}: ${escapeControlCharacters(message)}\n`);
   };

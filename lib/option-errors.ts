@@ -32,6 +32,17 @@ export function checkKnownKeys(
 }
 
 /**
+ * The option names of an options interface `T`, for {@link checkKnownKeys}, written as an object
+ * of `true`s so that the compiler holds the list to the interface: a name missing or extra fails
+ * to compile.
+ *
+ * @example const NAMES = optionNames<StderrLoggerOptions>({ level: true });
+ */
+export function optionNames<T>(names: Record<keyof T, true>): readonly string[] {
+  return Object.keys(names);
+}
+
+/**
  * The candidate `word` most likely misspells: the same word in another case, or one at most two
  * edits away (the nearest). Undefined when none is that close.
  */

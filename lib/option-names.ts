@@ -1,4 +1,4 @@
-import { closest, invalidOption } from './option-errors.js';
+import { checkKnownKeys } from './option-errors.js';
 
 /** The option names `kubeletAuth` knows, by the path of the object that holds them. */
 const KNOWN: Record<string, readonly string[]> = {
@@ -49,20 +49,15 @@ const KNOWN: Record<string, readonly string[]> = {
  * above) that is not known, with the closest known name as a hint: typos fail loudly.
  */
 export function checkOptionNames(options: object): void {
-  checkKnownKeys(options, '');
+  checkWithin(options, '');
 }
 
-function checkKnownKeys(value: object, path: string): void {
+function checkWithin(value: object, path: string): void {
   const known = KNOWN[path];
   if (!known) return;
+  checkKnownKeys(path || 'kubeletAuth', value, known);
   for (const [key, child] of Object.entries(value)) {
     const name = path ? `${path}.${key}` : key;
-    if (!known.includes(key)) {
-      const hint = closest(key, known);
-      throw invalidOption(
-        `${name}: unknown option${hint ? ` (did you mean ${path ? `${path}.` : ''}${hint}?)` : ''}`,
-      );
-    }
-    if (typeof child === 'object' && child !== null && KNOWN[name]) checkKnownKeys(child, name);
+    if (typeof child === 'object' && child !== null && KNOWN[name]) checkWithin(child, name);
   }
 }

@@ -168,6 +168,6 @@ describe('kubeletAuth authentication.oidc', () => {
         nodeName: 'node-a',
         authentication: { oidcc: base } as never,
       }),
-    ).toThrow('authentication.oidcc: unknown option (did you mean authentication.oidc?)');
+    ).toThrow('authentication: unknown option "oidcc" (did you mean "oidc"?)');
   });
 });

@@ -228,7 +228,7 @@ describe('kubeletAuth: clusterAuthentication options', () => {
   it.each([
     [
       { tolerateLookupFailur: true },
-      'authentication.clusterAuthentication.tolerateLookupFailur: unknown option (did you mean authentication.clusterAuthentication.tolerateLookupFailure?)',
+      'authentication.clusterAuthentication: unknown option "tolerateLookupFailur" (did you mean "tolerateLookupFailure"?)',
     ],
     [
       'yes',

@@ -25,7 +25,8 @@ import type {
   TokenReviewSpec,
   TokenReviewStatus,
 } from './reviews.js';
-import { invalidOption } from '../option-errors.js';
+import { checkKnownKeys, invalidOption, optionNames } from '../option-errors.js';
+import { checkKubeConfig } from './kube-config.js';
 
 /** Options of {@link createReviewClient}. */
 export interface ReviewClientOptions {
@@ -42,6 +43,13 @@ export interface ReviewClientOptions {
   metrics?: AuthMetrics;
 }
 
+const REVIEW_CLIENT_OPTIONS = optionNames<ReviewClientOptions>({
+  timeoutMs: true,
+  backoff: true,
+  maxConcurrent: true,
+  metrics: true,
+});
+
 /**
  * The package's one edge to the API server: TokenReview and SubjectAccessReview through
  * `@kubernetes/client-node`, with a deadline per review and upstream's retry policy. Failures
@@ -53,6 +61,8 @@ export function createReviewClient(
   kubeConfig: KubeConfig,
   options: ReviewClientOptions = {},
 ): ReviewClient {
+  checkKubeConfig(kubeConfig, 'createReviewClient');
+  checkKnownKeys('createReviewClient', options, REVIEW_CLIENT_OPTIONS);
   const timeoutMs = options.timeoutMs ?? DEFAULT_REVIEW_TIMEOUT_MS;
   const backoff = options.backoff ?? DEFAULT_RETRY_BACKOFF;
   const maxConcurrent = options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT_REVIEWS;

@@ -1,5 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeletAuthError } from '../errors.js';
+import { invalidOption } from '../option-errors.js';
 import { requireClientNode } from './client-node.js';
 
 /**
@@ -9,6 +10,7 @@ import { requireClientNode } from './client-node.js';
  * start-up error here, because an auth layer must not quietly talk to an unauthenticated port.
  */
 export function resolveKubeConfig(given: KubeConfig | undefined, needs: string): KubeConfig {
+  if (given !== undefined) checkKubeConfig(given, 'kubeConfig');
   const kubeConfig = given ?? loadDefault();
   const cluster = kubeConfig.getCurrentCluster();
   if (!cluster || !cluster.server || (given === undefined && isClientNodeFallback(kubeConfig))) {
@@ -18,6 +20,25 @@ export function resolveKubeConfig(given: KubeConfig | undefined, needs: string):
     );
   }
   return kubeConfig;
+}
+
+/**
+ * Throws `ERR_INVALID_OPTION` unless `value` looks like client-node's `KubeConfig` (a path or the
+ * YAML text is a common mistake: load it with `kubeConfig.loadFromFile()` first).
+ */
+export function checkKubeConfig(value: unknown, where: string): void {
+  const methods = value as Partial<Record<'getCurrentCluster' | 'makeApiClient', unknown>> | null;
+  if (
+    typeof methods !== 'object' ||
+    methods === null ||
+    typeof methods.getCurrentCluster !== 'function' ||
+    typeof methods.makeApiClient !== 'function'
+  ) {
+    const got = value === null ? 'null' : typeof value;
+    throw invalidOption(
+      `${where}: expected a KubeConfig from @kubernetes/client-node, got ${got} (for a file, use new KubeConfig() and loadFromFile(path))`,
+    );
+  }
 }
 
 function loadDefault(): KubeConfig {

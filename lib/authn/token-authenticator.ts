@@ -1,6 +1,7 @@
 import { KubeletAuthError } from '../errors.js';
 import type { ReviewClient } from '../apiserver/reviews.js';
 import type { KubeUser, TokenAuthenticator, TokenResult } from '../contracts.js';
+import { checkKnownKeys } from '../option-errors.js';
 
 /** Options of {@link webhookTokenAuthenticator}. */
 export interface WebhookTokenAuthenticatorOptions {
@@ -18,6 +19,7 @@ export function webhookTokenAuthenticator(
   client: ReviewClient,
   options: WebhookTokenAuthenticatorOptions = {},
 ): TokenAuthenticator {
+  checkKnownKeys('webhookTokenAuthenticator', options, ['audiences']);
   const audiences =
     options.audiences && options.audiences.length > 0 ? [...options.audiences] : undefined;
   return {

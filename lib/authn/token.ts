@@ -26,6 +26,7 @@ import type {
 } from '../contracts.js';
 import { NO_CREDENTIALS } from './request-authenticator.js';
 import { webhookTokenAuthenticator } from './token-authenticator.js';
+import { checkKnownKeys, optionNames } from '../option-errors.js';
 
 /** Options of {@link TokenReviewStrategy}. */
 export interface TokenReviewStrategyOptions {
@@ -59,6 +60,19 @@ export interface TokenReviewStrategyOptions {
   metrics?: AuthMetrics;
 }
 
+const TOKEN_REVIEW_OPTIONS = optionNames<TokenReviewStrategyOptions>({
+  kubeConfig: true,
+  cacheTTL: true,
+  cacheSize: true,
+  audiences: true,
+  timeout: true,
+  authenticator: true,
+  reviewClient: true,
+  logger: true,
+  staleIfError: true,
+  metrics: true,
+});
+
 /**
  * A passport strategy, name `'kube-token'`, for `Authorization: Bearer` tokens checked with the
  * API server's TokenReview, with the kubelet's header parsing (`bearer` in any case, one space,
@@ -80,6 +94,7 @@ export class TokenReviewAuthenticator implements RequestAuthenticator {
   private readonly logger: Required<Logger>;
 
   constructor(options: TokenReviewStrategyOptions = {}) {
+    checkKnownKeys('TokenReviewStrategy', options, TOKEN_REVIEW_OPTIONS);
     const reviews =
       options.authenticator ??
       webhookTokenAuthenticator(

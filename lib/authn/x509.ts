@@ -18,7 +18,7 @@ import { NO_CREDENTIALS } from './request-authenticator.js';
 import { cachedChainVerifier, type ChainVerifier } from '../cache/chain-cache.js';
 import { SessionChains } from './session-chains.js';
 import { connectionOf } from './connection.js';
-import { invalidOption } from '../option-errors.js';
+import { checkKnownKeys, invalidOption, optionNames } from '../option-errors.js';
 
 /** The `extra` key the API server fills with a certificate's fingerprint. */
 export const CREDENTIAL_ID_EXTRA = 'authentication.kubernetes.io/credential-id';
@@ -42,6 +42,15 @@ export interface ClientCertStrategyOptions {
    */
   cacheSize?: number;
 }
+
+const CLIENT_CERT_OPTIONS = optionNames<ClientCertStrategyOptions>({
+  clientCAFile: true,
+  clientCA: true,
+  bundle: true,
+  logger: true,
+  now: true,
+  cacheSize: true,
+});
 
 /** The outcome for one TLS connection's certificate. */
 type Verdict =
@@ -79,6 +88,7 @@ export class ClientCertAuthenticator implements RequestAuthenticator {
   private readonly sessions: SessionChains;
 
   constructor(options: ClientCertStrategyOptions) {
+    checkKnownKeys('ClientCertStrategy', options ?? {}, CLIENT_CERT_OPTIONS);
     if (options.bundle) this.bundle = options.bundle;
     else if (options.clientCAFile)
       this.bundle = CABundle.fromFile(options.clientCAFile, { logger: options.logger });

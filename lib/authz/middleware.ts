@@ -6,7 +6,7 @@ import { notifier, refusalEvent } from './decision-event.js';
 import { kubeletAttributes } from './kubelet-attributes.js';
 import { requestAuthorization } from './request-authorization.js';
 import { refusedPath, requestPath } from './request-path.js';
-import { invalidOption } from '../option-errors.js';
+import { checkKnownKeys, invalidOption, optionNames } from '../option-errors.js';
 
 /** Options of {@link kubeletAuthz}. */
 export interface KubeletAuthzOptions {
@@ -24,6 +24,15 @@ export interface KubeletAuthzOptions {
   onDecision?: DecisionListener;
 }
 
+const KUBELET_AUTHZ_OPTIONS = optionNames<KubeletAuthzOptions>({
+  authorizer: true,
+  nodeName: true,
+  fineGrained: true,
+  attributes: true,
+  logger: true,
+  onDecision: true,
+});
+
 /**
  * Authorizes each request as the kubelet does, after authentication put a `KubeUser` on
  * `req.user`: derive the attribute records (verb from the method, `nodes/<subresource>` from the
@@ -36,6 +45,7 @@ export interface KubeletAuthzOptions {
  * @example app.use(kubeletAuthz({ nodeName: 'node-a', authorizer: webhookAuthorizer({ kubeConfig }) }));
  */
 export function kubeletAuthz(options: KubeletAuthzOptions): Middleware {
+  checkKnownKeys('kubeletAuthz', options ?? {}, KUBELET_AUTHZ_OPTIONS);
   const { authorizer } = options;
   if (!authorizer || typeof authorizer.authorize !== 'function') {
     throw invalidOption(

@@ -13,6 +13,7 @@ import type { Logger } from '../logger.js';
 import type { AuthMetrics } from '../metrics/observer.js';
 import type { Authorizer } from '../contracts.js';
 import { subjectAccessReviewAuthorizer } from './subject-access-review.js';
+import { checkKnownKeys, optionNames } from '../option-errors.js';
 
 /** Options of {@link webhookAuthorizer}. */
 export interface WebhookAuthorizerOptions {
@@ -41,6 +42,18 @@ export interface WebhookAuthorizerOptions {
   metrics?: AuthMetrics;
 }
 
+const WEBHOOK_AUTHORIZER_OPTIONS = optionNames<WebhookAuthorizerOptions>({
+  kubeConfig: true,
+  reviewClient: true,
+  cacheAuthorizedTTL: true,
+  cacheUnauthorizedTTL: true,
+  cacheSize: true,
+  timeout: true,
+  staleIfError: true,
+  logger: true,
+  metrics: true,
+});
+
 /**
  * The kubelet's `Webhook` authorization mode: SubjectAccessReview, cached with the kubelet's
  * TTLs — `cachedAuthorizer(subjectAccessReviewAuthorizer(client), …)`.
@@ -48,6 +61,7 @@ export interface WebhookAuthorizerOptions {
  * @example kubeletAuthz({ nodeName: 'node-a', authorizer: webhookAuthorizer({ kubeConfig }) })
  */
 export function webhookAuthorizer(options: WebhookAuthorizerOptions = {}): Authorizer {
+  checkKnownKeys('webhookAuthorizer', options, WEBHOOK_AUTHORIZER_OPTIONS);
   const client =
     options.reviewClient ??
     createReviewClient(resolveKubeConfig(options.kubeConfig, 'webhook authorization'), {

@@ -8,6 +8,7 @@ import type { Logger } from '../logger.js';
 import { isDeeplyFrozen, isFrozenPlainObject } from '../user.js';
 import type { AuthMetrics } from '../metrics/observer.js';
 import { AnswerCache } from './answer-cache.js';
+import { checkKnownKeys, optionNames } from '../option-errors.js';
 
 /** Options of {@link cachedAuthorizer}. */
 export interface DecisionCacheOptions {
@@ -34,6 +35,16 @@ export interface DecisionCacheOptions {
   now?: () => number;
 }
 
+const DECISION_CACHE_OPTIONS = optionNames<DecisionCacheOptions>({
+  authorizedTtlMs: true,
+  unauthorizedTtlMs: true,
+  maxEntries: true,
+  staleIfErrorMs: true,
+  logger: true,
+  metrics: true,
+  now: true,
+});
+
 /**
  * Upstream does not cache a request whose requester-controlled fields add up to this many
  * characters (a huge path must not pin memory), and neither does this cache.
@@ -48,6 +59,7 @@ const MAX_CACHEABLE_SIZE = 10_000;
  * attribute, so no decision serves another user.
  */
 export function cachedAuthorizer(inner: Authorizer, options: DecisionCacheOptions): Authorizer {
+  checkKnownKeys('cachedAuthorizer', options, DECISION_CACHE_OPTIONS);
   const answers = new AnswerCache<AuthorizationResult>('authorization', options);
 
   /**

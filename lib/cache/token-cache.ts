@@ -5,6 +5,7 @@ import type { AuthMetrics } from '../metrics/observer.js';
 import { AnswerCache } from './answer-cache.js';
 import { perConnectionKeys } from './connection-keys.js';
 import { u32 } from './u32.js';
+import { checkKnownKeys, optionNames } from '../option-errors.js';
 
 /** Options of {@link cachedTokenAuthenticator}. */
 export interface TokenCacheOptions {
@@ -31,6 +32,16 @@ export interface TokenCacheOptions {
   now?: () => number;
 }
 
+const TOKEN_CACHE_OPTIONS = optionNames<TokenCacheOptions>({
+  ttlMs: true,
+  failureTtlMs: true,
+  maxEntries: true,
+  staleIfErrorMs: true,
+  logger: true,
+  metrics: true,
+  now: true,
+});
+
 /**
  * Wraps a token authenticator with a bounded, expiring cache and coalescing, as the API server's
  * token cache does: results (positive and negative) are kept for their TTL, errors never (an
@@ -44,6 +55,7 @@ export function cachedTokenAuthenticator(
   inner: TokenAuthenticator,
   options: TokenCacheOptions,
 ): TokenAuthenticator {
+  checkKnownKeys('cachedTokenAuthenticator', options, TOKEN_CACHE_OPTIONS);
   const { ttlMs } = options;
   const failureTtlMs = options.failureTtlMs ?? ttlMs;
   const keyOf = tokenKeyFunction(randomBytes(32), inner.audiences ?? []);

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthRequest, Middleware } from '../contracts.js';
 import { appendHeaderLines, linesOf, removeHeadersWhere } from '../headers.js';
 import { levelled, type Logger } from '../logger.js';
-import { invalidOption } from '../option-errors.js';
+import { checkKnownKeys, invalidOption, optionNames } from '../option-errors.js';
 import { writeText } from '../responses.js';
 import { kubeUser, type KubeUser } from '../user.js';
 import { encodeExtraHeaderKey } from './extra-key.js';
@@ -29,6 +29,12 @@ export interface IdentityHeadersOptions {
   /** Where a user that cannot be written as headers is reported. Default: standard error. */
   logger?: Logger;
 }
+
+const IDENTITY_HEADERS_OPTIONS = optionNames<IdentityHeadersOptions>({
+  headers: true,
+  set: true,
+  logger: true,
+});
 
 /**
  * Removes every inbound identity header (`X-Remote-User`, `X-Remote-Uid`, `X-Remote-Group`,
@@ -113,6 +119,7 @@ export function identityRewrite(
   if (typeof options !== 'object' || options === null) {
     throw invalidOption(`${caller}: options must be an object`);
   }
+  checkKnownKeys(caller, options, IDENTITY_HEADERS_OPTIONS);
   const names = resolveIdentityHeaderNames(options.headers, `${caller}: headers`);
   const set = options.set ?? true;
   if (typeof set !== 'boolean') {
