@@ -12,7 +12,7 @@ import {
   KUBELET_CONFIGURATION_DEFAULTS,
 } from './defaults.js';
 import type { KubeletAuthOptions, KubeletRequestHeader } from './options.js';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import type { ReviewClient } from './apiserver/reviews.js';
 import type { StaticRule } from './authz/static-rules.js';
 import type { IdentityHeaderNames } from './identity/identity-headers.js';

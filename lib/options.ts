@@ -1,4 +1,4 @@
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import type { ReviewClient } from './apiserver/reviews.js';
 import type { Duration } from './duration.js';
 import type { Logger } from './logger.js';

@@ -159,35 +159,39 @@ const user: auth.KubeUser = { username: 'u', groups: [] };
 const decision: parts.Decision = 'NoOpinion';
 export const used = [auth.kubeletAuth, kubelet.kubeletVerb('GET'), parts.alwaysDeny, testing.startApiServer, user, decision];\n`,
     );
-    writeFileSync(
-      join(consumer, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          module: 'nodenext',
-          moduleResolution: 'nodenext',
-          target: 'es2022',
-          strict: true,
-          noEmit: true,
-          skipLibCheck: false,
-          types: ['node'],
-        },
-        files: ['types.mts', 'types.cts'],
-      }),
-    );
-    let output = '';
-    try {
-      output = run(process.execPath, [tsc, '-p', '.'], consumer);
-    } catch (error) {
-      output = String((error as { stdout?: string }).stdout ?? error);
+    // node16 is nodenext as TypeScript read Node.js before require(esm): a CommonJS declaration
+    // must then import client-node's (ESM) types with a resolution-mode attribute.
+    for (const resolution of ['nodenext', 'node16']) {
+      writeFileSync(
+        join(consumer, `tsconfig.${resolution}.json`),
+        JSON.stringify({
+          compilerOptions: {
+            module: resolution,
+            moduleResolution: resolution,
+            target: 'es2022',
+            strict: true,
+            noEmit: true,
+            skipLibCheck: false,
+            types: ['node'],
+          },
+          files: ['types.mts', 'types.cts'],
+        }),
+      );
+      let output = '';
+      try {
+        output = run(process.execPath, [tsc, '-p', `tsconfig.${resolution}.json`], consumer);
+      } catch (error) {
+        output = String((error as { stdout?: string }).stdout ?? error);
+      }
+      // Every error counts but those inside client-node's own declarations and their
+      // isomorphic-ws, which reference 'ws' without its types: nothing of ours may drag other
+      // packages' types in (passport's would bring @types/express and @types/koa).
+      const errors = output
+        .split('\n')
+        .filter((line) => /error TS/.test(line))
+        .filter((line) => !/^node_modules\/(@kubernetes\/client-node|isomorphic-ws)\//.test(line));
+      expect({ resolution, errors }).toEqual({ resolution, errors: [] });
     }
-    // Every error counts but those inside client-node's own declarations and their
-    // isomorphic-ws, which reference 'ws' without its types: nothing of ours may drag other
-    // packages' types in (passport's would bring @types/express and @types/koa).
-    const errors = output
-      .split('\n')
-      .filter((line) => /error TS/.test(line))
-      .filter((line) => !/^node_modules\/(@kubernetes\/client-node|isomorphic-ws)\//.test(line));
-    expect(errors).toEqual([]);
     expect(
       readdirSync(join(consumer, 'node_modules', 'express-kubelet-auth', 'dist', 'testing')),
     ).toContain('index.d.ts');

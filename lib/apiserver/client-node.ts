@@ -1,4 +1,6 @@
-import type * as ClientNodeModule from '@kubernetes/client-node';
+import type * as ClientNodeModule from '@kubernetes/client-node' with {
+  'resolution-mode': 'import',
+};
 import { readFileSync } from 'node:fs';
 import { KubeletAuthError } from '../errors.js';
 import { runtimeProblem } from '../runtime-check.js';

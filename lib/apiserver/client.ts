@@ -3,7 +3,7 @@ import type {
   AuthorizationV1Api,
   ConfigurationOptions,
   KubeConfig,
-} from '@kubernetes/client-node';
+} from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import { perCallOptions, type Seen } from './per-call.js';
 import { ReviewFailedError, type KubeletAuthErrorCode } from '../errors.js';
 import { importClientNode, type ClientNode } from './client-node.js';

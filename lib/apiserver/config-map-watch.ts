@@ -1,4 +1,6 @@
-import type { CoreV1Api, KubeConfig, V1ConfigMapList } from '@kubernetes/client-node';
+import type { CoreV1Api, KubeConfig, V1ConfigMapList } from '@kubernetes/client-node' with {
+  'resolution-mode': 'import',
+};
 import type { WatchBackoff } from '../contracts.js';
 import { perCallOptions } from './per-call.js';
 import { DEFAULT_REVIEW_TIMEOUT_MS, DEFAULT_WATCH_BACKOFF } from '../defaults.js';

@@ -1,4 +1,4 @@
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import { KubeletAuthError } from '../errors.js';
 import { invalidOption } from '../option-errors.js';
 import { requireClientNode } from './client-node.js';

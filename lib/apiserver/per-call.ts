@@ -2,7 +2,7 @@ import type {
   ConfigurationOptions,
   RequestContext,
   ResponseContext,
-} from '@kubernetes/client-node';
+} from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import type { ClientNode } from './client-node.js';
 import type { KeepAliveAgents } from './keep-alive.js';
 

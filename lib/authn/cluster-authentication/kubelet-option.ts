@@ -1,4 +1,4 @@
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import { DEFAULT_CLUSTER_AUTHENTICATION } from '../../defaults.js';
 import type { Logger } from '../../logger.js';
 import { invalidOption } from '../../option-errors.js';

@@ -1,4 +1,4 @@
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import { resolveKubeConfig } from '../../apiserver/kube-config.js';
 import { DEFAULT_CLUSTER_AUTHENTICATION, DEFAULT_REVIEW_TIMEOUT_MS } from '../../defaults.js';
 import { toMilliseconds, type Duration } from '../../duration.js';
