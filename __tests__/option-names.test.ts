@@ -15,6 +15,7 @@ import {
   webhookTokenAuthenticator,
 } from '../lib/index.js';
 import { prometheusMetrics } from '../lib/metrics/prometheus.js';
+import { CABundle } from '../lib/parts.js';
 
 /** A kubeconfig naming an API server; nothing here connects to it. */
 function kubeConfig(): KubeConfig {
@@ -70,6 +71,7 @@ const MISSPELT: [string, () => unknown][] = [
   ['createReviewClient', () => createReviewClient(kubeConfig(), { timeout: 1 } as never)],
   ['createStderrLogger', () => createStderrLogger({ levels: 'debug' } as never)],
   ['prometheusMetrics', () => prometheusMetrics({ registery: undefined } as never)],
+  ['CABundle.fromFile', () => CABundle.fromFile('/nowhere/ca.crt', { pollInterval: 1 } as never)],
 ];
 
 const HINTS: Record<string, [string, string]> = {
@@ -84,6 +86,7 @@ const HINTS: Record<string, [string, string]> = {
   createReviewClient: ['timeout', 'timeoutMs'],
   createStderrLogger: ['levels', 'level'],
   prometheusMetrics: ['registery', 'registry'],
+  'CABundle.fromFile': ['pollInterval', 'pollIntervalMs'],
 };
 
 describe('every factory refuses an option name it does not know, with a hint', () => {
@@ -117,5 +120,88 @@ describe('a kubeConfig that is not a KubeConfig', () => {
         message: expect.stringContaining(message) as unknown,
       }),
     );
+  });
+});
+
+describe('values the factories would have passed on unchecked', () => {
+  it.each<[string, () => unknown, string]>([
+    [
+      'a cache size below 1',
+      () => webhookAuthorizer({ kubeConfig: kubeConfig(), cacheSize: -1 }),
+      'webhookAuthorizer: cacheSize: expected a whole number ≥ 1, got -1',
+    ],
+    [
+      'a cache size of 0',
+      () => new TokenReviewStrategy({ kubeConfig: kubeConfig(), cacheSize: 0 }),
+      'TokenReviewStrategy: cacheSize: expected a whole number ≥ 1, got 0',
+    ],
+    [
+      'a fractional cache size',
+      () =>
+        cachedTokenAuthenticator(webhookTokenAuthenticator(client()), {
+          ttlMs: 1,
+          maxEntries: 1.5,
+        }),
+      'cachedTokenAuthenticator: maxEntries: expected a whole number ≥ 1, got 1.5',
+    ],
+    [
+      'a client certificate cache size of 0',
+      () => new ClientCertStrategy({ clientCA: 'unused', cacheSize: 0 }),
+      'ClientCertStrategy: cacheSize: expected a whole number ≥ 1, got 0',
+    ],
+    [
+      'a TTL that is not a number',
+      () => cachedAuthorizer(alwaysAllow(), { authorizedTtlMs: Number.NaN, unauthorizedTtlMs: 0 }),
+      'cachedAuthorizer: authorizedTtlMs: expected a number of milliseconds ≥ 0, got NaN',
+    ],
+    [
+      'a negative TTL',
+      () => cachedAuthorizer(alwaysAllow(), { authorizedTtlMs: 1, unauthorizedTtlMs: -1 }),
+      'cachedAuthorizer: unauthorizedTtlMs: expected a number of milliseconds ≥ 0, got -1',
+    ],
+    [
+      'audiences as a string',
+      () => new TokenReviewStrategy({ kubeConfig: kubeConfig(), audiences: 'api' as never }),
+      'webhookTokenAuthenticator: audiences: expected an array of non-empty strings',
+    ],
+    [
+      'fineGrained as a string',
+      () => kubeletAuthz({ authorizer: alwaysAllow(), nodeName: 'n', fineGrained: 'no' as never }),
+      'kubeletAuthz: fineGrained: expected true or false, got "no"',
+    ],
+    [
+      'no options object',
+      () => kubeletAuthz(undefined as never),
+      'kubeletAuthz: options must be an object, got undefined',
+    ],
+    [
+      'null options',
+      () => webhookAuthorizer(null as never),
+      'webhookAuthorizer: options must be an object, got null',
+    ],
+    [
+      "kubeletAuth's front-proxy header list",
+      () =>
+        kubeletAuth({
+          nodeName: 'n',
+          authentication: {
+            requestHeader: { clientCAFile: '/nowhere/ca.crt', usernameHeaders: ['bad header'] },
+          },
+        }),
+      'authentication.requestHeader: usernameHeaders: not a header name: "bad header"',
+    ],
+    [
+      "an upstream flag's name in kubeletAuth's clusterAuthentication",
+      () =>
+        kubeletAuth({
+          nodeName: 'n',
+          authentication: {
+            clusterAuthentication: { tolerateInClusterLookupFailure: true } as never,
+          },
+        }),
+      'authentication.clusterAuthentication: unknown option "tolerateInClusterLookupFailure" (did you mean "tolerateLookupFailure"?)',
+    ],
+  ])('%s: ERR_INVALID_OPTION naming it', (_name, make, message) => {
+    expect(make).toThrow(expect.objectContaining({ code: 'ERR_INVALID_OPTION', message }));
   });
 });

@@ -24,6 +24,7 @@ import { clusterAuthenticationOf } from './authn/cluster-authentication/kubelet-
 import type { ClusterAuthenticationOptions } from './authn/cluster-authentication/options.js';
 import { OIDC_OPTION_NAMES, type ResolvedOIDCOptions } from './authn/oidc/options.js';
 import { resolveOIDCOptions } from './authn/oidc/resolve-options.js';
+import { requestHeaderSettings } from './authn/request-header-settings.js';
 
 /** {@link KubeletAuthOptions} with every default applied and every value checked. */
 export interface ResolvedKubeletAuthConfig {
@@ -70,8 +71,9 @@ export interface KubeletAuthDependencies {
 }
 
 /**
- * Applies defaults and validates, throwing a `TypeError` that names the option (or the kubelet's
- * own start-up error) for anything wrong, so mistakes surface at start, never on a request.
+ * Applies defaults and validates, throwing an `ERR_INVALID_OPTION` naming the option (or the
+ * kubelet's own start-up error) for anything wrong, so mistakes surface at start, never on a
+ * request.
  */
 export function resolveKubeletAuthConfig(options: KubeletAuthOptions): ResolvedKubeletAuthConfig {
   if (typeof options !== 'object' || options === null) {
@@ -206,7 +208,10 @@ function requestHeaderOf(value: unknown): KubeletRequestHeader | undefined {
       'authentication.requestHeader.clientCAFile: required, the front-proxy CA bundle',
     );
   }
-  return { ...(value as KubeletRequestHeader) };
+  const given = value as KubeletRequestHeader;
+  // Its lists are checked now, named as this option, before any CA file is read.
+  requestHeaderSettings(given, { where: 'authentication.requestHeader', defaults: true });
+  return { ...given };
 }
 
 function identityHeadersOf(value: unknown): IdentityHeaderNames | undefined {

@@ -52,7 +52,7 @@ export function parseGoDuration(text: string): number | undefined {
 }
 
 /**
- * Resolves a {@link Duration} option to milliseconds, throwing a `TypeError` that names the
+ * Resolves a {@link Duration} option to milliseconds, throwing an `ERR_INVALID_OPTION` naming the
  * option when it is not a valid, non-negative duration.
  */
 export function toMilliseconds(value: Duration, optionName: string): number {

@@ -1,6 +1,6 @@
 import { escapeControlCharacters } from './control-characters.js';
 import { KubeletAuthError } from './errors.js';
-import { checkKnownKeys } from './option-errors.js';
+import { checkKnownKeys, optionNames } from './option-errors.js';
 
 /** A logger's levels, from the most to the least severe. */
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -75,7 +75,7 @@ export interface StderrLoggerOptions {
  * @example kubeletAuth({ nodeName, kubeConfig, logger: createStderrLogger({ level: 'debug' }) })
  */
 export function createStderrLogger(options: StderrLoggerOptions = {}): Required<Logger> {
-  checkKnownKeys('createStderrLogger', options, ['level']);
+  checkKnownKeys('createStderrLogger', options, optionNames<StderrLoggerOptions>({ level: true }));
   const line = (level: LogLevel) => (message: string) => {
     process.stderr.write(`express-kubelet-auth: ${level}: ${escapeControlCharacters(message)}\n`);
   };

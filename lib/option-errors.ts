@@ -9,25 +9,45 @@ export function invalidOption(message: string): KubeletAuthError {
 }
 
 /**
- * Throws {@link invalidOption} for the first key of `value` that is not in `known`, naming it and
- * the known name it most likely misspells (or, when none is close, every known name).
- * `aliases` maps names people write (other tools' flags and fields) to the one they mean.
+ * Throws {@link invalidOption} when `value` is not an object, or for the first key of `value`
+ * that is not in `known`, naming it and the known name it most likely misspells (or, when none
+ * is close, every known name). `aliases` maps names people write (other tools' flags and
+ * fields) to the one they mean.
  */
 export function checkKnownKeys(
   where: string,
-  value: object,
+  value: unknown,
   known: readonly string[],
   {
     aliases = {},
     noun = 'option',
   }: { aliases?: Readonly<Record<string, string>>; noun?: string } = {},
 ): void {
+  if (typeof value !== 'object' || value === null) {
+    throw invalidOption(
+      `${where}: options must be an object, got ${value === null ? 'null' : typeof value}`,
+    );
+  }
   for (const key of Object.keys(value)) {
     if (known.includes(key)) continue;
     const hint = Object.hasOwn(aliases, key) ? aliases[key] : closest(key, known);
     throw invalidOption(
       `${where}: unknown ${noun} ${JSON.stringify(key)}${hint === undefined ? ` (known: ${known.join(', ')})` : ` (did you mean ${JSON.stringify(hint)}?)`}`,
     );
+  }
+}
+
+/** Throws {@link invalidOption} naming `where` unless `value` is a whole number ≥ 1 (a count). */
+export function checkCount(value: unknown, where: string): void {
+  if (!Number.isInteger(value) || (value as number) < 1) {
+    throw invalidOption(`${where}: expected a whole number ≥ 1, got ${String(value)}`);
+  }
+}
+
+/** Throws {@link invalidOption} naming `where` unless `value` is a finite number of ms ≥ 0. */
+export function checkMilliseconds(value: unknown, where: string): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw invalidOption(`${where}: expected a number of milliseconds ≥ 0, got ${String(value)}`);
   }
 }
 

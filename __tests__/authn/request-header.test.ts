@@ -6,9 +6,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect as h2connect, createSecureServer, type ClientHttp2Session } from 'node:http2';
 import { Agent, request as httpsRequest, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CABundle } from '../../lib/authn/ca-bundle.js';
+import { ClientCertAuthenticator } from '../../lib/authn/x509.js';
 import { CHAIN_WORK_CHANNEL, type ChainWork } from '../../lib/authn/chain.js';
 import { credentialsRejection } from '../../lib/authn/rejection.js';
 import {
@@ -473,51 +475,70 @@ describe('per connection', () => {
     expect(work.map((w) => w.ok)).toEqual([true, false]);
   });
 
-  it('over HTTP/2, verifies the certificate once per session, whatever the streams', async () => {
-    const flood = await sameKeyFlood();
-    const h2 = createSecureServer(
-      {
-        key: pki.serving.key,
-        cert: pki.serving.cert,
-        requestCert: true,
-        rejectUnauthorized: false,
-      },
-      (req, res) => {
-        const outcome = authenticator.authenticateRequest(req as unknown as AuthRequest);
-        res.end(outcome.kind === 'user' ? outcome.user.username : outcome.kind);
-      },
-    );
-    await new Promise<void>((resolve) => h2.listen(0, '127.0.0.1', resolve));
-    const { port } = h2.address() as AddressInfo;
-    const streams = async (cert: IssuedCertificate): Promise<string[]> => {
-      const session = h2connect(`https://127.0.0.1:${port}`, {
-        ca: pki.serving.cert,
-        servername: 'localhost',
-        cert: cert.cert,
-        key: cert.key,
+  it.each(['front proxy', 'client certificate'] as const)(
+    'over HTTP/2, the %s is read and verified once per session, whatever the streams',
+    async (kind) => {
+      const flood = await sameKeyFlood();
+      const checker: Pick<RequestHeaderAuthenticator, 'authenticateRequest'> =
+        kind === 'front proxy'
+          ? authenticator
+          : new ClientCertAuthenticator({ clientCA: frontProxyCA.cert, logger });
+      // How often each session's certificate was read: once per verification.
+      const reads: number[] = [];
+      const h2 = createSecureServer(
+        {
+          key: pki.serving.key,
+          cert: pki.serving.cert,
+          requestCert: true,
+          rejectUnauthorized: false,
+        },
+        (req, res) => {
+          const outcome = checker.authenticateRequest(req as unknown as AuthRequest);
+          res.end(outcome.kind === 'user' ? outcome.user.username : outcome.kind);
+        },
+      );
+      h2.on('secureConnection', (socket: TLSSocket) => {
+        const index = reads.push(0) - 1;
+        const read = socket.getPeerCertificate.bind(socket);
+        socket.getPeerCertificate = ((detailed: boolean) => {
+          reads[index] = (reads[index] ?? 0) + 1;
+          return read(detailed);
+        }) as TLSSocket['getPeerCertificate'];
       });
-      const bodies: string[] = [];
+      await new Promise<void>((resolve) => h2.listen(0, '127.0.0.1', resolve));
+      const { port } = h2.address() as AddressInfo;
+      const streams = async (cert: IssuedCertificate): Promise<string[]> => {
+        const session = h2connect(`https://127.0.0.1:${port}`, {
+          ca: pki.serving.cert,
+          servername: 'localhost',
+          cert: cert.cert,
+          key: cert.key,
+        });
+        const bodies: string[] = [];
+        try {
+          for (let i = 0; i < 4; i++) bodies.push(await h2Body(session, `user-${i}`));
+        } finally {
+          session.close();
+        }
+        return bodies;
+      };
       try {
-        for (let i = 0; i < 4; i++) bodies.push(await h2Body(session, `user-${i}`));
+        const seen: string[][] = [];
+        const work = await chainWork(async () => {
+          seen.push(await streams(certs.frontProxy), await streams(flood));
+        });
+        const trusted =
+          kind === 'front proxy'
+            ? ['user-0', 'user-1', 'user-2', 'user-3']
+            : Array<string>(4).fill('front-proxy-client');
+        expect(seen).toEqual([trusted, Array<string>(4).fill('refused')]);
+        expect(work.map((w) => w.ok)).toEqual([true, false]);
+        expect(reads).toEqual([1, 1]);
       } finally {
-        session.close();
+        await new Promise<void>((resolve) => h2.close(() => resolve()));
       }
-      return bodies;
-    };
-    try {
-      const seen: string[][] = [];
-      const work = await chainWork(async () => {
-        seen.push(await streams(certs.frontProxy), await streams(flood));
-      });
-      expect(seen).toEqual([
-        ['user-0', 'user-1', 'user-2', 'user-3'],
-        ['refused', 'refused', 'refused', 'refused'],
-      ]);
-      expect(work.map((w) => w.ok)).toEqual([true, false]);
-    } finally {
-      await new Promise<void>((resolve) => h2.close(() => resolve()));
-    }
-  });
+    },
+  );
 
   it('logs an untrusted certificate’s identity headers once per connection', async () => {
     await overOneConnection(pki.certs.alice, [

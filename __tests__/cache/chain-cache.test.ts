@@ -37,7 +37,7 @@ function counting(validFor = 60_000) {
 describe('cachedChainVerifier', () => {
   it('verifies a certificate once for many connections, and another certificate on its own', () => {
     const { verify, calls } = counting();
-    const cached = cachedChainVerifier(verify, { bundleVersion: () => 1, now: () => 1_000 });
+    const cached = cachedChainVerifier(verify, { version: () => 1, now: () => 1_000 });
     const first = cached(sending(pki.certs.alice.cert), 1_000);
     const second = cached(sending(pki.certs.alice.cert), 1_000);
     const admin = cached(sending(pki.certs.admin.cert), 1_000);
@@ -49,7 +49,7 @@ describe('cachedChainVerifier', () => {
 
   it('tells a chain from its leaf alone: the intermediates sent are part of the key', () => {
     const { verify, calls } = counting();
-    const cached = cachedChainVerifier(verify, { bundleVersion: () => 1, now: () => 0 });
+    const cached = cachedChainVerifier(verify, { version: () => 1, now: () => 0 });
     cached(sending(...pemsOf(pki.certs.viaIntermediate.chain)), 0);
     cached(sending(pki.certs.viaIntermediate.cert), 0);
     cached(sending(...pemsOf(pki.certs.viaIntermediate.chain)), 0);
@@ -59,7 +59,7 @@ describe('cachedChainVerifier', () => {
 
   it('the certificates after the leaf in another order: the same entry, a new leaf first: another', () => {
     const { verify, calls } = counting();
-    const cached = cachedChainVerifier(verify, { bundleVersion: () => 1, now: () => 0 });
+    const cached = cachedChainVerifier(verify, { version: () => 1, now: () => 0 });
     const [leaf, intermediate] = sending(...pemsOf(pki.certs.viaIntermediate.chain)) as [
       Buffer,
       Buffer,
@@ -77,7 +77,7 @@ describe('cachedChainVerifier', () => {
     let version = 1;
     let clock = 0;
     const cached = cachedChainVerifier(verify, {
-      bundleVersion: () => version,
+      version: () => version,
       now: () => clock,
     });
     const alice = () => cached(sending(pki.certs.alice.cert), clock);
@@ -103,7 +103,7 @@ describe('cachedChainVerifier', () => {
       clock += 100;
       return { value: { n: ++calls }, validUntil: now + 500 };
     };
-    const cached = cachedChainVerifier(slow, { bundleVersion: () => 1, now: () => clock });
+    const cached = cachedChainVerifier(slow, { version: () => 1, now: () => clock });
     const alice = () => cached(sending(pki.certs.alice.cert), clock).value.n;
     expect(alice()).toBe(1);
     clock = 500;
@@ -115,7 +115,7 @@ describe('cachedChainVerifier', () => {
   it('keeps at most maxEntries chains, dropping the least recently used', () => {
     const { verify, calls } = counting();
     const cached = cachedChainVerifier(verify, {
-      bundleVersion: () => 1,
+      version: () => 1,
       now: () => 0,
       maxEntries: 2,
     });
@@ -133,7 +133,7 @@ describe('cachedChainVerifier', () => {
 
   it('does not cache a connection without a certificate', () => {
     const { verify, calls } = counting();
-    const cached = cachedChainVerifier(verify, { bundleVersion: () => 1, now: () => 0 });
+    const cached = cachedChainVerifier(verify, { version: () => 1, now: () => 0 });
     cached([], 0);
     cached([], 0);
     expect(calls).toEqual(['(none)', '(none)']);

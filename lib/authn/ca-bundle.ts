@@ -3,7 +3,7 @@ import { readFileSync, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { DEFAULT_CA_POLL_INTERVAL_MS } from '../defaults.js';
 import { levelled, type Logger } from '../logger.js';
-import { invalidOption } from '../option-errors.js';
+import { checkKnownKeys, invalidOption, optionNames } from '../option-errors.js';
 
 /** A folder watcher as {@link CABundle} uses one: `fs.watch`'s `FSWatcher` is one. */
 export interface FolderWatcher {
@@ -31,20 +31,31 @@ export interface CABundleFileOptions {
   watchFolder?: WatchFolder;
 }
 
+const CA_BUNDLE_FILE_OPTIONS = optionNames<CABundleFileOptions>({
+  option: true,
+  logger: true,
+  watch: true,
+  pollIntervalMs: true,
+  watchFolder: true,
+});
+
 const watchWithFs: WatchFolder = (folder, onChange) =>
   watch(folder, { persistent: false }, (_event, name) => onChange(name));
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
-/** Parses every certificate of a PEM bundle; throws when there is none or one is malformed. */
+/**
+ * Parses every certificate of a PEM bundle; throws `ERR_INVALID_OPTION` when there is none or one
+ * is malformed.
+ */
 export function parseCertificateBundle(pem: string): X509Certificate[] {
   const blocks = pem.match(PEM_CERTIFICATE) ?? [];
-  if (blocks.length === 0) throw new Error('no PEM certificate found');
+  if (blocks.length === 0) throw invalidOption('no PEM certificate found');
   return blocks.map((block, i) => {
     try {
       return new X509Certificate(block);
     } catch {
-      throw new Error(`certificate ${i + 1} of the bundle cannot be parsed`);
+      throw invalidOption(`certificate ${i + 1} of the bundle cannot be parsed`);
     }
   });
 }
@@ -102,6 +113,7 @@ export class CABundle {
 
   /** A bundle from a file, followed for changes unless `watch` is false. */
   static fromFile(file: string, options: CABundleFileOptions = {}): CABundle {
+    checkKnownKeys('CABundle.fromFile', options, CA_BUNDLE_FILE_OPTIONS);
     const option = options.option ?? 'clientCAFile';
     const { pollIntervalMs = DEFAULT_CA_POLL_INTERVAL_MS } = options;
     if (!(Number.isFinite(pollIntervalMs) && pollIntervalMs > 0)) {

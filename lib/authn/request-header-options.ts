@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.js';
-import { checkKnownKeys, invalidOption } from '../option-errors.js';
+import { checkCount, checkKnownKeys, invalidOption } from '../option-errors.js';
 import type { CABundle } from './ca-bundle.js';
 import {
   REQUEST_HEADER_SETTING_NAMES,
@@ -48,6 +48,11 @@ export interface RequestHeaderAuthenticatorOptions {
   logger?: Logger;
   /** The clock, in ms since the epoch (for tests). Default: `Date.now`. */
   now?: () => number;
+  /**
+   * Most certificate chains whose verdict is kept across connections, and most front-proxy
+   * certificates whose intermediates are kept for resumed TLS sessions. Default: 10000.
+   */
+  cacheSize?: number;
 }
 
 /** Every option name, for the did-you-mean of a misspelt one. */
@@ -59,9 +64,10 @@ const OPTION_NAMES = [
   'settings',
   'logger',
   'now',
+  'cacheSize',
 ] as const;
 /** Upstream's names for the same options, pointed at ours. */
-const ALIASES: Record<string, string> = {
+export const REQUEST_HEADER_ALIASES: Readonly<Record<string, string>> = {
   allowedClientNames: 'allowedNames',
   requestheaderAllowedNames: 'allowedNames',
   requestheaderClientCAFile: 'clientCAFile',
@@ -84,7 +90,12 @@ export function checkOptions(
       'RequestHeaderAuthenticator: options are required ({ clientCAFile, allowedNames? })',
     );
   }
-  checkKnownKeys('RequestHeaderAuthenticator', options, OPTION_NAMES, { aliases: ALIASES });
+  checkKnownKeys('RequestHeaderAuthenticator', options, OPTION_NAMES, {
+    aliases: REQUEST_HEADER_ALIASES,
+  });
+  if (options.cacheSize !== undefined) {
+    checkCount(options.cacheSize, 'RequestHeaderAuthenticator: cacheSize');
+  }
   if (options.now !== undefined && typeof options.now !== 'function') {
     throw invalidOption('RequestHeaderAuthenticator: now: expected a function');
   }

@@ -83,7 +83,7 @@ export class FrontProxyAuthenticator implements RequestAuthenticator {
   /** The chain's verification, cached by the certificates sent and the trust version. */
   private readonly verifyChain: ChainVerifier<ChainTrust>;
   /** The intermediates of verified chains, for resumed TLS sessions (which show the leaf alone). */
-  private readonly sessions = new SessionChains();
+  private readonly sessions: SessionChains;
   /** The bundle and settings versions a connection's trust was last worked out with. */
   private seen = { bundle: 0, settings: 0, trust: 0 };
 
@@ -104,9 +104,12 @@ export class FrontProxyAuthenticator implements RequestAuthenticator {
       throw invalidOption(
         'RequestHeaderAuthenticator: one of clientCAFile, clientCA or bundle is required (the front-proxy CA)',
       );
+    const size = options.cacheSize !== undefined ? { maxEntries: options.cacheSize } : {};
+    this.sessions = new SessionChains(size);
     this.verifyChain = cachedChainVerifier((sent, now) => this.verify(sent, now), {
-      bundleVersion: () => this.trustVersion(),
+      version: () => this.trustVersion(),
       now: this.now,
+      ...size,
     });
   }
 
@@ -117,7 +120,8 @@ export class FrontProxyAuthenticator implements RequestAuthenticator {
 
   /** The front proxy's assertion for this request; synchronous (verified once per connection). */
   authenticateRequest(req: AuthRequest): AuthnOutcome {
-    // One snapshot for the whole request, however the settings change meanwhile.
+    // One snapshot of the header names for the whole request (the allowed names are read with
+    // the certificate, under the settings' version).
     const settings = this.settings.current;
     const connection = this.trustFor(req);
     const { trust } = connection;

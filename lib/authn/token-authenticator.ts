@@ -1,13 +1,15 @@
 import { KubeletAuthError } from '../errors.js';
 import type { ReviewClient } from '../apiserver/reviews.js';
 import type { KubeUser, TokenAuthenticator, TokenResult } from '../contracts.js';
-import { checkKnownKeys } from '../option-errors.js';
+import { checkKnownKeys, invalidOption, optionNames } from '../option-errors.js';
 
 /** Options of {@link webhookTokenAuthenticator}. */
 export interface WebhookTokenAuthenticatorOptions {
   /** TokenReview `spec.audiences`; when set, the review must name one of them. Default: none. */
   audiences?: readonly string[];
 }
+
+const WEBHOOK_TOKEN_OPTIONS = optionNames<WebhookTokenAuthenticatorOptions>({ audiences: true });
 
 /**
  * A token authenticator that asks the API server's TokenReview (`authentication.k8s.io/v1`),
@@ -19,7 +21,16 @@ export function webhookTokenAuthenticator(
   client: ReviewClient,
   options: WebhookTokenAuthenticatorOptions = {},
 ): TokenAuthenticator {
-  checkKnownKeys('webhookTokenAuthenticator', options, ['audiences']);
+  checkKnownKeys('webhookTokenAuthenticator', options, WEBHOOK_TOKEN_OPTIONS);
+  const given = options.audiences;
+  if (
+    given !== undefined &&
+    (!Array.isArray(given) || !given.every((a) => typeof a === 'string' && a !== ''))
+  ) {
+    throw invalidOption(
+      'webhookTokenAuthenticator: audiences: expected an array of non-empty strings',
+    );
+  }
   const audiences =
     options.audiences && options.audiences.length > 0 ? [...options.audiences] : undefined;
   return {

@@ -26,7 +26,7 @@ import type {
 } from '../contracts.js';
 import { NO_CREDENTIALS } from './request-authenticator.js';
 import { webhookTokenAuthenticator } from './token-authenticator.js';
-import { checkKnownKeys, optionNames } from '../option-errors.js';
+import { checkCount, checkKnownKeys, optionNames } from '../option-errors.js';
 
 /** Options of {@link TokenReviewStrategy}. */
 export interface TokenReviewStrategyOptions {
@@ -95,6 +95,8 @@ export class TokenReviewAuthenticator implements RequestAuthenticator {
 
   constructor(options: TokenReviewStrategyOptions = {}) {
     checkKnownKeys('TokenReviewStrategy', options, TOKEN_REVIEW_OPTIONS);
+    if (options.cacheSize !== undefined)
+      checkCount(options.cacheSize, 'TokenReviewStrategy: cacheSize');
     const reviews =
       options.authenticator ??
       webhookTokenAuthenticator(

@@ -18,7 +18,7 @@ import { NO_CREDENTIALS } from './request-authenticator.js';
 import { cachedChainVerifier, type ChainVerifier } from '../cache/chain-cache.js';
 import { SessionChains } from './session-chains.js';
 import { connectionOf } from './connection.js';
-import { checkKnownKeys, invalidOption, optionNames } from '../option-errors.js';
+import { checkCount, checkKnownKeys, invalidOption, optionNames } from '../option-errors.js';
 
 /** The `extra` key the API server fills with a certificate's fingerprint. */
 export const CREDENTIAL_ID_EXTRA = 'authentication.kubernetes.io/credential-id';
@@ -88,7 +88,9 @@ export class ClientCertAuthenticator implements RequestAuthenticator {
   private readonly sessions: SessionChains;
 
   constructor(options: ClientCertStrategyOptions) {
-    checkKnownKeys('ClientCertStrategy', options ?? {}, CLIENT_CERT_OPTIONS);
+    checkKnownKeys('ClientCertStrategy', options, CLIENT_CERT_OPTIONS);
+    if (options.cacheSize !== undefined)
+      checkCount(options.cacheSize, 'ClientCertStrategy: cacheSize');
     if (options.bundle) this.bundle = options.bundle;
     else if (options.clientCAFile)
       this.bundle = CABundle.fromFile(options.clientCAFile, { logger: options.logger });
@@ -104,7 +106,7 @@ export class ClientCertAuthenticator implements RequestAuthenticator {
       options.cacheSize !== undefined ? { maxEntries: options.cacheSize } : {},
     );
     this.verifyChain = cachedChainVerifier((sent, now) => this.verify(sent, now), {
-      bundleVersion: () => bundle.version,
+      version: () => bundle.version,
       now: this.now,
       ...(options.cacheSize !== undefined ? { maxEntries: options.cacheSize } : {}),
     });

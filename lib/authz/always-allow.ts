@@ -94,7 +94,7 @@ function checkPathPattern(pattern: unknown, at: string, allowStar: boolean): str
  * Paths are checked as the middleware decoded and validated them: `/healthz/../pods` and
  * `/%2Fhealthz` are refused with 400 before any authorizer runs. Matching is case-sensitive.
  *
- * Throws a `TypeError` naming `alwaysAllowPaths` for a pattern that does not start with `/`,
+ * Throws `ERR_INVALID_OPTION` naming `alwaysAllowPaths` for a pattern that does not start with `/`,
  * has `*` anywhere but at the end, a `%`, a `?` or `#`, or a `.`/`..` segment.
  *
  * @example unionAuthorizer(alwaysAllowPaths(['/healthz', '/readyz', '/livez']), webhookAuthorizer({ kubeConfig }))
@@ -122,7 +122,7 @@ const EVERYONE_GROUPS = new Set(['system:authenticated', 'system:unauthenticated
  * authorizer, which the API server uses for `system:masters`), with the reason
  * `allowed by group <group>` for audit; anyone else: `NoOpinion`. Group names are exact.
  *
- * Throws a `TypeError` naming `alwaysAllowGroups` for a name that is not a non-empty string,
+ * Throws `ERR_INVALID_OPTION` naming `alwaysAllowGroups` for a name that is not a non-empty string,
  * for `'*'`, and for `system:authenticated`/`system:unauthenticated` (everyone: use
  * `alwaysAllow()` if that is really meant).
  *

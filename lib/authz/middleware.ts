@@ -45,7 +45,12 @@ const KUBELET_AUTHZ_OPTIONS = optionNames<KubeletAuthzOptions>({
  * @example app.use(kubeletAuthz({ nodeName: 'node-a', authorizer: webhookAuthorizer({ kubeConfig }) }));
  */
 export function kubeletAuthz(options: KubeletAuthzOptions): Middleware {
-  checkKnownKeys('kubeletAuthz', options ?? {}, KUBELET_AUTHZ_OPTIONS);
+  checkKnownKeys('kubeletAuthz', options, KUBELET_AUTHZ_OPTIONS);
+  if (options.fineGrained !== undefined && typeof options.fineGrained !== 'boolean') {
+    throw invalidOption(
+      `kubeletAuthz: fineGrained: expected true or false, got ${JSON.stringify(options.fineGrained)}`,
+    );
+  }
   const { authorizer } = options;
   if (!authorizer || typeof authorizer.authorize !== 'function') {
     throw invalidOption(

@@ -42,7 +42,7 @@ const OPTION_NAMES = ['rules', 'default', 'verbs'];
  * attributes asked for it (the kubelet's table, made yours). A rule is fixed, computed from the
  * request, or `{ allOf: [...] }` (every check must be allowed; the 403 names the first refused).
  * The longest matching prefix wins; unmatched paths follow `default`. The table is checked once,
- * at construction: bad configuration throws a `TypeError`.
+ * at construction: bad configuration throws `ERR_INVALID_OPTION`.
  *
  * @example
  * kubeletAuthz({

@@ -92,7 +92,7 @@ interface CompiledRule {
  * non-resource request whose path `nonResourceURLs` matches — RBAC's matching.
  *
  * Rules are compiled once; a malformed rule (no users or groups, no verbs, both or neither of
- * `resources` and `nonResourceURLs`, an empty list, a misspelt field) throws a `TypeError` naming
+ * `resources` and `nonResourceURLs`, an empty list, a misspelt field) throws `ERR_INVALID_OPTION` naming
  * `staticAuthorizer`, the rule's index and the field.
  *
  * @example

@@ -30,8 +30,8 @@ function httpVerb(method: string): string {
 const METHOD = /^[A-Z0-9!#$%&'*+.^_`|~-]+$/;
 
 /**
- * Resolves a {@link VerbMapping} once, at construction, into a method → verb function; throws a
- * `TypeError` naming `option` for a mapping that is not one. HEAD and OPTIONS are where the
+ * Resolves a {@link VerbMapping} once, at construction, into a method → verb function; throws
+ * `ERR_INVALID_OPTION` naming `option` for a mapping that is not one. HEAD and OPTIONS are where the
  * mappings differ most: `'kubelet'` gives HEAD `get` (so what GET may read, HEAD may too) and
  * OPTIONS `''` (denied); `'http'` gives `head` and `options`.
  *

@@ -13,7 +13,7 @@ import type { Logger } from '../logger.js';
 import type { AuthMetrics } from '../metrics/observer.js';
 import type { Authorizer } from '../contracts.js';
 import { subjectAccessReviewAuthorizer } from './subject-access-review.js';
-import { checkKnownKeys, optionNames } from '../option-errors.js';
+import { checkCount, checkKnownKeys, optionNames } from '../option-errors.js';
 
 /** Options of {@link webhookAuthorizer}. */
 export interface WebhookAuthorizerOptions {
@@ -62,6 +62,8 @@ const WEBHOOK_AUTHORIZER_OPTIONS = optionNames<WebhookAuthorizerOptions>({
  */
 export function webhookAuthorizer(options: WebhookAuthorizerOptions = {}): Authorizer {
   checkKnownKeys('webhookAuthorizer', options, WEBHOOK_AUTHORIZER_OPTIONS);
+  if (options.cacheSize !== undefined)
+    checkCount(options.cacheSize, 'webhookAuthorizer: cacheSize');
   const client =
     options.reviewClient ??
     createReviewClient(resolveKubeConfig(options.kubeConfig, 'webhook authorization'), {

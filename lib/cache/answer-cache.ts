@@ -2,6 +2,7 @@ import { DEFAULT_CACHE_SIZE } from '../defaults.js';
 import { isUnavailable } from '../errors.js';
 import { levelled, type Logger } from '../logger.js';
 import type { AuthMetrics, CacheStatus } from '../metrics/observer.js';
+import { checkCount, checkMilliseconds } from '../option-errors.js';
 import { ExpiringCache } from './expiring-cache.js';
 import { SingleFlight } from './singleflight.js';
 
@@ -12,6 +13,14 @@ export interface AnswerCacheOptions {
   logger?: Logger;
   metrics?: AuthMetrics;
   now?: () => number;
+}
+
+/** Checks the options both caches share, naming `where` (the factory) in the error. */
+export function checkAnswerCacheOptions(options: AnswerCacheOptions, where: string): void {
+  if (options.maxEntries !== undefined) checkCount(options.maxEntries, `${where}: maxEntries`);
+  if (options.staleIfErrorMs !== undefined) {
+    checkMilliseconds(options.staleIfErrorMs, `${where}: staleIfErrorMs`);
+  }
 }
 
 /** What a failure is called in the log line, and what is served in its place. */

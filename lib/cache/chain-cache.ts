@@ -9,8 +9,11 @@ export type ChainVerifier<V> = (sent: readonly Buffer[], now: number) => Verifie
 
 /** Options of {@link cachedChainVerifier}. */
 export interface ChainCacheOptions {
-  /** The CA bundle's version: a verdict made under another version is not used. */
-  bundleVersion: () => number;
+  /**
+   * The version of what else decides a verdict (the CA bundle's, and for a front proxy its
+   * allowed names): a verdict made under another version is not used.
+   */
+  version: () => number;
   /** The verifier's clock, in ms (verdicts' `validUntil` are on it). */
   now: () => number;
   /** Most chains whose verdict is kept; the least recently used goes first. Default: 10000. */
@@ -20,9 +23,9 @@ export interface ChainCacheOptions {
 /**
  * Wraps a client-certificate verifier with a bounded cache keyed by what the verdict depends on:
  * the certificates the client sent (a SHA-256 over their DER bytes, not the bytes themselves;
- * the leaf, then the others in any order) and the CA bundle's version. A client that opens many
- * connections with one certificate (the API server, a scraper) has its chain parsed and verified
- * once, not once per connection; each verdict is kept until its own `validUntil` (the chain's
+ * the leaf, then the others in any order) and the version of what else decides it (the CA
+ * bundle's). A client that opens many connections with one certificate (the API server, a
+ * scraper) has its chain parsed and verified once, not once per connection; each verdict is kept until its own `validUntil` (the chain's
  * earliest expiry, or a refusal's minute). A connection without a certificate goes straight to
  * the verifier.
  */
@@ -45,7 +48,7 @@ export function cachedChainVerifier<V extends object>(
     for (const der of [leaf, ...others.sort(Buffer.compare)]) {
       hash.update(u32(der.length)).update(der);
     }
-    const key = `${options.bundleVersion()}:${hash.digest('base64')}`;
+    const key = `${options.version()}:${hash.digest('base64')}`;
     const known = cache.fresh(key);
     // The verdict's own end, on the caller's clock: the cache's TTL is counted from when it was
     // stored, after verification ran, so it may outlast the chain by that long.

@@ -7,8 +7,8 @@ import {
 import type { Logger } from '../logger.js';
 import { isDeeplyFrozen, isFrozenPlainObject } from '../user.js';
 import type { AuthMetrics } from '../metrics/observer.js';
-import { AnswerCache } from './answer-cache.js';
-import { checkKnownKeys, optionNames } from '../option-errors.js';
+import { AnswerCache, checkAnswerCacheOptions } from './answer-cache.js';
+import { checkKnownKeys, checkMilliseconds, optionNames } from '../option-errors.js';
 
 /** Options of {@link cachedAuthorizer}. */
 export interface DecisionCacheOptions {
@@ -60,6 +60,9 @@ const MAX_CACHEABLE_SIZE = 10_000;
  */
 export function cachedAuthorizer(inner: Authorizer, options: DecisionCacheOptions): Authorizer {
   checkKnownKeys('cachedAuthorizer', options, DECISION_CACHE_OPTIONS);
+  checkMilliseconds(options.authorizedTtlMs, 'cachedAuthorizer: authorizedTtlMs');
+  checkMilliseconds(options.unauthorizedTtlMs, 'cachedAuthorizer: unauthorizedTtlMs');
+  checkAnswerCacheOptions(options, 'cachedAuthorizer');
   const answers = new AnswerCache<AuthorizationResult>('authorization', options);
 
   /**

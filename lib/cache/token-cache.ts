@@ -2,10 +2,10 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { TokenAuthenticator, TokenResult } from '../contracts.js';
 import type { Logger } from '../logger.js';
 import type { AuthMetrics } from '../metrics/observer.js';
-import { AnswerCache } from './answer-cache.js';
+import { AnswerCache, checkAnswerCacheOptions } from './answer-cache.js';
 import { perConnectionKeys } from './connection-keys.js';
 import { u32 } from './u32.js';
-import { checkKnownKeys, optionNames } from '../option-errors.js';
+import { checkKnownKeys, checkMilliseconds, optionNames } from '../option-errors.js';
 
 /** Options of {@link cachedTokenAuthenticator}. */
 export interface TokenCacheOptions {
@@ -56,6 +56,11 @@ export function cachedTokenAuthenticator(
   options: TokenCacheOptions,
 ): TokenAuthenticator {
   checkKnownKeys('cachedTokenAuthenticator', options, TOKEN_CACHE_OPTIONS);
+  checkMilliseconds(options.ttlMs, 'cachedTokenAuthenticator: ttlMs');
+  if (options.failureTtlMs !== undefined) {
+    checkMilliseconds(options.failureTtlMs, 'cachedTokenAuthenticator: failureTtlMs');
+  }
+  checkAnswerCacheOptions(options, 'cachedTokenAuthenticator');
   const { ttlMs } = options;
   const failureTtlMs = options.failureTtlMs ?? ttlMs;
   const keyOf = tokenKeyFunction(randomBytes(32), inner.audiences ?? []);

@@ -46,7 +46,11 @@ export function kubeletAuthenticators(
   try {
     cluster = kubeletClusterAuthentication(config, deps);
     if (cluster?.requestHeader) {
-      const frontProxy = new FrontProxyAuthenticator({ ...cluster.requestHeader, logger });
+      const frontProxy = new FrontProxyAuthenticator({
+        ...cluster.requestHeader,
+        logger,
+        cacheSize: config.cacheSize,
+      });
       authenticators.push(observed(frontProxy, 'requestheader'));
     }
     if (config.requestHeader) {
@@ -58,7 +62,12 @@ export function kubeletAuthenticators(
       bundles.push(bundle);
       // First, as the API server orders them: a front proxy's own certificate must not
       // authenticate as the proxy when its CA is also a client CA.
-      const frontProxy = new FrontProxyAuthenticator({ bundle, ...headers, logger });
+      const frontProxy = new FrontProxyAuthenticator({
+        bundle,
+        ...headers,
+        logger,
+        cacheSize: config.cacheSize,
+      });
       authenticators.push(observed(frontProxy, 'requestheader'));
     }
     if (cluster?.clientCA) {

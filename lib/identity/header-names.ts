@@ -36,7 +36,7 @@ export function isHeaderName(name: string): boolean {
 }
 
 /**
- * The header names to use: the defaults, with those given in their place. Throws a `TypeError`
+ * The header names to use: the defaults, with those given in their place. Throws `ERR_INVALID_OPTION`
  * naming `where` and the key for an unknown key or a value that is not a header name.
  */
 export function resolveIdentityHeaderNames(

@@ -62,7 +62,7 @@ export function stripIdentityHeaders(req: AuthRequest, names?: IdentityHeaderNam
  * ({@link encodeExtraHeaderKey}). Written to `req.headers` (a header with several lines as an
  * array, which `http.request` and http-proxy send as repeated lines — never joined with commas,
  * which would merge groups), `req.rawHeaders` and `req.headersDistinct`. Non-ASCII text is sent
- * as UTF-8, as Go sends it. Throws a `TypeError` for an empty user name or a value holding a
+ * as UTF-8, as Go sends it. Throws `ERR_INVALID_OPTION` for an empty user name or a value holding a
  * control character (such a header cannot be sent). The caller's user object is not changed.
  *
  * @example

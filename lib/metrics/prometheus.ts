@@ -12,7 +12,7 @@ import type {
   CacheStatus,
   ReviewKind,
 } from './observer.js';
-import { checkKnownKeys, invalidOption } from '../option-errors.js';
+import { checkKnownKeys, invalidOption, optionNames } from '../option-errors.js';
 
 export type {
   AuthMetrics,
@@ -73,7 +73,11 @@ const AUTHENTICATION_BUCKETS = Array.from({ length: 15 }, (_, i) => 0.001 * 2 **
  * app.use(kubeletAuth({ nodeName, kubeConfig, metrics: prometheusMetrics({ registry }) }));
  */
 export function prometheusMetrics(options: PrometheusMetricsOptions = {}): AuthMetrics {
-  checkKnownKeys('prometheusMetrics', options, ['registry']);
+  checkKnownKeys(
+    'prometheusMetrics',
+    options,
+    optionNames<PrometheusMetricsOptions>({ registry: true }),
+  );
   const registry = options.registry ?? defaultRegistry;
   const n = METRIC_NAMES;
   const attempts = counter(

@@ -52,7 +52,7 @@ const OPTION_NAMES = [
 ] as const;
 
 /** Upstream's names for the same options, pointed at ours. */
-const ALIASES: Record<string, string> = {
+export const CLUSTER_AUTHENTICATION_ALIASES: Readonly<Record<string, string>> = {
   tolerateInClusterLookupFailure: 'tolerateLookupFailure',
   authenticationTolerateLookupFailure: 'tolerateLookupFailure',
   authenticationKubeconfig: 'kubeConfig',
@@ -75,7 +75,7 @@ export function checkClusterAuthentication(
   if (typeof options !== 'object' || options === null) {
     throw invalidOption(`${where}: options are required ({ kubeConfig, tolerateLookupFailure? })`);
   }
-  checkKnownKeys(where, options, OPTION_NAMES, { aliases: ALIASES });
+  checkKnownKeys(where, options, OPTION_NAMES, { aliases: CLUSTER_AUTHENTICATION_ALIASES });
   const { namespace = DEFAULT_CLUSTER_AUTHENTICATION.namespace } = options;
   const { name = DEFAULT_CLUSTER_AUTHENTICATION.name } = options;
   if (typeof namespace !== 'string' || namespace.length > 63 || !LABEL.test(namespace)) {

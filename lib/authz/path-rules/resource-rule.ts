@@ -42,7 +42,7 @@ const HINTS: Readonly<Record<string, string>> = {
 
 /**
  * Checks a {@link ResourceRule} (a fixed one at construction, or what a computed rule returned)
- * and fills in its defaults. Throws a `TypeError` naming `where` and the field.
+ * and fills in its defaults. Throws `ERR_INVALID_OPTION` naming `where` and the field.
  */
 export function resourceTemplate(rule: unknown, where: string): ResourceTemplate {
   if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) {

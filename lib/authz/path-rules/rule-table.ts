@@ -57,9 +57,9 @@ export interface RuleEntry {
 
 /**
  * Checks and compiles a rule table, longest prefix first: so the first entry that matches a
- * path is the longest (two different prefixes of one length never both match a path). Throws a
- * `TypeError` naming the prefix for a bad rule, and for prefixes that are the same or differ
- * only in case.
+ * path is the longest (two different prefixes of one length never both match a path). Throws
+ * `ERR_INVALID_OPTION` naming the prefix for a bad rule, and for prefixes that are the same or
+ * differ only in case.
  */
 export function compileRuleTable(rules: unknown): RuleEntry[] {
   const entries = tableEntries(rules).map(([written, rule]) => compileEntry(written, rule));
@@ -122,7 +122,7 @@ function isFunction(value: unknown): value is ComputedRule {
   return typeof value === 'function';
 }
 
-/** The prefix as matched (without a trailing `/`), or a `TypeError` for one that never matches. */
+/** The prefix as matched (without a trailing `/`), or `ERR_INVALID_OPTION` for one that never matches. */
 function normalizePrefix(written: string, where: string): string {
   if (!written.startsWith('/')) {
     throw invalidOption(`${where}: a path prefix starts with "/"`);
