@@ -26,7 +26,8 @@ import type {
   TokenReviewStatus,
 } from './reviews.js';
 import { checkKnownKeys, invalidOption, optionNames } from '../option-errors.js';
-import { checkKubeConfig } from './kube-config.js';
+import { checkKubeConfig, resolveKubeConfig } from './kube-config.js';
+import { toMilliseconds, type Duration } from '../duration.js';
 
 /** Options of {@link createReviewClient}. */
 export interface ReviewClientOptions {
@@ -49,6 +50,27 @@ const REVIEW_CLIENT_OPTIONS = optionNames<ReviewClientOptions>({
   maxConcurrent: true,
   metrics: true,
 });
+
+/**
+ * The review client a public factory was given, else one built for its kubeconfig (client-node's
+ * default when none), with its `timeout` (default 10 s); `needs` names the feature in the error
+ * for a missing API server.
+ */
+export function reviewClientFor(
+  options: {
+    kubeConfig?: KubeConfig;
+    reviewClient?: ReviewClient;
+    timeout?: Duration;
+    metrics?: AuthMetrics;
+  },
+  needs: string,
+): ReviewClient {
+  if (options.reviewClient) return options.reviewClient;
+  return createReviewClient(resolveKubeConfig(options.kubeConfig, needs), {
+    timeoutMs: toMilliseconds(options.timeout ?? DEFAULT_REVIEW_TIMEOUT_MS, 'timeout'),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+  });
+}
 
 /**
  * The package's one edge to the API server: TokenReview and SubjectAccessReview through

@@ -1,13 +1,8 @@
 import type { KubeConfig } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
-import { createReviewClient } from '../apiserver/client.js';
-import { resolveKubeConfig } from '../apiserver/kube-config.js';
+import { reviewClientFor } from '../apiserver/client.js';
 import type { ReviewClient } from '../apiserver/reviews.js';
 import { cachedTokenAuthenticator } from '../cache/token-cache.js';
-import {
-  DEFAULT_CACHE_SIZE,
-  DEFAULT_REVIEW_TIMEOUT_MS,
-  KUBELET_CONFIGURATION_DEFAULTS,
-} from '../defaults.js';
+import { DEFAULT_CACHE_SIZE, KUBELET_CONFIGURATION_DEFAULTS } from '../defaults.js';
 import type { AuthMetrics } from '../metrics/observer.js';
 import { toMilliseconds, type Duration } from '../duration.js';
 import { levelled, type Logger } from '../logger.js';
@@ -88,39 +83,19 @@ export class TokenReviewStrategy extends AuthenticatorStrategy<TokenReviewAuthen
   }
 }
 
-/** The bearer token authentication of {@link TokenReviewStrategy}, without passport. */
-export class TokenReviewAuthenticator implements RequestAuthenticator {
-  private readonly authenticator: TokenAuthenticator;
+/**
+ * Bearer tokens (the `Authorization` header) checked with a token authenticator that is cached
+ * already: what {@link TokenReviewAuthenticator} runs, and what `kubeletAuth` builds from its
+ * resolved options.
+ */
+export class BearerTokenAuthenticator implements RequestAuthenticator {
   private readonly logger: Required<Logger>;
 
-  constructor(options: TokenReviewStrategyOptions = {}) {
-    checkKnownKeys('TokenReviewStrategy', options, TOKEN_REVIEW_OPTIONS);
-    if (options.cacheSize !== undefined)
-      checkCount(options.cacheSize, 'TokenReviewStrategy: cacheSize');
-    const reviews =
-      options.authenticator ??
-      webhookTokenAuthenticator(
-        options.reviewClient ??
-          createReviewClient(
-            resolveKubeConfig(options.kubeConfig, 'token webhook authentication'),
-            {
-              timeoutMs: toMilliseconds(options.timeout ?? DEFAULT_REVIEW_TIMEOUT_MS, 'timeout'),
-              ...(options.metrics ? { metrics: options.metrics } : {}),
-            },
-          ),
-        { audiences: options.audiences },
-      );
-    this.authenticator = cachedTokenAuthenticator(authenticatedGroupAdder(reviews), {
-      ttlMs: toMilliseconds(
-        options.cacheTTL ?? KUBELET_CONFIGURATION_DEFAULTS.cacheTTL,
-        'cacheTTL',
-      ),
-      maxEntries: options.cacheSize ?? DEFAULT_CACHE_SIZE,
-      staleIfErrorMs: toMilliseconds(options.staleIfError ?? 0, 'staleIfError'),
-      ...(options.logger ? { logger: options.logger } : {}),
-      ...(options.metrics ? { metrics: options.metrics } : {}),
-    });
-    this.logger = levelled(options.logger);
+  constructor(
+    private readonly authenticator: TokenAuthenticator,
+    logger?: Logger,
+  ) {
+    this.logger = levelled(logger);
   }
 
   /**
@@ -173,6 +148,33 @@ export class TokenReviewAuthenticator implements RequestAuthenticator {
     else this.logger.debug(`bearer token refused: ${reason}`);
     return error ? { kind: 'refused', reason, error } : { kind: 'refused', reason };
   }
+}
+
+/** The bearer token authentication of {@link TokenReviewStrategy}, without passport. */
+export class TokenReviewAuthenticator extends BearerTokenAuthenticator {
+  constructor(options: TokenReviewStrategyOptions = {}) {
+    super(cachedTokenReviews(options), options.logger);
+  }
+}
+
+/** The options of {@link TokenReviewStrategy} checked, and its cached token authenticator. */
+function cachedTokenReviews(options: TokenReviewStrategyOptions): TokenAuthenticator {
+  checkKnownKeys('TokenReviewStrategy', options, TOKEN_REVIEW_OPTIONS);
+  if (options.cacheSize !== undefined) {
+    checkCount(options.cacheSize, 'TokenReviewStrategy: cacheSize');
+  }
+  const reviews =
+    options.authenticator ??
+    webhookTokenAuthenticator(reviewClientFor(options, 'token webhook authentication'), {
+      audiences: options.audiences,
+    });
+  return cachedTokenAuthenticator(authenticatedGroupAdder(reviews), {
+    ttlMs: toMilliseconds(options.cacheTTL ?? KUBELET_CONFIGURATION_DEFAULTS.cacheTTL, 'cacheTTL'),
+    maxEntries: options.cacheSize ?? DEFAULT_CACHE_SIZE,
+    staleIfErrorMs: toMilliseconds(options.staleIfError ?? 0, 'staleIfError'),
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+  });
 }
 
 /** The user a result names (final: the group adder under the cache made it so). */

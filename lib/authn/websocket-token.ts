@@ -1,7 +1,7 @@
 import { replaceHeader } from '../headers.js';
 import type { AuthnOutcome, AuthRequest, RequestAuthenticator } from '../contracts.js';
 import { NO_CREDENTIALS } from './request-authenticator.js';
-import type { TokenReviewAuthenticator } from './token.js';
+import type { BearerTokenAuthenticator } from './token.js';
 import { isWebSocketRequest, readProtocolToken } from './websocket-protocol.js';
 
 /**
@@ -11,7 +11,7 @@ import { isWebSocketRequest, readProtocolToken } from './websocket-protocol.js';
  * from the header the app sees; a malformed entry is a refusal (401), never anonymous.
  */
 export class WebSocketTokenAuthenticator implements RequestAuthenticator {
-  constructor(private readonly tokens: TokenReviewAuthenticator) {}
+  constructor(private readonly tokens: BearerTokenAuthenticator) {}
 
   authenticateRequest(req: AuthRequest): AuthnOutcome | Promise<AuthnOutcome> {
     if (!isWebSocketRequest(req)) return NO_CREDENTIALS;

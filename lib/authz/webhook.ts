@@ -1,13 +1,8 @@
 import type { KubeConfig } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
-import { createReviewClient } from '../apiserver/client.js';
-import { resolveKubeConfig } from '../apiserver/kube-config.js';
+import { reviewClientFor } from '../apiserver/client.js';
 import type { ReviewClient } from '../apiserver/reviews.js';
 import { cachedAuthorizer } from '../cache/decision-cache.js';
-import {
-  DEFAULT_CACHE_SIZE,
-  DEFAULT_REVIEW_TIMEOUT_MS,
-  KUBELET_CONFIGURATION_DEFAULTS,
-} from '../defaults.js';
+import { DEFAULT_CACHE_SIZE, KUBELET_CONFIGURATION_DEFAULTS } from '../defaults.js';
 import { toMilliseconds, type Duration } from '../duration.js';
 import type { Logger } from '../logger.js';
 import type { AuthMetrics } from '../metrics/observer.js';
@@ -64,12 +59,7 @@ export function webhookAuthorizer(options: WebhookAuthorizerOptions = {}): Autho
   checkKnownKeys('webhookAuthorizer', options, WEBHOOK_AUTHORIZER_OPTIONS);
   if (options.cacheSize !== undefined)
     checkCount(options.cacheSize, 'webhookAuthorizer: cacheSize');
-  const client =
-    options.reviewClient ??
-    createReviewClient(resolveKubeConfig(options.kubeConfig, 'webhook authorization'), {
-      timeoutMs: toMilliseconds(options.timeout ?? DEFAULT_REVIEW_TIMEOUT_MS, 'timeout'),
-      ...(options.metrics ? { metrics: options.metrics } : {}),
-    });
+  const client = reviewClientFor(options, 'webhook authorization');
   return cachedAuthorizer(subjectAccessReviewAuthorizer(client), {
     authorizedTtlMs: toMilliseconds(
       options.cacheAuthorizedTTL ?? KUBELET_CONFIGURATION_DEFAULTS.cacheAuthorizedTTL,

@@ -6,7 +6,10 @@ import {
   type KubeletClusterAuthentication,
 } from '../authn/cluster-authentication/kubelet-option.js';
 import { OIDCAuthenticator } from '../authn/oidc/strategy.js';
-import { TokenReviewAuthenticator } from '../authn/token.js';
+import { authenticatedGroupAdder } from '../authn/authenticated-group.js';
+import { BearerTokenAuthenticator } from '../authn/token.js';
+import { webhookTokenAuthenticator } from '../authn/token-authenticator.js';
+import { cachedTokenAuthenticator } from '../cache/token-cache.js';
 import { WebSocketTokenAuthenticator } from '../authn/websocket-token.js';
 import { ClientCertAuthenticator } from '../authn/x509.js';
 import type { KubeletAuthDependencies, ResolvedKubeletAuthConfig } from '../config.js';
@@ -88,15 +91,15 @@ export function kubeletAuthenticators(
     if (config.oidc)
       authenticators.push(observed(new OIDCAuthenticator(config.oidc, logger), 'oidc'));
     if (config.tokenWebhook && reviewClient) {
-      const tokens = new TokenReviewAuthenticator({
-        reviewClient,
-        cacheTTL: config.tokenCacheTtlMs,
-        cacheSize: config.cacheSize,
-        audiences: config.audiences,
-        staleIfError: config.staleIfErrorMs,
+      const reviews = webhookTokenAuthenticator(reviewClient, { audiences: config.audiences });
+      const cached = cachedTokenAuthenticator(authenticatedGroupAdder(reviews), {
+        ttlMs: config.tokenCacheTtlMs,
+        maxEntries: config.cacheSize,
+        staleIfErrorMs: config.staleIfErrorMs,
         logger,
         ...(metrics ? { metrics } : {}),
       });
+      const tokens = new BearerTokenAuthenticator(cached, logger);
       authenticators.push(
         observed(tokens, 'token'),
         observed(new WebSocketTokenAuthenticator(tokens), 'websocket'),

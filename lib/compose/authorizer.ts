@@ -2,7 +2,8 @@ import type { ReviewClient } from '../apiserver/reviews.js';
 import { alwaysAllowGroups, alwaysAllowPaths } from '../authz/always-allow.js';
 import { alwaysAllow, unionAuthorizer } from '../authz/authorizer.js';
 import { staticAuthorizer } from '../authz/static-rules.js';
-import { webhookAuthorizer } from '../authz/webhook.js';
+import { subjectAccessReviewAuthorizer } from '../authz/subject-access-review.js';
+import { cachedAuthorizer } from '../cache/decision-cache.js';
 import type { KubeletAuthDependencies, ResolvedKubeletAuthConfig } from '../config.js';
 import type { Authorizer } from '../contracts.js';
 import { KubeletAuthError } from '../errors.js';
@@ -38,12 +39,11 @@ export function kubeletAuthorizer(
   }
   const decider =
     config.mode === 'Webhook' && reviewClient
-      ? webhookAuthorizer({
-          reviewClient,
-          cacheAuthorizedTTL: config.authorizedTtlMs,
-          cacheUnauthorizedTTL: config.unauthorizedTtlMs,
-          cacheSize: config.cacheSize,
-          staleIfError: config.staleIfErrorMs,
+      ? cachedAuthorizer(subjectAccessReviewAuthorizer(reviewClient), {
+          authorizedTtlMs: config.authorizedTtlMs,
+          unauthorizedTtlMs: config.unauthorizedTtlMs,
+          maxEntries: config.cacheSize,
+          staleIfErrorMs: config.staleIfErrorMs,
           logger: deps.logger,
           ...(deps.metrics ? { metrics: deps.metrics } : {}),
         })
