@@ -42,6 +42,16 @@ export default {
       to: { path: '^lib/', pathNot: [LOWER, CONTRACTS, DEFAULTS, LEAVES] },
     },
     {
+      name: 'features-import-no-composition',
+      severity: 'error',
+      comment:
+        'A feature (authn/, authz/, apiserver/, upgrade/, cli/, testing/) is composed, never ' +
+        'composes: it imports no composition module (kubelet-auth.ts, config.ts, options.ts, ' +
+        'option-names.ts, compose/, fastify/).',
+      from: { path: '^lib/(authn|authz|apiserver|upgrade|cli|testing)/' },
+      to: { path: '^lib/(kubelet-auth|config|options|option-names)[.]ts$|^lib/(compose|fastify)/' },
+    },
+    {
       name: 'contracts-import-only-leaves',
       severity: 'error',
       comment: 'The contracts are what every layer may import, so they import nothing but leaves.',

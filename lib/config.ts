@@ -10,6 +10,8 @@ import {
   DEFAULT_MAX_CONCURRENT_REVIEWS,
   DEFAULT_REVIEW_TIMEOUT_MS,
   KUBELET_CONFIGURATION_DEFAULTS,
+  DEFAULT_FINE_GRAINED,
+  DEFAULT_STALE_IF_ERROR_MS,
 } from './defaults.js';
 import type { KubeletAuthOptions, KubeletRequestHeader } from './options.js';
 import type { KubeConfig } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
@@ -125,7 +127,7 @@ export function resolveKubeletAuthConfig(options: KubeletAuthOptions): ResolvedK
         KUBELET_CONFIGURATION_DEFAULTS.cacheUnauthorizedTTL,
       'authorization.webhook.cacheUnauthorizedTTL',
     ),
-    fineGrained: bool(options.fineGrained, 'fineGrained', true),
+    fineGrained: bool(options.fineGrained, 'fineGrained', DEFAULT_FINE_GRAINED),
     audiences: options.audiences ?? [],
     timeoutMs:
       options.timeout === undefined
@@ -133,7 +135,10 @@ export function resolveKubeletAuthConfig(options: KubeletAuthOptions): ResolvedK
         : toMilliseconds(options.timeout, 'timeout'),
     cacheSize: options.cacheSize ?? DEFAULT_CACHE_SIZE,
     maxConcurrentReviews: options.maxConcurrentReviews ?? DEFAULT_MAX_CONCURRENT_REVIEWS,
-    staleIfErrorMs: toMilliseconds(options.staleIfError ?? 0, 'staleIfError'),
+    staleIfErrorMs: toMilliseconds(
+      options.staleIfError ?? DEFAULT_STALE_IF_ERROR_MS,
+      'staleIfError',
+    ),
     alwaysAllowPaths: list(authorization.alwaysAllowPaths, 'authorization.alwaysAllowPaths'),
     alwaysAllowGroups: list(authorization.alwaysAllowGroups, 'authorization.alwaysAllowGroups'),
     staticRules: authorization.static ?? [],

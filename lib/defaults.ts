@@ -14,6 +14,12 @@ export const KUBELET_CONFIGURATION_DEFAULTS = Object.freeze({
   cacheUnauthorizedTTL: '30s',
 });
 
+/** Fine-grained kubelet authorization (`nodes/pods` before `nodes/proxy`, …): on, as since v1.33. */
+export const DEFAULT_FINE_GRAINED = true;
+
+/** Stale-if-error, in ms: off, as the kubelet. */
+export const DEFAULT_STALE_IF_ERROR_MS = 0;
+
 /** Default bound of every cache in the package, in entries. */
 export const DEFAULT_CACHE_SIZE = 10_000;
 
@@ -37,6 +43,14 @@ export const DEFAULT_SESSION_CHAIN_BYTES = 32 * 1024 * 1024;
 /** How often a CA bundle file is checked for changes when it cannot be watched, in ms. */
 export const DEFAULT_CA_POLL_INTERVAL_MS = 5_000;
 
+/** The identity header names Kubernetes front proxies send (as kubeadm sets `--requestheader-*`). */
+export const FRONT_PROXY_HEADERS = Object.freeze({
+  username: 'X-Remote-User',
+  uid: 'X-Remote-Uid',
+  group: 'X-Remote-Group',
+  extraPrefix: 'X-Remote-Extra-',
+});
+
 /**
  * The front-proxy header names used when none are given in code (`--requestheader-*` as kubeadm
  * sets them). Settings read from the cluster's ConfigMap have no defaults: a key left out there
@@ -44,10 +58,10 @@ export const DEFAULT_CA_POLL_INTERVAL_MS = 5_000;
  */
 export const DEFAULT_REQUEST_HEADERS = Object.freeze({
   allowedNames: Object.freeze([]) as readonly string[],
-  usernameHeaders: Object.freeze(['X-Remote-User']) as readonly string[],
-  uidHeaders: Object.freeze(['X-Remote-Uid']) as readonly string[],
-  groupHeaders: Object.freeze(['X-Remote-Group']) as readonly string[],
-  extraHeaderPrefixes: Object.freeze(['X-Remote-Extra-']) as readonly string[],
+  usernameHeaders: Object.freeze([FRONT_PROXY_HEADERS.username]) as readonly string[],
+  uidHeaders: Object.freeze([FRONT_PROXY_HEADERS.uid]) as readonly string[],
+  groupHeaders: Object.freeze([FRONT_PROXY_HEADERS.group]) as readonly string[],
+  extraHeaderPrefixes: Object.freeze([FRONT_PROXY_HEADERS.extraPrefix]) as readonly string[],
 });
 
 /** The ConfigMap k8s.io/apiserver reads the cluster's authentication configuration from. */

@@ -2,7 +2,11 @@ import type { KubeConfig } from '@kubernetes/client-node' with { 'resolution-mod
 import { reviewClientFor } from '../apiserver/client.js';
 import type { ReviewClient } from '../apiserver/reviews.js';
 import { cachedTokenAuthenticator } from '../cache/token-cache.js';
-import { DEFAULT_CACHE_SIZE, KUBELET_CONFIGURATION_DEFAULTS } from '../defaults.js';
+import {
+  DEFAULT_CACHE_SIZE,
+  KUBELET_CONFIGURATION_DEFAULTS,
+  DEFAULT_STALE_IF_ERROR_MS,
+} from '../defaults.js';
 import type { AuthMetrics } from '../metrics/observer.js';
 import { toMilliseconds, type Duration } from '../duration.js';
 import { levelled, type Logger } from '../logger.js';
@@ -171,7 +175,10 @@ function cachedTokenReviews(options: TokenReviewStrategyOptions): TokenAuthentic
   return cachedTokenAuthenticator(authenticatedGroupAdder(reviews), {
     ttlMs: toMilliseconds(options.cacheTTL ?? KUBELET_CONFIGURATION_DEFAULTS.cacheTTL, 'cacheTTL'),
     maxEntries: options.cacheSize ?? DEFAULT_CACHE_SIZE,
-    staleIfErrorMs: toMilliseconds(options.staleIfError ?? 0, 'staleIfError'),
+    staleIfErrorMs: toMilliseconds(
+      options.staleIfError ?? DEFAULT_STALE_IF_ERROR_MS,
+      'staleIfError',
+    ),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
   });

@@ -1,5 +1,6 @@
 import type { Attributes, KubeUser } from '../contracts.js';
 import { foldCase, mayRouteLoosely, routerMatches } from './router-match.js';
+import { DEFAULT_FINE_GRAINED } from '../defaults.js';
 
 /** What {@link kubeletRequestAttributes} needs to know about the kubelet it stands in for. */
 export interface KubeletAttributesOptions {
@@ -122,7 +123,7 @@ export function kubeletRouteConflict(path: string, options: RouteConflictOptions
   if (routed === path && !mayRouteLoosely(path)) return false;
   const folded = foldCase(routed);
   if (
-    (options.fineGrained ?? true) &&
+    (options.fineGrained ?? DEFAULT_FINE_GRAINED) &&
     firstRouterMatch(FINE_GRAINED, folded) !== firstMatch(FINE_GRAINED, path)
   ) {
     return true;
@@ -134,7 +135,7 @@ export function kubeletRouteConflict(path: string, options: RouteConflictOptions
  * The kubelet's subresources for a decoded path, in the order they are asked
  * (e.g. `['pods', 'proxy']` for `/pods` with fine-grained authorization, `['stats']` for `/stats/summary`).
  */
-export function kubeletSubresources(path: string, fineGrained = true): string[] {
+export function kubeletSubresources(path: string, fineGrained = DEFAULT_FINE_GRAINED): string[] {
   const subresources: string[] = [];
   if (fineGrained) {
     const first = firstMatch(FINE_GRAINED, path);
@@ -160,7 +161,8 @@ export function kubeletRequestAttributes(
   const verb = kubeletVerb(method);
   const name = options.nodeName;
   const fallback = firstMatch(ALWAYS, path) ?? 'proxy';
-  const first = (options.fineGrained ?? true) ? firstMatch(FINE_GRAINED, path) : undefined;
+  const first =
+    (options.fineGrained ?? DEFAULT_FINE_GRAINED) ? firstMatch(FINE_GRAINED, path) : undefined;
   const last = nodeRecord(user, verb, fallback, name, path);
   return first === undefined ? [last] : [nodeRecord(user, verb, first, name, path), last];
 }

@@ -7,6 +7,7 @@ import { kubeletAttributes } from './kubelet-attributes.js';
 import { requestAuthorization } from './request-authorization.js';
 import { refusedPath, requestPath } from './request-path.js';
 import { checkKnownKeys, invalidOption, optionNames } from '../option-errors.js';
+import { DEFAULT_FINE_GRAINED } from '../defaults.js';
 
 /** Options of {@link kubeletAuthz}. */
 export interface KubeletAuthzOptions {
@@ -65,7 +66,7 @@ export function kubeletAuthz(options: KubeletAuthzOptions): Middleware {
       options.attributes ??
       kubeletAttributes({
         nodeName: options.nodeName ?? '',
-        fineGrained: options.fineGrained ?? true,
+        fineGrained: options.fineGrained ?? DEFAULT_FINE_GRAINED,
       }),
     logger,
     emit,

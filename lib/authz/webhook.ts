@@ -2,7 +2,11 @@ import type { KubeConfig } from '@kubernetes/client-node' with { 'resolution-mod
 import { reviewClientFor } from '../apiserver/client.js';
 import type { ReviewClient } from '../apiserver/reviews.js';
 import { cachedAuthorizer } from '../cache/decision-cache.js';
-import { DEFAULT_CACHE_SIZE, KUBELET_CONFIGURATION_DEFAULTS } from '../defaults.js';
+import {
+  DEFAULT_CACHE_SIZE,
+  KUBELET_CONFIGURATION_DEFAULTS,
+  DEFAULT_STALE_IF_ERROR_MS,
+} from '../defaults.js';
 import { toMilliseconds, type Duration } from '../duration.js';
 import type { Logger } from '../logger.js';
 import type { AuthMetrics } from '../metrics/observer.js';
@@ -70,7 +74,10 @@ export function webhookAuthorizer(options: WebhookAuthorizerOptions = {}): Autho
       'cacheUnauthorizedTTL',
     ),
     maxEntries: options.cacheSize ?? DEFAULT_CACHE_SIZE,
-    staleIfErrorMs: toMilliseconds(options.staleIfError ?? 0, 'staleIfError'),
+    staleIfErrorMs: toMilliseconds(
+      options.staleIfError ?? DEFAULT_STALE_IF_ERROR_MS,
+      'staleIfError',
+    ),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
   });

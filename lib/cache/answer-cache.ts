@@ -1,4 +1,4 @@
-import { DEFAULT_CACHE_SIZE } from '../defaults.js';
+import { DEFAULT_CACHE_SIZE, DEFAULT_STALE_IF_ERROR_MS } from '../defaults.js';
 import { isUnavailable } from '../errors.js';
 import { levelled, type Logger } from '../logger.js';
 import type { AuthMetrics, CacheStatus } from '../metrics/observer.js';
@@ -44,7 +44,7 @@ export class AnswerCache<V extends object> {
 
   constructor(kind: keyof typeof WORDING, options: AnswerCacheOptions) {
     this.#kind = kind;
-    this.#staleMs = options.staleIfErrorMs ?? 0;
+    this.#staleMs = options.staleIfErrorMs ?? DEFAULT_STALE_IF_ERROR_MS;
     this.#cache = new ExpiringCache<V>({
       maxEntries: options.maxEntries ?? DEFAULT_CACHE_SIZE,
       staleMs: this.#staleMs,

@@ -2,6 +2,7 @@
 import { stringify } from 'yaml';
 import { escapeControlCharacters as printable, quoted } from '../control-characters.js';
 import { explainRequest, type PolicyRule } from './explain.js';
+import { DEFAULT_FINE_GRAINED } from '../defaults.js';
 
 /** The ClusterRole name `clusterRoleFor` uses when none is given. */
 export const DEFAULT_ROLE_NAME = 'kubelet-api-access';
@@ -62,7 +63,7 @@ export function clusterRoleFor(
     // The node name does not appear in the rule, so any placeholder does.
     const result = explainRequest(method, url, {
       nodeName: 'node',
-      fineGrained: options.fineGrained ?? true,
+      fineGrained: options.fineGrained ?? DEFAULT_FINE_GRAINED,
     });
     if (result.refused) {
       refused.push({

@@ -9,6 +9,7 @@ import { checkRequestPath, PATH_REFUSALS, routedPathOf } from '../authz/request-
 import { subjectAccessReviewSpec } from '../authz/subject-access-review.js';
 import type { Attributes, KubeUser } from '../contracts.js';
 import { ANONYMOUS_USER, anonymousUser, withAuthenticatedGroup } from '../user.js';
+import { DEFAULT_FINE_GRAINED } from '../defaults.js';
 
 /** The user name used when none is given; the output says it is an example. */
 export const EXAMPLE_USER = 'example-user';
@@ -74,13 +75,15 @@ export function explainRequest(
   const path = checkRequestPath({ url });
   if (typeof path !== 'string') return { refused: true, method, url, reason: path.refused };
   const routed = routedPathOf({ url }, path);
-  if (kubeletRouteConflict(path, { routed, fineGrained: options.fineGrained ?? true })) {
+  if (
+    kubeletRouteConflict(path, { routed, fineGrained: options.fineGrained ?? DEFAULT_FINE_GRAINED })
+  ) {
     return { refused: true, method, url, reason: PATH_REFUSALS.routedElsewhere };
   }
   const user = explainedUser(options);
   const attributes = kubeletRequestAttributes(user, method, path, {
     nodeName: options.nodeName,
-    fineGrained: options.fineGrained ?? true,
+    fineGrained: options.fineGrained ?? DEFAULT_FINE_GRAINED,
   });
   const first = attributes[0] as Attributes; // the kubelet always derives at least one
   return {

@@ -1,3 +1,4 @@
+import { FRONT_PROXY_HEADERS } from '../defaults.js';
 import { checkKnownKeys, invalidOption } from '../option-errors.js';
 
 /**
@@ -20,12 +21,8 @@ export interface IdentityHeaderNames {
 }
 
 /** The header names Kubernetes front proxies use (`--requestheader-*` as kubeadm sets them). */
-export const DEFAULT_IDENTITY_HEADERS: Readonly<Required<IdentityHeaderNames>> = Object.freeze({
-  username: 'X-Remote-User',
-  uid: 'X-Remote-Uid',
-  group: 'X-Remote-Group',
-  extraPrefix: 'X-Remote-Extra-',
-});
+export const DEFAULT_IDENTITY_HEADERS: Readonly<Required<IdentityHeaderNames>> =
+  FRONT_PROXY_HEADERS;
 
 /** RFC 7230 `token`: the bytes a header name may hold. */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
