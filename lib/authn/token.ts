@@ -1,12 +1,9 @@
 import type { KubeConfig } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import { reviewClientFor } from '../apiserver/client.js';
 import type { ReviewClient } from '../apiserver/reviews.js';
+import { answerCacheOptionsOf } from '../cache/answer-cache.js';
 import { cachedTokenAuthenticator } from '../cache/token-cache.js';
-import {
-  DEFAULT_CACHE_SIZE,
-  KUBELET_CONFIGURATION_DEFAULTS,
-  DEFAULT_STALE_IF_ERROR_MS,
-} from '../defaults.js';
+import { KUBELET_CONFIGURATION_DEFAULTS } from '../defaults.js';
 import type { AuthMetrics } from '../metrics/observer.js';
 import { toMilliseconds, type Duration } from '../duration.js';
 import { levelled, type Logger } from '../logger.js';
@@ -25,7 +22,7 @@ import type {
 } from '../contracts.js';
 import { NO_CREDENTIALS } from './request-authenticator.js';
 import { webhookTokenAuthenticator } from './token-authenticator.js';
-import { checkCount, checkKnownKeys, optionNames } from '../option-errors.js';
+import { checkKnownKeys, optionNames } from '../option-errors.js';
 
 /** Options of {@link TokenReviewStrategy}. */
 export interface TokenReviewStrategyOptions {
@@ -164,9 +161,7 @@ export class TokenReviewAuthenticator extends BearerTokenAuthenticator {
 /** The options of {@link TokenReviewStrategy} checked, and its cached token authenticator. */
 function cachedTokenReviews(options: TokenReviewStrategyOptions): TokenAuthenticator {
   checkKnownKeys('TokenReviewStrategy', options, TOKEN_REVIEW_OPTIONS);
-  if (options.cacheSize !== undefined) {
-    checkCount(options.cacheSize, 'TokenReviewStrategy: cacheSize');
-  }
+  const cache = answerCacheOptionsOf(options, 'TokenReviewStrategy');
   const reviews =
     options.authenticator ??
     webhookTokenAuthenticator(reviewClientFor(options, 'token webhook authentication'), {
@@ -174,13 +169,7 @@ function cachedTokenReviews(options: TokenReviewStrategyOptions): TokenAuthentic
     });
   return cachedTokenAuthenticator(authenticatedGroupAdder(reviews), {
     ttlMs: toMilliseconds(options.cacheTTL ?? KUBELET_CONFIGURATION_DEFAULTS.cacheTTL, 'cacheTTL'),
-    maxEntries: options.cacheSize ?? DEFAULT_CACHE_SIZE,
-    staleIfErrorMs: toMilliseconds(
-      options.staleIfError ?? DEFAULT_STALE_IF_ERROR_MS,
-      'staleIfError',
-    ),
-    ...(options.logger ? { logger: options.logger } : {}),
-    ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...cache,
   });
 }
 

@@ -1,18 +1,15 @@
 import type { KubeConfig } from '@kubernetes/client-node' with { 'resolution-mode': 'import' };
 import { reviewClientFor } from '../apiserver/client.js';
 import type { ReviewClient } from '../apiserver/reviews.js';
+import { answerCacheOptionsOf } from '../cache/answer-cache.js';
 import { cachedAuthorizer } from '../cache/decision-cache.js';
-import {
-  DEFAULT_CACHE_SIZE,
-  KUBELET_CONFIGURATION_DEFAULTS,
-  DEFAULT_STALE_IF_ERROR_MS,
-} from '../defaults.js';
+import { KUBELET_CONFIGURATION_DEFAULTS } from '../defaults.js';
 import { toMilliseconds, type Duration } from '../duration.js';
 import type { Logger } from '../logger.js';
 import type { AuthMetrics } from '../metrics/observer.js';
 import type { Authorizer } from '../contracts.js';
 import { subjectAccessReviewAuthorizer } from './subject-access-review.js';
-import { checkCount, checkKnownKeys, optionNames } from '../option-errors.js';
+import { checkKnownKeys, optionNames } from '../option-errors.js';
 
 /** Options of {@link webhookAuthorizer}. */
 export interface WebhookAuthorizerOptions {
@@ -61,8 +58,7 @@ const WEBHOOK_AUTHORIZER_OPTIONS = optionNames<WebhookAuthorizerOptions>({
  */
 export function webhookAuthorizer(options: WebhookAuthorizerOptions = {}): Authorizer {
   checkKnownKeys('webhookAuthorizer', options, WEBHOOK_AUTHORIZER_OPTIONS);
-  if (options.cacheSize !== undefined)
-    checkCount(options.cacheSize, 'webhookAuthorizer: cacheSize');
+  const cache = answerCacheOptionsOf(options, 'webhookAuthorizer');
   const client = reviewClientFor(options, 'webhook authorization');
   return cachedAuthorizer(subjectAccessReviewAuthorizer(client), {
     authorizedTtlMs: toMilliseconds(
@@ -73,12 +69,6 @@ export function webhookAuthorizer(options: WebhookAuthorizerOptions = {}): Autho
       options.cacheUnauthorizedTTL ?? KUBELET_CONFIGURATION_DEFAULTS.cacheUnauthorizedTTL,
       'cacheUnauthorizedTTL',
     ),
-    maxEntries: options.cacheSize ?? DEFAULT_CACHE_SIZE,
-    staleIfErrorMs: toMilliseconds(
-      options.staleIfError ?? DEFAULT_STALE_IF_ERROR_MS,
-      'staleIfError',
-    ),
-    ...(options.logger ? { logger: options.logger } : {}),
-    ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...cache,
   });
 }

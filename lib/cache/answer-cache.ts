@@ -3,6 +3,7 @@ import { isUnavailable } from '../errors.js';
 import { levelled, type Logger } from '../logger.js';
 import type { AuthMetrics, CacheStatus } from '../metrics/observer.js';
 import { checkCount, checkMilliseconds } from '../option-errors.js';
+import { toMilliseconds, type Duration } from '../duration.js';
 import { ExpiringCache } from './expiring-cache.js';
 import { SingleFlight } from './singleflight.js';
 
@@ -21,6 +22,26 @@ export function checkAnswerCacheOptions(options: AnswerCacheOptions, where: stri
   if (options.staleIfErrorMs !== undefined) {
     checkMilliseconds(options.staleIfErrorMs, `${where}: staleIfErrorMs`);
   }
+}
+
+/**
+ * The shared cache options a public factory's own options give (`cacheSize`, `staleIfError`,
+ * `logger`, `metrics`), checked, with their defaults; `where` names the factory in an error.
+ */
+export function answerCacheOptionsOf(
+  options: { cacheSize?: number; staleIfError?: Duration; logger?: Logger; metrics?: AuthMetrics },
+  where: string,
+): AnswerCacheOptions {
+  if (options.cacheSize !== undefined) checkCount(options.cacheSize, `${where}: cacheSize`);
+  return {
+    maxEntries: options.cacheSize ?? DEFAULT_CACHE_SIZE,
+    staleIfErrorMs: toMilliseconds(
+      options.staleIfError ?? DEFAULT_STALE_IF_ERROR_MS,
+      'staleIfError',
+    ),
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+  };
 }
 
 /** What a failure is called in the log line, and what is served in its place. */
