@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clientNodeVersion, installedVersion, packTarball, root, run } from './tarball.js';
+import { clientNodeVersion, installedVersion, packTarball, run, typeErrors } from './tarball.js';
 
 /**
  * The package as users get it: `npm pack`, installed from the tarball into an empty project
@@ -11,7 +11,6 @@ import { clientNodeVersion, installedVersion, packTarball, root, run } from './t
  * declarations must stand on their own. The client-node major is the one the run asks for
  * (EKA_CLIENT_NODE=2 in `npm run test:matrix`), at the version the lockfile pins.
  */
-const tsc = join(root, 'node_modules/typescript/bin/tsc');
 
 let dir: string;
 let consumer: string;
@@ -162,34 +161,7 @@ export const used = [auth.kubeletAuth, kubelet.kubeletVerb('GET'), parts.alwaysD
     // node16 is nodenext as TypeScript read Node.js before require(esm): a CommonJS declaration
     // must then import client-node's (ESM) types with a resolution-mode attribute.
     for (const resolution of ['nodenext', 'node16']) {
-      writeFileSync(
-        join(consumer, `tsconfig.${resolution}.json`),
-        JSON.stringify({
-          compilerOptions: {
-            module: resolution,
-            moduleResolution: resolution,
-            target: 'es2022',
-            strict: true,
-            noEmit: true,
-            skipLibCheck: false,
-            types: ['node'],
-          },
-          files: ['types.mts', 'types.cts'],
-        }),
-      );
-      let output = '';
-      try {
-        output = run(process.execPath, [tsc, '-p', `tsconfig.${resolution}.json`], consumer);
-      } catch (error) {
-        output = String((error as { stdout?: string }).stdout ?? error);
-      }
-      // Every error counts but those inside client-node's own declarations and their
-      // isomorphic-ws, which reference 'ws' without its types: nothing of ours may drag other
-      // packages' types in (passport's would bring @types/express and @types/koa).
-      const errors = output
-        .split('\n')
-        .filter((line) => /error TS/.test(line))
-        .filter((line) => !/^node_modules\/(@kubernetes\/client-node|isomorphic-ws)\//.test(line));
+      const errors = typeErrors(consumer, ['types.mts', 'types.cts'], resolution);
       expect({ resolution, errors }).toEqual({ resolution, errors: [] });
     }
     expect(

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, readFileSync, symlinkSync } from 'node:fs';
+import { cpSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -62,4 +62,43 @@ export function packTarball(into: string): string {
     filename: string;
   }[];
   return join(into, packed[0]?.filename ?? 'missing.tgz');
+}
+
+/**
+ * Type-checks `files` in the consumer project with `skipLibCheck` off, under `resolution` (module
+ * and moduleResolution alike), and returns the errors. Those inside client-node's own
+ * declarations and their isomorphic-ws, which reference 'ws' without its types, do not count:
+ * nothing of ours may drag other packages' types in (passport's would bring @types/express).
+ */
+export function typeErrors(consumer: string, files: string[], resolution: string): string[] {
+  const config = `tsconfig.${resolution}.json`;
+  writeFileSync(
+    join(consumer, config),
+    JSON.stringify({
+      compilerOptions: {
+        module: resolution,
+        moduleResolution: resolution,
+        target: 'es2022',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        types: ['node'],
+      },
+      files,
+    }),
+  );
+  let output = '';
+  try {
+    output = run(
+      process.execPath,
+      [join(root, 'node_modules/typescript/bin/tsc'), '-p', config],
+      consumer,
+    );
+  } catch (error) {
+    output = String((error as { stdout?: string }).stdout ?? error);
+  }
+  return output
+    .split('\n')
+    .filter((line) => /error TS/.test(line))
+    .filter((line) => !/^node_modules\/(@kubernetes\/client-node|isomorphic-ws)\//.test(line));
 }
