@@ -128,12 +128,12 @@ describe('values the factories would have passed on unchecked', () => {
     [
       'a cache size below 1',
       () => webhookAuthorizer({ kubeConfig: kubeConfig(), cacheSize: -1 }),
-      'webhookAuthorizer: cacheSize: expected a whole number ≥ 1, got -1',
+      'webhookAuthorizer: cacheSize: expected a whole number of entries ≥ 1, got -1',
     ],
     [
       'a cache size of 0',
       () => new TokenReviewStrategy({ kubeConfig: kubeConfig(), cacheSize: 0 }),
-      'TokenReviewStrategy: cacheSize: expected a whole number ≥ 1, got 0',
+      'TokenReviewStrategy: cacheSize: expected a whole number of entries ≥ 1, got 0',
     ],
     [
       'a fractional cache size',
@@ -142,12 +142,12 @@ describe('values the factories would have passed on unchecked', () => {
           ttlMs: 1,
           maxEntries: 1.5,
         }),
-      'cachedTokenAuthenticator: maxEntries: expected a whole number ≥ 1, got 1.5',
+      'cachedTokenAuthenticator: maxEntries: expected a whole number of entries ≥ 1, got 1.5',
     ],
     [
       'a client certificate cache size of 0',
       () => new ClientCertStrategy({ clientCA: 'unused', cacheSize: 0 }),
-      'ClientCertStrategy: cacheSize: expected a whole number ≥ 1, got 0',
+      'ClientCertStrategy: cacheSize: expected a whole number of entries ≥ 1, got 0',
     ],
     [
       'a TTL that is not a number',

@@ -20,7 +20,7 @@ import type { StaticRule } from './authz/static-rules.js';
 import type { IdentityHeaderNames } from './identity/identity-headers.js';
 import { levelled, type Logger } from './logger.js';
 import type { AuthMetrics } from './metrics/observer.js';
-import { invalidOption } from './option-errors.js';
+import { booleanOption, checkCount, checkNonEmptyStrings, invalidOption } from './option-errors.js';
 import { checkOptionNames } from './option-names.js';
 import { clusterAuthenticationOf } from './authn/cluster-authentication/kubelet-option.js';
 import type { ClusterAuthenticationOptions } from './authn/cluster-authentication/options.js';
@@ -101,12 +101,12 @@ export function resolveKubeletAuthConfig(options: KubeletAuthOptions): ResolvedK
   }
   const config: ResolvedKubeletAuthConfig = {
     nodeName,
-    anonymous: bool(
+    anonymous: booleanOption(
       authentication.anonymous?.enabled,
       'authentication.anonymous.enabled',
       KUBELET_CONFIGURATION_DEFAULTS.anonymousEnabled,
     ),
-    tokenWebhook: bool(
+    tokenWebhook: booleanOption(
       authentication.webhook?.enabled,
       'authentication.webhook.enabled',
       KUBELET_CONFIGURATION_DEFAULTS.webhookEnabled,
@@ -127,7 +127,7 @@ export function resolveKubeletAuthConfig(options: KubeletAuthOptions): ResolvedK
         KUBELET_CONFIGURATION_DEFAULTS.cacheUnauthorizedTTL,
       'authorization.webhook.cacheUnauthorizedTTL',
     ),
-    fineGrained: bool(options.fineGrained, 'fineGrained', DEFAULT_FINE_GRAINED),
+    fineGrained: booleanOption(options.fineGrained, 'fineGrained', DEFAULT_FINE_GRAINED),
     audiences: options.audiences ?? [],
     timeoutMs:
       options.timeout === undefined
@@ -153,23 +153,10 @@ export function resolveKubeletAuthConfig(options: KubeletAuthOptions): ResolvedK
   if (typeof config.clientCAFile !== 'string') {
     throw invalidOption('authentication.x509.clientCAFile: expected a file path');
   }
-  if (
-    !Array.isArray(config.audiences) ||
-    !config.audiences.every((a) => typeof a === 'string' && a !== '')
-  ) {
-    throw invalidOption('audiences: expected an array of non-empty strings');
-  }
-  if (!Number.isInteger(config.cacheSize) || config.cacheSize < 1) {
-    throw invalidOption(
-      `cacheSize: expected a whole number of entries ≥ 1, got ${String(options.cacheSize)}`,
-    );
-  }
+  checkNonEmptyStrings(config.audiences, 'audiences');
+  checkCount(config.cacheSize, 'cacheSize', 'entries');
   if (config.timeoutMs <= 0) throw invalidOption('timeout: must be more than zero');
-  if (!Number.isInteger(config.maxConcurrentReviews) || config.maxConcurrentReviews < 1) {
-    throw invalidOption(
-      `maxConcurrentReviews: expected a whole number ≥ 1, got ${String(options.maxConcurrentReviews)}`,
-    );
-  }
+  checkCount(config.maxConcurrentReviews, 'maxConcurrentReviews');
   if (
     !config.anonymous &&
     !config.tokenWebhook &&
@@ -266,11 +253,4 @@ function list(value: unknown, name: string): string[] {
     throw invalidOption(`${name}: expected a list of strings, got ${JSON.stringify(value)}`);
   }
   return [...(value as string[])];
-}
-
-function bool(value: unknown, name: string, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean')
-    throw invalidOption(`${name}: expected true or false, got ${JSON.stringify(value)}`);
-  return value;
 }

@@ -37,10 +37,30 @@ export function checkKnownKeys(
   }
 }
 
-/** Throws {@link invalidOption} naming `where` unless `value` is a whole number ≥ 1 (a count). */
-export function checkCount(value: unknown, where: string): void {
+/**
+ * Throws {@link invalidOption} naming `where` unless `value` is a whole number ≥ 1 (a count, of
+ * `unit` when given: `entries`, `characters`).
+ */
+export function checkCount(value: unknown, where: string, unit?: string): void {
   if (!Number.isInteger(value) || (value as number) < 1) {
-    throw invalidOption(`${where}: expected a whole number ≥ 1, got ${String(value)}`);
+    const what = unit === undefined ? 'a whole number' : `a whole number of ${unit}`;
+    throw invalidOption(`${where}: expected ${what} ≥ 1, got ${String(value)}`);
+  }
+}
+
+/** `value`, or `fallback` when it is undefined; throws {@link invalidOption} naming `where` unless a boolean. */
+export function booleanOption(value: unknown, where: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') {
+    throw invalidOption(`${where}: expected true or false, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** Throws {@link invalidOption} naming `where` unless `value` is an array of non-empty strings. */
+export function checkNonEmptyStrings(value: unknown, where: string): void {
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v !== '')) {
+    throw invalidOption(`${where}: expected an array of non-empty strings`);
   }
 }
 

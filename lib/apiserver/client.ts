@@ -25,7 +25,7 @@ import type {
   TokenReviewSpec,
   TokenReviewStatus,
 } from './reviews.js';
-import { checkKnownKeys, invalidOption, optionNames } from '../option-errors.js';
+import { checkCount, checkKnownKeys, optionNames } from '../option-errors.js';
 import { checkKubeConfig, resolveKubeConfig } from './kube-config.js';
 import { toMilliseconds, type Duration } from '../duration.js';
 
@@ -88,9 +88,7 @@ export function createReviewClient(
   const timeoutMs = options.timeoutMs ?? DEFAULT_REVIEW_TIMEOUT_MS;
   const backoff = options.backoff ?? DEFAULT_RETRY_BACKOFF;
   const maxConcurrent = options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT_REVIEWS;
-  if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1) {
-    throw invalidOption(`maxConcurrent: expected a whole number ≥ 1, got ${String(maxConcurrent)}`);
-  }
+  checkCount(maxConcurrent, 'maxConcurrent');
   const limiter = new Limiter(maxConcurrent);
   const agents = new KeepAliveAgents(kubeConfig);
   const metrics = options.metrics;

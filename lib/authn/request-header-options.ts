@@ -94,7 +94,7 @@ export function checkOptions(
     aliases: REQUEST_HEADER_ALIASES,
   });
   if (options.cacheSize !== undefined) {
-    checkCount(options.cacheSize, 'RequestHeaderAuthenticator: cacheSize');
+    checkCount(options.cacheSize, 'RequestHeaderAuthenticator: cacheSize', 'entries');
   }
   if (options.now !== undefined && typeof options.now !== 'function') {
     throw invalidOption('RequestHeaderAuthenticator: now: expected a function');

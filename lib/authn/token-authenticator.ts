@@ -1,7 +1,7 @@
 import { KubeletAuthError } from '../errors.js';
 import type { ReviewClient } from '../apiserver/reviews.js';
 import type { KubeUser, TokenAuthenticator, TokenResult } from '../contracts.js';
-import { checkKnownKeys, invalidOption, optionNames } from '../option-errors.js';
+import { checkKnownKeys, checkNonEmptyStrings, optionNames } from '../option-errors.js';
 
 /** Options of {@link webhookTokenAuthenticator}. */
 export interface WebhookTokenAuthenticatorOptions {
@@ -22,14 +22,8 @@ export function webhookTokenAuthenticator(
   options: WebhookTokenAuthenticatorOptions = {},
 ): TokenAuthenticator {
   checkKnownKeys('webhookTokenAuthenticator', options, WEBHOOK_TOKEN_OPTIONS);
-  const given = options.audiences;
-  if (
-    given !== undefined &&
-    (!Array.isArray(given) || !given.every((a) => typeof a === 'string' && a !== ''))
-  ) {
-    throw invalidOption(
-      'webhookTokenAuthenticator: audiences: expected an array of non-empty strings',
-    );
+  if (options.audiences !== undefined) {
+    checkNonEmptyStrings(options.audiences, 'webhookTokenAuthenticator: audiences');
   }
   const audiences =
     options.audiences && options.audiences.length > 0 ? [...options.audiences] : undefined;

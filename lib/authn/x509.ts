@@ -90,7 +90,7 @@ export class ClientCertAuthenticator implements RequestAuthenticator {
   constructor(options: ClientCertStrategyOptions) {
     checkKnownKeys('ClientCertStrategy', options, CLIENT_CERT_OPTIONS);
     if (options.cacheSize !== undefined)
-      checkCount(options.cacheSize, 'ClientCertStrategy: cacheSize');
+      checkCount(options.cacheSize, 'ClientCertStrategy: cacheSize', 'entries');
     if (options.bundle) this.bundle = options.bundle;
     else if (options.clientCAFile)
       this.bundle = CABundle.fromFile(options.clientCAFile, { logger: options.logger });

@@ -6,7 +6,7 @@ import { notifier, refusalEvent } from './decision-event.js';
 import { kubeletAttributes } from './kubelet-attributes.js';
 import { requestAuthorization } from './request-authorization.js';
 import { refusedPath, requestPath } from './request-path.js';
-import { checkKnownKeys, invalidOption, optionNames } from '../option-errors.js';
+import { booleanOption, checkKnownKeys, invalidOption, optionNames } from '../option-errors.js';
 import { DEFAULT_FINE_GRAINED } from '../defaults.js';
 
 /** Options of {@link kubeletAuthz}. */
@@ -47,11 +47,11 @@ const KUBELET_AUTHZ_OPTIONS = optionNames<KubeletAuthzOptions>({
  */
 export function kubeletAuthz(options: KubeletAuthzOptions): Middleware {
   checkKnownKeys('kubeletAuthz', options, KUBELET_AUTHZ_OPTIONS);
-  if (options.fineGrained !== undefined && typeof options.fineGrained !== 'boolean') {
-    throw invalidOption(
-      `kubeletAuthz: fineGrained: expected true or false, got ${JSON.stringify(options.fineGrained)}`,
-    );
-  }
+  const fineGrained = booleanOption(
+    options.fineGrained,
+    'kubeletAuthz: fineGrained',
+    DEFAULT_FINE_GRAINED,
+  );
   const { authorizer } = options;
   if (!authorizer || typeof authorizer.authorize !== 'function') {
     throw invalidOption(
@@ -66,7 +66,7 @@ export function kubeletAuthz(options: KubeletAuthzOptions): Middleware {
       options.attributes ??
       kubeletAttributes({
         nodeName: options.nodeName ?? '',
-        fineGrained: options.fineGrained ?? DEFAULT_FINE_GRAINED,
+        fineGrained,
       }),
     logger,
     emit,

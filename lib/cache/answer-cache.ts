@@ -18,7 +18,8 @@ export interface AnswerCacheOptions {
 
 /** Checks the options both caches share, naming `where` (the factory) in the error. */
 export function checkAnswerCacheOptions(options: AnswerCacheOptions, where: string): void {
-  if (options.maxEntries !== undefined) checkCount(options.maxEntries, `${where}: maxEntries`);
+  if (options.maxEntries !== undefined)
+    checkCount(options.maxEntries, `${where}: maxEntries`, 'entries');
   if (options.staleIfErrorMs !== undefined) {
     checkMilliseconds(options.staleIfErrorMs, `${where}: staleIfErrorMs`);
   }
@@ -32,7 +33,8 @@ export function answerCacheOptionsOf(
   options: { cacheSize?: number; staleIfError?: Duration; logger?: Logger; metrics?: AuthMetrics },
   where: string,
 ): AnswerCacheOptions {
-  if (options.cacheSize !== undefined) checkCount(options.cacheSize, `${where}: cacheSize`);
+  if (options.cacheSize !== undefined)
+    checkCount(options.cacheSize, `${where}: cacheSize`, 'entries');
   return {
     maxEntries: options.cacheSize ?? DEFAULT_CACHE_SIZE,
     staleIfErrorMs: toMilliseconds(

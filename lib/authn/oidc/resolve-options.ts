@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { OIDC_DEFAULTS } from '../../defaults.js';
 import { toMilliseconds } from '../../duration.js';
-import { checkKnownKeys, didYouMean, invalidOption } from '../../option-errors.js';
+import { checkCount, checkKnownKeys, didYouMean, invalidOption } from '../../option-errors.js';
 import { parseCertificateBundle } from '../ca-bundle.js';
 import {
   ALLOWED_SIGNING_ALGS,
@@ -188,12 +188,8 @@ function positive(ms: number, option: string): number {
 
 function size(value: unknown, option: string): number {
   if (value === undefined) return OIDC_DEFAULTS.maxTokenSize;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw invalidOption(
-      `${option}: expected a whole number of characters ≥ 1, got ${String(value)}`,
-    );
-  }
-  return value;
+  checkCount(value, option, 'characters');
+  return value as number;
 }
 
 function clock(value: unknown, option: string): () => number {
